@@ -1,0 +1,35 @@
+/** Encoder derived from the table: the inverse of decode for one entry. */
+import { FIELDS, insert, misfit, type FieldName } from './fields';
+import { entry as lookup, type Entry } from './table';
+import type { Args } from './decode';
+
+/** Thrown for operands that do not fit an encoding; the message names the instruction and field. */
+export class EncodeError extends Error {}
+
+/** Encodes `name` with the given field values. Every field of the entry must be given. */
+export function encode(name: string | Entry, args: Args): number {
+  const e = typeof name === 'string' ? lookup(name) : name;
+  let w = e.match;
+  for (const [f, def] of e.defs) {
+    const v = args[f];
+    if (v === undefined) throw new EncodeError(`${e.name}: missing operand ${f}`);
+    const why = misfit(def, v);
+    if (why) throw new EncodeError(`${e.name}: operand ${f}: ${why}`);
+    w = insert(def, w, v);
+  }
+  for (const k of Object.keys(args)) {
+    if (!e.fields.includes(k as FieldName)) throw new EncodeError(`${e.name}: has no operand ${k}`);
+  }
+  for (const f of e.nonzero ?? []) if (args[f] === 0) throw new EncodeError(`${e.name}: operand ${f} must not be zero`);
+  if (e.not) {
+    for (const [f, v] of Object.entries(e.not)) {
+      if (args[f as FieldName] === v) throw new EncodeError(`${e.name}: operand ${f} must not be ${v}`);
+    }
+  }
+  return w >>> 0;
+}
+
+/** True when `value` fits field `f` (used to choose compressed forms). */
+export function fits(f: FieldName, value: number): boolean {
+  return misfit(FIELDS[f], value) === undefined;
+}

@@ -1,0 +1,34 @@
+import type { FieldName } from './fields';
+
+/** ISA extensions an entry belongs to (the CPU enables them as a set). */
+export type Ext = 'I' | 'M' | 'A' | 'C' | 'F' | 'D' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs';
+
+/**
+ * One instruction encoding, as plain data.
+ *
+ * `fixed` maps a bit range ("14..12") or a single bit ("25") to its constant value; every
+ * other bit must belong to exactly one operand field. `syntax` is the operand list in
+ * assembly order: field names separated by commas, with `imm(reg)` for a memory operand.
+ */
+export interface EntryDef {
+  readonly name: string;
+  readonly ext: Ext;
+  readonly size: 2 | 4;
+  readonly fields: readonly FieldName[];
+  readonly fixed: Readonly<Record<string, number>>;
+  readonly syntax: string;
+  /** Fields that must not be zero (RVC reserved encodings and those that belong to another entry). */
+  readonly nonzero?: readonly FieldName[];
+  /** Field values that make the word something else (c.lui with rd = sp is c.addi16sp). */
+  readonly not?: Readonly<Partial<Record<FieldName, number>>>;
+  /** Compressed instructions: the base instruction they stand for and how its fields are filled. */
+  readonly expand?: { readonly to: string; readonly args: Readonly<Partial<Record<FieldName, FieldName | number>>> };
+}
+
+/** A one-to-one alias of a base entry: `mv rd,rs1` is `addi rd,rs1,0`. */
+export interface PseudoDef {
+  readonly name: string;
+  readonly of: string;
+  readonly fixed: Readonly<Partial<Record<FieldName, number>>>;
+  readonly syntax: string;
+}
