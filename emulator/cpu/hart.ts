@@ -1,0 +1,400 @@
+/**
+ * One RV64 hart: registers, pc, a predecoded instruction cache and the run loop.
+ *
+ * The run loop is the interpreter: fetch a predecoded Op for pc (decoding on first use),
+ * call its handler, which returns the next pc. Traps unwind as TrapSignal and come back as a
+ * RunResult; faults never escape as JavaScript exceptions.
+ *
+ * Instruction cache model: by default the cache is coherent (a store to code drops the
+ * decoded page for every hart). With `staleIcache` a hart keeps executing the instructions it
+ * has already fetched until it executes fence.i (or the embedder calls flushIcache), which is
+ * how the harness makes a missing icache flush observable.
+ */
+import { Op, SINK, type Flow, type Handler } from './op';
+
+// Flow codes (see op.ts) as module constants, which V8 folds into the hot loop.
+const NEXT: Flow = 0;
+const TAKEN: Flow = 1;
+import { HANDLERS, NOT_EXECUTED } from './handlers';
+import { TrapSignal, StopSignal, type RunResult, type Trap } from './trap';
+import { decode } from '../isa/decode';
+import type { Ext } from '../isa/entry';
+import type { FieldName } from '../isa/fields';
+import { Memory, MemFault, PAGE_SIZE, PERM_X, type CodeListener } from '../memory/memory';
+import { toBig, toNum, pairToNum } from '../memory/address';
+import type { Machine } from './machine';
+
+export interface HartOptions {
+  /** Enabled extensions; default RV64IMAC + Zicsr + Zifencei + Zba/Zbb/Zbs (F/D decode only). */
+  readonly exts?: readonly Ext[];
+  readonly staleIcache?: boolean;
+  readonly hartId?: number;
+}
+
+const DEFAULT_EXTS: readonly Ext[] = ['I', 'M', 'A', 'C', 'F', 'D', 'Zicsr', 'Zifencei', 'Zba', 'Zbb', 'Zbs'];
+const TWO32 = 4294967296;
+const EMPTY: (Op | undefined)[] = [];
+
+function unlink(ops: (Op | undefined)[]): void {
+  for (const o of ops) {
+    if (o) {
+      o.nOp = null;
+      o.tOp = null;
+    }
+  }
+}
+
+/** Embedder-defined CSR: read and (optionally) write behaviour. */
+export interface CsrDef {
+  read(): bigint;
+  write?(v: bigint): void;
+}
+
+export class Hart implements CodeListener {
+  /** Register low halves (index 32 is the x0 write sink). */
+  readonly L = new Int32Array(33);
+  /** Register high halves. */
+  readonly H = new Int32Array(33);
+  readonly m: Memory;
+  readonly hartId: number;
+  readonly exts: ReadonlySet<Ext>;
+  /** 1 when compressed instructions are enabled (2-byte alignment), else 3. */
+  readonly alignMask: number;
+  staleIcache: boolean;
+  reservation = NaN;
+  /** Target of the last JUMP flow (jalr, host-call return). */
+  jumpPc = 0;
+  /** Instructions retired (all runs). */
+  instret = 0;
+  private pcNum = 0;
+
+  // Decoded pages: page number -> ops indexed by (offset >> 1).
+  private readonly icache = new Map<number, (Op | undefined)[]>();
+  private fBase = NaN;
+  private fOps: (Op | undefined)[] = EMPTY;
+  private readonly csrs = new Map<number, CsrDef>();
+  /** Ring buffer of recently executed pcs, filled only by runTraced. */
+  private trace: number[] = [];
+  private traceAt = 0;
+
+  constructor(readonly machine: Machine, opts: HartOptions = {}) {
+    this.m = machine.memory;
+    this.hartId = opts.hartId ?? 0;
+    this.exts = new Set(opts.exts ?? DEFAULT_EXTS);
+    this.alignMask = this.exts.has('C') ? 1 : 3;
+    this.staleIcache = opts.staleIcache ?? false;
+    this.m.addCodeListener(this);
+    const counter = () => BigInt(this.instret);
+    this.csrs.set(0xc00, { read: counter });
+    this.csrs.set(0xc01, { read: counter });
+    this.csrs.set(0xc02, { read: counter });
+  }
+
+  // ---- architectural state -------------------------------------------------------------------
+
+  get pc(): bigint {
+    return toBig(this.pcNum);
+  }
+  set pc(v: bigint) {
+    this.pcNum = toNum(v);
+  }
+
+  reg(i: number): bigint {
+    return BigInt.asUintN(64, (BigInt(this.H[i]!) << 32n) | BigInt(this.L[i]! >>> 0));
+  }
+
+  setReg(i: number, v: bigint): void {
+    if (i === 0) return;
+    const u = BigInt.asUintN(64, v);
+    this.L[i] = Number(u & 0xffffffffn) | 0;
+    this.H[i] = Number(u >> 32n) | 0;
+  }
+
+  /** All 32 registers (x0..x31) as unsigned bigints. */
+  regs(): bigint[] {
+    return Array.from({ length: 32 }, (_, i) => this.reg(i));
+  }
+
+  defineCsr(num: number, def: CsrDef): void {
+    this.csrs.set(num, def);
+  }
+
+  csrRead(num: number, o: Op): bigint {
+    const c = this.csrs.get(num);
+    if (!c) return this.illegal(o);
+    if (num === 0xc00 || num === 0xc01 || num === 0xc02) return BigInt(this.instret + this.runCount());
+    return c.read();
+  }
+
+  csrWrite(num: number, v: bigint, o: Op): void {
+    const c = this.csrs.get(num);
+    // CSRs 0xc00..0xfff are read-only by their number (bits 11..10 = 11).
+    if (!c || !c.write || (num >>> 10) === 3) this.illegal(o);
+    c.write(v);
+  }
+
+  private illegal(o: Op): never {
+    throw new TrapSignal({ kind: 'illegal-instruction', pc: toBig(o.pc), word: o.word, size: o.size });
+  }
+
+  // ---- instruction cache -----------------------------------------------------------------------
+
+  /** CodeListener: a store hit a page this hart may hold decoded instructions for. */
+  codeWritten(pn: number): void {
+    if (this.staleIcache) return;
+    this.dropPage(pn);
+  }
+
+  private dropPage(pn: number): void {
+    const ops = this.icache.get(pn);
+    if (ops) unlink(ops);
+    this.icache.delete(pn);
+    if (this.fBase === pn * PAGE_SIZE) {
+      this.fBase = NaN;
+      this.fOps = EMPTY;
+    }
+  }
+
+  /** Discards every decoded instruction (fence.i, or an embedder's flush_icache_all). */
+  flushIcache(): void {
+    for (const ops of this.icache.values()) unlink(ops);
+    this.icache.clear();
+    this.fBase = NaN;
+    this.fOps = EMPTY;
+  }
+
+  fenceI(): void {
+    this.flushIcache();
+  }
+
+  /** Drops decoded instructions of the pages covering [addr, addr+len) (hooks changed). */
+  invalidate(addr: bigint, len: number): void {
+    const a = toNum(addr);
+    for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + Math.max(len, 1) - 1) / PAGE_SIZE); pn++) this.dropPage(pn);
+  }
+
+  private fetchSlow(pc: number): Op {
+    if ((pc & this.alignMask) !== 0) {
+      // Only reachable by setting pc from outside: jumps check alignment themselves.
+      throw new TrapSignal({ kind: 'misaligned-fetch', pc: toBig(pc), target: toBig(pc) });
+    }
+    const pn = Math.floor(pc / PAGE_SIZE);
+    const pg = this.m.page(pn);
+    if (!pg) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc), reason: 'unmapped' });
+    if ((pg.perm & PERM_X) === 0) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc), reason: 'permission' });
+    let ops = this.icache.get(pn);
+    if (!ops) {
+      ops = new Array<Op | undefined>(PAGE_SIZE >> 1);
+      this.icache.set(pn, ops);
+    }
+    this.m.markCode(pg);
+    this.fBase = pg.base;
+    this.fOps = ops;
+    const off = pc - pg.base;
+    const lo16 = pg.u8[off]! | (pg.u8[off + 1]! << 8);
+    let word = lo16;
+    let crosses = false;
+    if ((lo16 & 3) === 3) {
+      if (off + 2 >= PAGE_SIZE) {
+        crosses = true;
+        const next = this.m.page(pn + 1);
+        if (!next) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc + 2), reason: 'unmapped' });
+        if ((next.perm & PERM_X) === 0) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc + 2), reason: 'permission' });
+        word = (lo16 | ((next.u8[0]! | (next.u8[1]! << 8)) << 16)) >>> 0;
+      } else {
+        word = (lo16 | ((pg.u8[off + 2]! | (pg.u8[off + 3]! << 8)) << 16)) >>> 0;
+      }
+    }
+    const op = this.machine.instrument(this.buildOp(pc, word));
+    if (!crosses) ops[off >> 1] = op;
+    return op;
+  }
+
+  /** Builds the predecoded form of one instruction word at pc. */
+  buildOp(pc: number, word: number): Op {
+    const size = (word & 3) === 3 ? 4 : 2;
+    const d = decode(word);
+    const illegal: Handler = (_h, o) => this.illegal(o);
+    if (!d || !this.exts.has(d.entry.ext) || (size === 2 && !this.exts.has('C'))) {
+      return new Op(pc, size, word, '(illegal)', illegal);
+    }
+    const { entry, args } = d.base;
+    if (NOT_EXECUTED.has(entry.ext)) {
+      const ext = entry.ext;
+      return new Op(pc, size, word, entry.name, (_h, o) => {
+        throw new TrapSignal({ kind: 'unsupported-extension', pc: toBig(o.pc), word: o.word, ext, name: entry.name });
+      });
+    }
+    const h = HANDLERS.get(entry.name)!;
+    const o = new Op(pc, size, word, entry.name, h);
+    const a = (f: FieldName) => args[f];
+    const rd = a('rd');
+    if (rd !== undefined) o.rd = rd === 0 ? SINK : rd;
+    o.rs1 = a('rs1') ?? 0;
+    o.rs2 = a('rs2') ?? 0;
+    const imm = a('imm12') ?? a('simm12') ?? a('imm20') ?? a('zimm5');
+    if (imm !== undefined) {
+      o.imm = imm | 0;
+      o.immHi = o.imm < 0 ? -1 : 0;
+    }
+    o.aux = a('shamt6') ?? a('shamt5') ?? a('csr') ?? 0;
+    const off = a('bimm12') ?? a('jimm20');
+    if (off !== undefined) o.target = pc + off;
+    if (entry.name === 'auipc') {
+      const v = pc + o.imm;
+      o.imm = v | 0;
+      o.immHi = Math.floor(v / TWO32);
+    }
+    // Taken targets that break alignment (only possible without C) trap when taken.
+    if (off !== undefined && (o.target & this.alignMask) !== 0) {
+      const inner = o.h;
+      o.h = o.inner = (hh, oo) => {
+        const flow = inner(hh, oo);
+        if (flow === TAKEN) throw new TrapSignal({ kind: 'misaligned-fetch', pc: toBig(oo.pc), target: toBig(oo.target) });
+        return flow;
+      };
+    }
+    return o;
+  }
+
+  // ---- run loop ----------------------------------------------------------------------------------
+
+  private runN = 0;
+  /** Instructions retired so far in the current run (for counter CSRs mid-run). */
+  private runCount(): number {
+    return this.runN;
+  }
+
+  /**
+   * Runs until a trap, a stop request or `budget` instructions. The pc after a trap is the
+   * trapping instruction (nothing of it is committed); after ecall/ebreak the embedder decides
+   * where to continue.
+   */
+  run(budget: number): RunResult {
+    return this.loop(budget, false);
+  }
+
+  /** Like run, but records every executed pc in a ring buffer of `depth` entries (see recentPcs). */
+  runTraced(budget: number, depth = 64): RunResult {
+    if (this.trace.length !== depth) {
+      this.trace = new Array<number>(depth).fill(NaN);
+      this.traceAt = 0;
+    }
+    return this.loop(budget, true);
+  }
+
+  private loop(budget: number, traced: boolean): RunResult {
+    let n = 0;
+    let op: Op | undefined;
+    try {
+      op = this.fetch(this.pcNum);
+      if (traced) {
+        while (n < budget) {
+          this.trace[this.traceAt] = op.pc;
+          this.traceAt = (this.traceAt + 1) % this.trace.length;
+          this.runN = n;
+          op = this.follow(op, op.h(this, op));
+          n++;
+        }
+      } else {
+        // The interpreter's hot loop: threaded dispatch through same-page successor links.
+        while (n < budget) {
+          this.runN = n;
+          const flow: number = op.h(this, op);
+          n++;
+          op = flow === NEXT ? op.nOp ?? this.linkNext(op) : flow === TAKEN ? op.tOp ?? this.linkTarget(op) : this.fetch(this.jumpPc);
+        }
+      }
+      this.pcNum = op.pc;
+      return { kind: 'budget', pc: toBig(op.pc) };
+    } catch (e) {
+      // The op that threw did not complete; when fetching its successor failed, it did.
+      const pc = this.faultPc ?? (op ? op.pc : this.pcNum);
+      this.faultPc = undefined;
+      this.pcNum = pc;
+      return this.unwind(e, pc);
+    } finally {
+      this.instret += n;
+      this.runN = 0;
+    }
+  }
+
+  /** Set while fetching a successor, so a fetch fault reports the address being fetched. */
+  private faultPc: number | undefined = undefined;
+
+  private follow(op: Op, flow: number): Op {
+    return flow === NEXT ? op.nOp ?? this.linkNext(op) : flow === TAKEN ? op.tOp ?? this.linkTarget(op) : this.fetch(this.jumpPc);
+  }
+
+  private linkNext(op: Op): Op {
+    const nx = this.fetch(op.next);
+    if (this.samePage(op, nx)) op.nOp = nx;
+    return nx;
+  }
+
+  private linkTarget(op: Op): Op {
+    const t = this.fetch(op.target);
+    if (this.samePage(op, t)) op.tOp = t;
+    return t;
+  }
+
+  private samePage(a: Op, b: Op): boolean {
+    return Math.floor(a.pc / PAGE_SIZE) === Math.floor(b.pc / PAGE_SIZE) && this.fOps[(b.pc - this.fBase) >> 1] === b;
+  }
+
+  /** The op for pc, decoding it on first use. */
+  fetch(pc: number): Op {
+    const off = pc - this.fBase;
+    const op = off >= 0 && off < PAGE_SIZE ? this.fOps[off >> 1] : undefined;
+    if (op !== undefined) return op;
+    this.faultPc = pc;
+    const o = this.fetchSlow(pc);
+    this.faultPc = undefined;
+    return o;
+  }
+
+  /** The last executed pcs recorded by runTraced, oldest first (the faulting one last). */
+  recentPcs(): bigint[] {
+    const out: bigint[] = [];
+    for (let i = 0; i < this.trace.length; i++) {
+      const v = this.trace[(this.traceAt + i) % this.trace.length]!;
+      if (!Number.isNaN(v)) out.push(toBig(v));
+    }
+    return out;
+  }
+
+  step(): RunResult {
+    return this.run(1);
+  }
+
+  private unwind(e: unknown, pc: number): RunResult {
+    if (e instanceof TrapSignal) return { kind: 'trap', trap: e.trap };
+    if (e instanceof StopSignal) {
+      if (e.pc !== undefined) this.pcNum = toNum(e.pc);
+      return { kind: 'stop', reason: e.reason, pc: this.pc };
+    }
+    if (e instanceof MemFault) return { kind: 'trap', trap: this.faultTrap(e, pc) };
+    throw e; // a bug in the emulator or an embedder callback: let it surface
+  }
+
+  private faultTrap(f: MemFault, pc: number): Trap {
+    let addr: bigint;
+    if (Number.isFinite(f.addr) && Math.abs(f.addr) < 2 ** 53) addr = toBig(f.addr);
+    else {
+      // The address was not exact as a number: recompute it from the instruction's operands.
+      const op = this.fOps[(pc - this.fBase) >> 1] ?? this.buildOp(pc, this.m.lw(pc));
+      addr = BigInt.asUintN(64, this.reg(op.rs1) + BigInt(op.imm));
+    }
+    return { kind: 'access-fault', pc: toBig(pc), access: f.access, addr, reason: f.reason };
+  }
+
+  /** Current pc as a number (for engines sharing this hart). */
+  get pcNumber(): number {
+    return this.pcNum;
+  }
+
+  /** Return address register as an address number, for host calls. */
+  raNum(): number {
+    return pairToNum(this.H[1]!, this.L[1]!);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A machine: one memory shared by one or more harts, plus the instrumentation that applies to
+ * every hart: code hooks and host calls (TypeScript functions bound to guest addresses).
+ */
+import { Memory, PAGE_SIZE } from '../memory/memory';
+import { Hart, type HartOptions } from './hart';
+import { Op, JUMP, type Handler } from './op';
+import { StopSignal } from './trap';
+import { toBig, toNum, pairToNum } from '../memory/address';
+
+/** psABI caller-saved registers a callee may clobber (besides the return value registers). */
+const TEMPS = [5, 6, 7, 28, 29, 30, 31]; // t0-t6
+const ARGS = [10, 11, 12, 13, 14, 15, 16, 17]; // a0-a7
+
+/** The value a host call leaves in a clobbered register: recognisable in a register dump. */
+export function poisonValue(reg: number): bigint {
+  return 0xdead_beef_0000_0000n | BigInt(reg);
+}
+
+export interface HostCallOptions {
+  /** Poison caller-saved registers the callee may clobber (default true). */
+  readonly poison?: boolean;
+  /** How many of a0/a1 carry the return value and are kept (default 1). */
+  readonly returns?: 0 | 1 | 2;
+  readonly name?: string;
+}
+
+/**
+ * A host function: reads arguments from the hart, may return a value for a0. Throw
+ * StopSignal to stop the run (e.g. a BUG()).
+ */
+export type HostFn = (hart: Hart) => bigint | void;
+
+/** A code hook: runs before the instruction at a hooked address executes. */
+export type CodeHook = (hart: Hart, pc: bigint) => void;
+
+interface HookRange {
+  readonly start: number;
+  readonly end: number;
+  readonly fn: CodeHook;
+}
+
+export class Machine {
+  readonly memory = new Memory();
+  readonly harts: Hart[] = [];
+  private readonly hostCalls = new Map<number, { fn: HostFn; opts: HostCallOptions }>();
+  private hooks: HookRange[] = [];
+
+  addHart(opts: HartOptions = {}): Hart {
+    const h = new Hart(this, { ...opts, hartId: opts.hartId ?? this.harts.length });
+    this.harts.push(h);
+    return h;
+  }
+
+  /** Binds a host function to `addr`: a call that reaches it runs fn and returns through ra. */
+  addHostCall(addr: bigint, fn: HostFn, opts: HostCallOptions = {}): void {
+    this.hostCalls.set(toNum(addr), { fn, opts });
+    this.invalidate(addr, 4);
+  }
+
+  hostCallAt(addr: bigint): string | undefined {
+    const hc = this.hostCalls.get(toNum(addr));
+    return hc ? hc.opts.name ?? 'host' : undefined;
+  }
+
+  /** Runs fn before each instruction in [start, end) executes. Returns a remover. */
+  addCodeHook(start: bigint, end: bigint, fn: CodeHook): () => void {
+    const h: HookRange = { start: toNum(start), end: toNum(end), fn };
+    this.hooks.push(h);
+    this.invalidate(start, Number(end - start));
+    return () => {
+      this.hooks = this.hooks.filter((x) => x !== h);
+      this.invalidate(start, Number(end - start));
+    };
+  }
+
+  private invalidate(addr: bigint, len: number): void {
+    for (const h of this.harts) h.invalidate(addr, Math.max(len, PAGE_SIZE));
+  }
+
+  /** Applies host calls and code hooks to a freshly decoded op. */
+  instrument(o: Op): Op {
+    const hc = this.hostCalls.get(o.pc);
+    if (hc) {
+      const { fn, opts } = hc;
+      const poison = opts.poison ?? true;
+      const keep = opts.returns ?? 1;
+      const h: Handler = (hart) => {
+        const ret = fn(hart);
+        if (typeof ret === "bigint") hart.setReg(10, ret);
+        if (poison) {
+          for (const r of TEMPS) hart.setReg(r, poisonValue(r));
+          for (const r of ARGS.slice(keep)) hart.setReg(r, poisonValue(r));
+        }
+        const ra = pairToNum(hart.H[1]!, hart.L[1]!);
+        hart.jumpPc = ra - (ra & 1);
+        return JUMP;
+      };
+      o.h = o.inner = h;
+    }
+    const hooks = this.hooks.filter((x) => o.pc >= x.start && o.pc < x.end);
+    if (hooks.length > 0) {
+      const inner = o.h;
+      o.h = (hart, op) => {
+        for (const x of hooks) x.fn(hart, toBig(op.pc));
+        return inner(hart, op);
+      };
+    }
+    return o;
+  }
+}
+
+export { StopSignal };

@@ -1,0 +1,368 @@
+/**
+ * Sparse, paged, little-endian guest memory with per-page R/W/X permissions.
+ *
+ * Faults are thrown as MemFault (caught by the hart and turned into a trap result); they never
+ * escape the emulator's public run API. The hot accessors take signed address numbers (see
+ * address.ts) and go through a one-entry cache per access kind; everything unusual (misaligned,
+ * page-crossing, watched, code pages) takes the slow path.
+ */
+import { ADDR_LIMIT, toNum, toBig } from './address';
+
+export const PAGE_SIZE = 4096;
+// Local alias: hot accessors read a module constant, not a property of `exports`.
+const PAGE = 4096;
+export const PERM_R = 1;
+export const PERM_W = 2;
+export const PERM_X = 4;
+
+export type Access = 'load' | 'store' | 'fetch';
+export type FaultReason = 'unmapped' | 'permission';
+
+/** Thrown by accessors; the hart converts it into an access-fault trap. */
+export class MemFault {
+  constructor(readonly access: Access, readonly addr: number, readonly reason: FaultReason) {}
+}
+
+export class Page {
+  readonly u8 = new Uint8Array(PAGE_SIZE);
+  readonly i32 = new Int32Array(this.u8.buffer);
+  /** Set while some hart holds predecoded instructions from this page. */
+  code = false;
+  /** Set while a memory watch covers part of this page. */
+  watched = false;
+  constructor(readonly pn: number, readonly base: number, public perm: number) {}
+}
+
+export interface Watch {
+  readonly start: number;
+  readonly end: number; // exclusive
+  readonly on: 'read' | 'write' | 'both';
+  readonly cb: (access: 'read' | 'write', addr: bigint, size: number, value: bigint) => void;
+}
+
+/** Something that caches decoded instructions and must hear about stores to code. */
+export interface CodeListener {
+  codeWritten(pn: number): void;
+}
+
+export function permString(p: number): string {
+  return `${p & PERM_R ? 'r' : '-'}${p & PERM_W ? 'w' : '-'}${p & PERM_X ? 'x' : '-'}`;
+}
+
+export function parsePerm(s: string): number {
+  let p = 0;
+  for (const ch of s) {
+    if (ch === 'r') p |= PERM_R;
+    else if (ch === 'w') p |= PERM_W;
+    else if (ch === 'x') p |= PERM_X;
+    else if (ch !== '-') throw new Error(`memory: bad permission string "${s}"`);
+  }
+  return p;
+}
+
+const NO_PAGE = new Page(NaN, NaN, 0);
+const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+const tlbIndex = (a: number) => (a >>> 12) & TLB_MASK;
+
+export class Memory {
+  private readonly pages = new Map<number, Page>();
+  private readonly watches: Watch[] = [];
+  private readonly listeners: CodeListener[] = [];
+  // One-entry caches. A cached page always has the permission its cache needs; the write
+  // cache never holds code or watched pages, the read cache never holds watched pages.
+  // Direct-mapped caches indexed by page number bits 0..7 of the address's page.
+  private readonly rBase = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  private readonly wBase = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+
+  // ---- mapping ----------------------------------------------------------------------------------
+
+  /** Maps [addr, addr+size) (page-granular) with the given permissions, zero-filled. */
+  map(addr: bigint, size: number, perm: number | string): void {
+    const p = typeof perm === 'string' ? parsePerm(perm) : perm;
+    const a = toNum(addr);
+    if (Math.abs(a) >= ADDR_LIMIT || Math.abs(a + size) >= ADDR_LIMIT) throw new Error(`memory: cannot map 0x${toBig(a).toString(16)}: outside the addressable window`);
+    const first = Math.floor(a / PAGE_SIZE);
+    const last = Math.floor((a + Math.max(size, 1) - 1) / PAGE_SIZE);
+    for (let pn = first; pn <= last; pn++) {
+      const old = this.pages.get(pn);
+      if (old) old.perm = p;
+      else this.pages.set(pn, new Page(pn, pn * PAGE_SIZE, p));
+    }
+    this.flushCaches();
+  }
+
+  /** Changes permissions of already mapped pages (like set_memory_ro/x). */
+  protect(addr: bigint, size: number, perm: number | string): void {
+    const p = typeof perm === 'string' ? parsePerm(perm) : perm;
+    const a = toNum(addr);
+    for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + size - 1) / PAGE_SIZE); pn++) {
+      const pg = this.pages.get(pn);
+      if (!pg) throw new Error(`memory: protect: 0x${toBig(pn * PAGE_SIZE).toString(16)} is not mapped`);
+      pg.perm = p;
+    }
+    this.flushCaches();
+  }
+
+  unmap(addr: bigint, size: number): void {
+    const a = toNum(addr);
+    for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + size - 1) / PAGE_SIZE); pn++) {
+      if (this.pages.delete(pn)) this.notifyCode(pn);
+    }
+    this.flushCaches();
+  }
+
+  isMapped(addr: bigint): boolean {
+    return this.pages.has(Math.floor(toNum(addr) / PAGE_SIZE));
+  }
+
+  permAt(addr: bigint): number | undefined {
+    return this.pages.get(Math.floor(toNum(addr) / PAGE_SIZE))?.perm;
+  }
+
+  /** Page by page number, for the hart's fetch path. */
+  page(pn: number): Page | undefined {
+    return this.pages.get(pn);
+  }
+
+  addCodeListener(l: CodeListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Called by a hart when it caches decoded instructions from a page. */
+  markCode(pg: Page): void {
+    pg.code = true;
+    const i = tlbIndex(pg.base);
+    if (this.wPage[i] === pg) {
+      this.wPage[i] = NO_PAGE;
+      this.wBase[i] = NaN;
+    }
+  }
+
+  watch(start: bigint, size: number, on: Watch['on'], cb: Watch['cb']): () => void {
+    const w: Watch = { start: toNum(start), end: toNum(start) + size, on, cb };
+    this.watches.push(w);
+    this.refreshWatched();
+    return () => {
+      const i = this.watches.indexOf(w);
+      if (i >= 0) this.watches.splice(i, 1);
+      this.refreshWatched();
+    };
+  }
+
+  private refreshWatched(): void {
+    for (const pg of this.pages.values()) pg.watched = false;
+    for (const w of this.watches) {
+      for (let pn = Math.floor(w.start / PAGE_SIZE); pn <= Math.floor((w.end - 1) / PAGE_SIZE); pn++) {
+        const pg = this.pages.get(pn);
+        if (pg) pg.watched = true;
+      }
+    }
+    this.flushCaches();
+  }
+
+  private flushCaches(): void {
+    this.rBase.fill(NaN);
+    this.rPage.fill(NO_PAGE);
+    this.wBase.fill(NaN);
+    this.wPage.fill(NO_PAGE);
+  }
+
+  private notifyCode(pn: number): void {
+    for (const l of this.listeners) l.codeWritten(pn);
+  }
+
+  // ---- hot accessors (signed address numbers; values are int32 / unsigned small) ---------------
+
+  /** Load a 32-bit word (sign-extended int32). */
+  lw(a: number): number {
+    const i = tlbIndex(a);
+    const off = a - this.rBase[i]!;
+    if (off >= 0 && off <= PAGE - 4 && (off & 3) === 0) return this.rPage[i]!.i32[off >> 2]!;
+    return this.loadSlow(a, 4) | 0;
+  }
+
+  lhu(a: number): number {
+    const i = tlbIndex(a);
+    const off = a - this.rBase[i]!;
+    if (off >= 0 && off <= PAGE - 2) {
+      const u = this.rPage[i]!.u8;
+      return u[off]! | (u[off + 1]! << 8);
+    }
+    return this.loadSlow(a, 2);
+  }
+
+  lbu(a: number): number {
+    const i = tlbIndex(a);
+    const off = a - this.rBase[i]!;
+    if (off >= 0 && off < PAGE) return this.rPage[i]!.u8[off]!;
+    return this.loadSlow(a, 1);
+  }
+
+  sw(a: number, v: number): void {
+    const i = tlbIndex(a);
+    const off = a - this.wBase[i]!;
+    if (off >= 0 && off <= PAGE - 4 && (off & 3) === 0) {
+      this.wPage[i]!.i32[off >> 2] = v;
+      return;
+    }
+    this.storeSlow(a, 4, v, 0);
+  }
+
+  /** Store a doubleword given as lo/hi halves; never half-done on a fault. */
+  sd(a: number, lo: number, hi: number): void {
+    const i = tlbIndex(a);
+    const off = a - this.wBase[i]!;
+    if (off >= 0 && off <= PAGE - 8 && (off & 3) === 0) {
+      const w = this.wPage[i]!.i32;
+      w[off >> 2] = lo;
+      w[(off >> 2) + 1] = hi;
+      return;
+    }
+    this.storeSlow(a, 8, lo, hi);
+  }
+
+  sh(a: number, v: number): void {
+    const i = tlbIndex(a);
+    const off = a - this.wBase[i]!;
+    if (off >= 0 && off <= PAGE - 2) {
+      const u = this.wPage[i]!.u8;
+      u[off] = v;
+      u[off + 1] = v >>> 8;
+      return;
+    }
+    this.storeSlow(a, 2, v, 0);
+  }
+
+  sb(a: number, v: number): void {
+    const i = tlbIndex(a);
+    const off = a - this.wBase[i]!;
+    if (off >= 0 && off < PAGE) {
+      this.wPage[i]!.u8[off] = v;
+      return;
+    }
+    this.storeSlow(a, 1, v, 0);
+  }
+
+  /** Checks that [a, a+size) may be written, throwing the fault a store would raise. */
+  probeStore(a: number, size: number): void {
+    for (let i = 0; i < size; i++) this.pageFor(a + i, 'store');
+  }
+
+  // ---- slow paths -----------------------------------------------------------------------------
+
+  private pageFor(a: number, access: Access): Page {
+    const pn = Math.floor(a / PAGE_SIZE);
+    const pg = this.pages.get(pn);
+    if (!pg) throw new MemFault(access, a, 'unmapped');
+    const need = access === 'load' ? PERM_R : access === 'store' ? PERM_W : PERM_X;
+    if ((pg.perm & need) === 0) throw new MemFault(access, a, 'permission');
+    return pg;
+  }
+
+  /** Unsigned little-endian load of 1, 2 or 4 bytes (4 returned as uint32). */
+  private loadSlow(a: number, size: number): number {
+    if (!Number.isFinite(a) || Math.abs(a) >= ADDR_LIMIT) throw new MemFault('load', a, 'unmapped');
+    let v = 0;
+    for (let i = 0; i < size; i++) {
+      const pg = this.pageFor(a + i, 'load');
+      v += pg.u8[a + i - pg.base]! * 2 ** (8 * i);
+    }
+    const pg = this.pageFor(a, 'load');
+    if (!pg.watched) {
+      const i = tlbIndex(pg.base);
+      this.rPage[i] = pg;
+      this.rBase[i] = pg.base;
+    } else this.fireWatch('read', a, size, BigInt(v));
+    return v;
+  }
+
+  private storeSlow(a: number, size: number, lo: number, hi: number): void {
+    if (!Number.isFinite(a) || Math.abs(a) >= ADDR_LIMIT) throw new MemFault('store', a, 'unmapped');
+    // Check every byte first so that a faulting store changes nothing.
+    for (let i = 0; i < size; i++) this.pageFor(a + i, 'store');
+    let code = false;
+    for (let i = 0; i < size; i++) {
+      const pg = this.pageFor(a + i, 'store');
+      const byte = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;
+      pg.u8[a + i - pg.base] = byte;
+      if (pg.code) {
+        code = true;
+        pg.code = false;
+        this.notifyCode(pg.pn);
+      }
+    }
+    const pg = this.pageFor(a, 'store');
+    if (pg.watched) this.fireWatch('write', a, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0) & ((1n << BigInt(8 * size)) - 1n));
+    else if (!code && !pg.code) {
+      const i = tlbIndex(pg.base);
+      this.wPage[i] = pg;
+      this.wBase[i] = pg.base;
+    }
+  }
+
+  private fireWatch(kind: 'read' | 'write', a: number, size: number, value: bigint): void {
+    for (const w of this.watches) {
+      if (w.on !== 'both' && w.on !== kind) continue;
+      if (a + size <= w.start || a >= w.end) continue;
+      w.cb(kind, toBig(a), size, value);
+    }
+  }
+
+  // ---- host-side API (bigint addresses; used by loaders, the kernel model and tests) ----------
+
+  /** Writes bytes as a store would (permissions ignored when `force`), notifying code caches. */
+  writeBytes(addr: bigint, bytes: Uint8Array, force = false): void {
+    const a = toNum(addr);
+    for (let i = 0; i < bytes.length; i++) {
+      const pn = Math.floor((a + i) / PAGE_SIZE);
+      const pg = this.pages.get(pn);
+      if (!pg) throw new Error(`memory: write to unmapped address 0x${toBig(a + i).toString(16)}`);
+      if (!force && (pg.perm & PERM_W) === 0) throw new Error(`memory: write to read-only address 0x${toBig(a + i).toString(16)}`);
+      pg.u8[a + i - pg.base] = bytes[i]!;
+      if (pg.code) {
+        pg.code = false;
+        this.notifyCode(pn);
+      }
+    }
+  }
+
+  readBytes(addr: bigint, len: number): Uint8Array {
+    const a = toNum(addr);
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE));
+      if (!pg) throw new Error(`memory: read of unmapped address 0x${toBig(a + i).toString(16)}`);
+      out[i] = pg.u8[a + i - pg.base]!;
+    }
+    return out;
+  }
+
+  /** Reads without throwing: undefined when any byte is unmapped. */
+  tryReadBytes(addr: bigint, len: number): Uint8Array | undefined {
+    try {
+      return this.readBytes(addr, len);
+    } catch {
+      return undefined;
+    }
+  }
+
+  readU(addr: bigint, size: 1 | 2 | 4 | 8): bigint {
+    const b = this.readBytes(addr, size);
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    return v;
+  }
+
+  writeU(addr: bigint, size: 1 | 2 | 4 | 8, value: bigint, force = false): void {
+    const b = new Uint8Array(size);
+    let v = BigInt.asUintN(size * 8, value);
+    for (let i = 0; i < size; i++) {
+      b[i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+    this.writeBytes(addr, b, force);
+  }
+}
