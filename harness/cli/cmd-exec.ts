@@ -1,0 +1,72 @@
+/** `rvtramp exec [--stats] ELF [args...]`: run a static riscv64 Linux program in the emulator. */
+import { readFileSync } from 'node:fs';
+import { CliError } from './errors';
+import { loadProgram, runProgram, LoadError } from '../../emulator/user/runner';
+import { ElfError } from '../../emulator/elf/reader';
+
+const HELP = `usage: rvtramp exec [--stats] [--max-insns N] ELF [args...]
+
+Runs a static riscv64 Linux executable. Its stdout/stderr and exit status are the program's.
+  --stats         print instructions retired, seconds and MIPS on stderr
+  --max-insns N   stop with an error after N instructions (watchdog)
+`;
+
+export async function cmdExec(argv: string[]): Promise<number> {
+  let stats = false;
+  let max: number | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--stats') stats = true;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(HELP);
+      return 0;
+    } else if (a === '--max-insns') {
+      const v = Number(argv[++i]);
+      if (!Number.isSafeInteger(v) || v <= 0) throw new CliError(`--max-insns needs a positive integer, got '${argv[i] ?? ''}'`, 2);
+      max = v;
+    } else if (a === '--') {
+      i++;
+      break;
+    } else if (a.startsWith('-')) throw new CliError(`unknown option '${a}'`, 2);
+    else break;
+  }
+  const file = argv[i];
+  if (file === undefined) throw new CliError('missing ELF file (usage: rvtramp exec [--stats] ELF [args...])', 2);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const args = argv.slice(i);
+  let prog;
+  try {
+    prog = loadProgram(bytes, file, { argv: args });
+  } catch (e) {
+    if (e instanceof ElfError || e instanceof LoadError) throw new CliError(e.message);
+    throw e;
+  }
+  const chunks: Uint8Array[] = [];
+  const flush = () => {
+    if (chunks.length) process.stdout.write(Buffer.concat(chunks));
+    chunks.length = 0;
+  };
+  const t0 = process.hrtime.bigint();
+  const outcome = runProgram(prog, {
+    ...(max !== undefined ? { maxInstructions: max } : {}),
+    stdout: (b) => {
+      chunks.push(Buffer.from(b));
+      if (chunks.length > 64) flush();
+    },
+    stderr: (b) => process.stderr.write(Buffer.from(b)),
+  });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  flush();
+  if (stats) {
+    const n = prog.hart.instret;
+    process.stderr.write(`rvtramp: instret ${n} seconds ${secs.toFixed(3)} MIPS ${(n / secs / 1e6).toFixed(1)}\n`);
+  }
+  if (outcome.kind === 'error') throw new CliError(`${file}: ${outcome.message}`);
+  return outcome.code;
+}

@@ -1,0 +1,67 @@
+/**
+ * rvtramp command line: dispatches to one module per verb, loaded on demand so that
+ * `rvtramp --help` starts without loading the emulator.
+ */
+import { CliError } from './errors';
+
+type Verb = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
+
+const VERBS: Record<string, Verb> = {
+  exec: { summary: 'exec [--stats] ELF [args...]        run a static riscv64 Linux program', load: async () => (await import('./cmd-exec')).cmdExec },
+  disasm: {
+    summary: 'disasm FILE [--symbol NAME] [--start ADDR --stop ADDR]   objdump -d compatible listing',
+    load: async () => (await import('./cmd-disasm')).cmdDisasm,
+  },
+};
+
+export const USAGE = `usage: rvtramp <command> [options]
+
+RISC-V ftrace / BPF trampoline regression harness on an RV64 emulator.
+
+commands:
+${Object.values(VERBS).map((v) => `  ${v.summary}`).join('\n')}
+
+  rvtramp <command> --help   details of one command
+`;
+
+/** Version from package.json, found from the source tree or from dist/. */
+function packageVersion(): string {
+  for (const p of ['../../package.json', '../../../package.json']) {
+    try {
+      return (require(p) as { version: string }).version;
+    } catch {
+      // try the next layout
+    }
+  }
+  return 'unknown';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    (verb === undefined ? process.stderr : process.stdout).write(USAGE);
+    return verb === undefined ? 2 : 0;
+  }
+  if (verb === '--version') {
+    process.stdout.write(`rvtramp ${packageVersion()}\n`);
+    return 0;
+  }
+  const v = VERBS[verb];
+  if (!v) {
+    process.stderr.write(`rvtramp: unknown command '${verb}' (see rvtramp --help)\n`);
+    return 2;
+  }
+  try {
+    const run = await v.load();
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`rvtramp ${verb}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // Anything else is a bug in rvtramp: one line; the stack only with RVTRAMP_DEBUG=1.
+    process.stderr.write(`rvtramp ${verb}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env['RVTRAMP_DEBUG']) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+    return 70;
+  }
+}
