@@ -1,0 +1,126 @@
+/**
+ * Choosing an RVC form for a base instruction, derived from the table's `expand` mappings:
+ * a compressed entry fits when some value of its fields expands to exactly the given base
+ * instruction and operands. Two additions make the choice match what GNU as 2.40 emits for
+ * ordinary code:
+ *  - HINT encodings (legal RVC words the spec reserves for hints, e.g. `c.li x0, 5`) are
+ *    never chosen; the base form is kept;
+ *  - a few base forms are also tried as an equivalent base form that does have a
+ *    compressed encoding (`addi rd,rs,0` as `add rd,x0,rs` = c.mv; `add rd,rs1,rd` with its
+ *    sources swapped = c.add).
+ */
+import { misfit, type FieldName } from '../isa/fields';
+import { TABLE, BY_NAME, type Entry } from '../isa/table';
+import type { Args } from '../isa/decode';
+
+/** Compressed entries by the base instruction they expand to, in table order (first wins). */
+const BY_BASE: ReadonlyMap<string, readonly Entry[]> = (() => {
+  const m = new Map<string, Entry[]>();
+  for (const e of TABLE) {
+    if (!e.expand) continue;
+    const list = m.get(e.expand.to);
+    if (list) list.push(e);
+    else m.set(e.expand.to, [e]);
+  }
+  return m;
+})();
+
+/**
+ * RVC HINTs (unprivileged spec, "RVC HINT Instructions"), by compressed entry. They decode
+ * and execute as their expansion, but assemblers do not produce them for base code.
+ */
+const HINTS: Readonly<Record<string, (a: Args) => boolean>> = {
+  'c.addi': (a) => (a.crd === 0) !== (a.c_imm6 === 0), // c.nop with an immediate, or c.addi rd,0
+  'c.li': (a) => a.crd === 0,
+  'c.lui': (a) => a.crd === 0,
+  'c.mv': (a) => a.crd === 0,
+  'c.add': (a) => a.crd === 0,
+  'c.slli': (a) => a.crd === 0 || a.c_shamt === 0,
+  'c.srli': (a) => a.c_shamt === 0,
+  'c.srai': (a) => a.c_shamt === 0,
+};
+
+/** Base forms worth trying as another, equivalent base form. */
+const EQUIVALENTS: Readonly<Record<string, { readonly to: string; readonly map: (a: Args) => Args | undefined }>> = {
+  // mv rd,rs (addi rd,rs,0) is add rd,x0,rs, which is c.mv.
+  addi: { to: 'add', map: (a) => (a.imm12 === 0 ? { rd: a.rd!, rs1: 0, rs2: a.rs1! } : undefined) },
+  // Commutative operations with rd as the second source: c.add/c.and/... rd,rs1. (Only
+  // then: GNU as keeps `add rd,rs1,x0` as add, although c.mv rd,rs1 would do.)
+  ...Object.fromEntries(
+    ['add', 'and', 'or', 'xor', 'addw'].map((n) => [n, { to: n, map: (a: Args): Args | undefined => (a.rs2 === a.rd ? { rd: a.rd!, rs1: a.rs2!, rs2: a.rs1! } : undefined) }]),
+  ),
+};
+
+/** True for an RVC HINT encoding (see HINTS). */
+export function isHint(c: Entry, args: Args): boolean {
+  return HINTS[c.name]?.(args) ?? false;
+}
+
+/** The compressed entry's fields that expand to `args`, if any. */
+function invert(c: Entry, args: Args): Args | undefined {
+  const out: Args = {};
+  for (const [baseField, src] of Object.entries(c.expand!.args) as [FieldName, FieldName | number][]) {
+    const v = args[baseField];
+    if (v === undefined) return undefined;
+    if (typeof src === 'number') {
+      if (v !== src) return undefined;
+    } else if (out[src] === undefined) {
+      out[src] = v;
+    } else if (out[src] !== v) {
+      return undefined;
+    }
+  }
+  for (const [f, def] of c.defs) {
+    const v = out[f];
+    if (v === undefined || misfit(def, v) !== undefined) return undefined;
+  }
+  if ((c.nonzero ?? []).some((f) => out[f] === 0)) return undefined;
+  if (Object.entries(c.not ?? {}).some(([f, v]) => out[f as FieldName] === v)) return undefined;
+  if (HINTS[c.name]?.(out)) return undefined;
+  return out;
+}
+
+function direct(name: string, args: Args, allow?: RvcFilter): { entry: Entry; args: Args } | undefined {
+  for (const c of BY_BASE.get(name) ?? []) {
+    if (allow && !allow(c)) continue;
+    const a = invert(c, args);
+    if (a) return { entry: c, args: a };
+  }
+  return undefined;
+}
+
+/** Which RVC entries a written form may become; undefined means any. */
+export type RvcFilter = (c: Entry) => boolean;
+
+/**
+ * GNU as 2.40 chooses RVC forms by spelling for jumps and `mv`: jal becomes c.j only when
+ * written `j`, jalr becomes c.jr / c.jalr only when written `jr rs`, `jalr rs` or `ret`, and
+ * `mv rd,rs` only ever becomes c.mv (so `mv rd,zero` stays addi, though c.li rd,0 would do).
+ * We follow it, so the same source gives the same bytes; write `c.*` to force a form.
+ */
+export function spellingFilter(form: { readonly name: string; readonly entry: Entry; readonly slots: readonly unknown[] }): RvcFilter | 'none' | undefined {
+  if (form.entry.name === 'jal' || form.entry.name === 'jalr') return form.slots.length <= 1 ? undefined : 'none';
+  if (form.name === 'mv') return (c) => c.name === 'c.mv';
+  return undefined;
+}
+
+/** The RVC form of a base instruction with these operands, or undefined when it has none. */
+export function compress(base: Entry, args: Args, allow?: RvcFilter): { entry: Entry; args: Args } | undefined {
+  const found = direct(base.name, args, allow);
+  if (found) return found;
+  const eq = EQUIVALENTS[base.name];
+  const alt = eq?.map(args);
+  return eq && alt ? direct(eq.to, alt, allow) : undefined;
+}
+
+/** True when some operands of this base instruction have an RVC form. */
+export function mayCompress(base: Entry): boolean {
+  const eq = EQUIVALENTS[base.name];
+  return BY_BASE.has(base.name) || (eq !== undefined && BY_BASE.has(eq.to));
+}
+
+/** For tests: the compressed entries that expand to a base instruction. */
+export function compressedFormsOf(baseName: string): readonly Entry[] {
+  if (!BY_NAME.has(baseName)) throw new Error(`compress: no instruction ${baseName}`);
+  return BY_BASE.get(baseName) ?? [];
+}
