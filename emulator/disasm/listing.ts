@@ -157,6 +157,11 @@ class SymbolView {
   }
 }
 
+/** objdump's sanitize_string: control characters in names print as `^X`. */
+function sanitize(name: string): string {
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => `^${String.fromCharCode((c.charCodeAt(0) + 0x40) & 0xff)}`);
+}
+
 function hex(v: bigint): string {
   return v.toString(16);
 }
@@ -164,7 +169,7 @@ function hex(v: bigint): string {
 /** `<sym+0x10>` / `<sym-0x8>` / `<.text+0x4>`, without the address in front. */
 function symbolPart(sym: DisSym | undefined, section: ElfSection | undefined, vma: bigint): string {
   const base = sym ? sym.value : section?.addr ?? 0n;
-  const name = sym ? sym.name : section?.name ?? '';
+  const name = sanitize(sym ? sym.name : section?.name ?? '');
   if (vma > base) return `${name}+0x${hex(vma - base)}`;
   if (vma < base) return `${name}-0x${hex(base - vma)}`;
   return name;
@@ -344,7 +349,7 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
   const tracker = new AddressTracker(gp);
   const fileExts = parseArch(elf.arch ?? DEFAULT_ARCH);
   const hasRelocs = elf.sections.some((s) => s.type === SHT_RELA);
-  let out = `\n${opts.fileName ?? elf.name}:     file format elf64-littleriscv\n\n`;
+  let out = `\n${sanitize(opts.fileName ?? elf.name)}:     file format elf64-littleriscv\n\n`;
   for (const section of elf.sections) {
     if (!isCode(section)) continue;
     const size = section.size;
@@ -352,7 +357,7 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
     let stop = size;
     if (opts.stop !== undefined) stop = opts.stop < section.addr ? 0n : opts.stop - section.addr > size ? size : opts.stop - section.addr;
     if (off >= stop) continue;
-    out += `\nDisassembly of section ${section.name}:\n`;
+    out += `\nDisassembly of section ${sanitize(section.name)}:\n`;
 
     const view = new SymbolView(syms, section, hasRelocs);
     const address: AddressPrinter = view.sorted.length < 1
@@ -374,7 +379,8 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
           printing = true;
           if (sym.func) {
             if (sym.size > 0n) {
-              stop = off + sym.size;
+              // objdump does not clamp this; a corrupt st_size would have it read past the section.
+              stop = off + sym.size > size ? size : off + sym.size;
               until = 'stop';
             } else until = 'function';
           } else until = 'next';
@@ -436,7 +442,7 @@ export function listBytes(bytes: Uint8Array, address: bigint, opts: BytesListing
   for (let k = 0; k < cuts.length; k++) {
     const start = cuts[k]!;
     const name = opts.label?.(address + BigInt(start));
-    if (name !== undefined) out += `\n${BigInt.asUintN(64, address + BigInt(start)).toString(16).padStart(16, '0')} <${name}>:\n`;
+    if (name !== undefined) out += `\n${BigInt.asUintN(64, address + BigInt(start)).toString(16).padStart(16, '0')} <${sanitize(name)}>:\n`;
     out += disassembleBytes(walker, block, start, cuts[k + 1] ?? bytes.length);
   }
   return out;
