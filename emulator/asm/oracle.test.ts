@@ -184,7 +184,8 @@ describe('assembler vs GNU as (oracle)', function () {
       if (oraclesRequired()) throw new Error('riscv64-linux-gnu-objcopy is required');
       this.skip();
     }
-    const seed = Number(process.env['RVTRAMP_SEED'] ?? Date.now() % 2 ** 31);
+    // A fixed default keeps CI reproducible; set RVTRAMP_SEED to explore or replay.
+    const seed = Number(process.env['RVTRAMP_SEED'] ?? 20230701);
     const source = program(seed, 8);
     const keep = process.env['RVTRAMP_ORACLE_SOURCE'];
     if (keep) writeFileSync(keep, source); // for debugging: the exact source both assemblers saw
