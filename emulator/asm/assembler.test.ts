@@ -317,6 +317,17 @@ describe('Assembler (builder API)', () => {
       expect(missing, 'add them to methods.ts TYPED').to.deep.equal([]);
     });
 
+    it('have typed signatures (checked by npm run typecheck)', () => {
+      const a = new Assembler();
+      a.sd(RA, 8, SP).lr_w(A0, A1).sc_d(A0, A1, A2).csrr(A0, 'sstatus').csrw('sscratch', A0).fence('rw', 'rw').fence().fence_i();
+      a.label('x').jal(RA, 'x').jal('x').j('x').jalr(A0).jalr(RA, 0, A0).auipc(T0, 0).sext_w(A0, A0).add_uw(A0, A1, A2).beqz(A0, 'x');
+      // @ts-expect-error: add takes three registers
+      expect(() => a.add(A0, A1)).to.throw(AsmError);
+      // @ts-expect-error: a branch needs a target
+      expect(() => a.beq(A0, A1)).to.throw(AsmError);
+      expect(a.finish().bytes.length).to.equal(4 * 17);
+    });
+
     it('register constants follow the ABI names', () => {
       const names = XREG_NAMES.map((n) => n.toUpperCase());
       for (const [n, v] of Object.entries(R)) if (names.includes(n)) expect(v, n).to.equal(names.indexOf(n));
