@@ -1,0 +1,79 @@
+/**
+ * `rvtramp disasm FILE [--symbol NAME] [--start ADDR --stop ADDR]`: an `objdump -d`
+ * compatible listing of a RISC-V ELF file (byte-identical to binutils 2.40 output).
+ */
+import { readFileSync } from 'node:fs';
+import { CliError } from './errors';
+import { ElfError, readElf } from '../../emulator/elf/reader';
+import { listElf, type ListingOptions } from '../../emulator/disasm/listing';
+
+const HELP = `usage: rvtramp disasm FILE [--symbol NAME] [--start ADDR] [--stop ADDR]
+
+Prints the objdump -d listing of a RISC-V ELF64 file (executable or relocatable object).
+  --symbol NAME   only this symbol (objdump --disassemble=NAME)
+  --start ADDR    from this address (objdump --start-address); 0x... hex or decimal
+  --stop ADDR     up to this address, exclusive (objdump --stop-address)
+`;
+
+function parseAddress(option: string, text: string | undefined): bigint {
+  if (text === undefined || text === '') throw new CliError(`${option} needs an address`);
+  if (/^0x[0-9a-f]+$/i.test(text) || /^[0-9]+$/.test(text)) {
+    const v = BigInt(text);
+    if (v < 2n ** 64n) return v;
+  }
+  throw new CliError(`${option}: '${text}' is not an address (0x... hex or decimal, below 2^64)`);
+}
+
+export async function cmdDisasm(argv: string[]): Promise<number> {
+  let file: string | undefined;
+  let symbol: string | undefined;
+  let start: bigint | undefined;
+  let stop: bigint | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(HELP);
+      return 0;
+    } else if (name === '--symbol') {
+      symbol = value();
+      if (symbol === undefined || symbol === '') throw new CliError('--symbol needs a symbol name');
+    } else if (name === '--start') start = parseAddress('--start', value());
+    else if (name === '--stop') stop = parseAddress('--stop', value());
+    else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see rvtramp disasm --help)`);
+    else if (file === undefined) file = a;
+    else throw new CliError(`unexpected argument '${a}': only one FILE is listed`);
+  }
+  if (file === undefined) throw new CliError('missing FILE (usage: rvtramp disasm FILE [--symbol NAME] [--start ADDR] [--stop ADDR])');
+  if (start !== undefined && stop !== undefined && stop <= start) {
+    throw new CliError(`--stop ${'0x' + stop.toString(16)} is not after --start ${'0x' + start.toString(16)}`);
+  }
+
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let text: string;
+  try {
+    const elf = readElf(bytes, file);
+    if (symbol !== undefined && !elf.symbols.some((s) => s.name === symbol && s.section !== undefined)) {
+      throw new CliError(`${file}: no symbol '${symbol}' defined in a section`);
+    }
+    const opts: ListingOptions = {
+      ...(symbol !== undefined ? { symbol } : {}),
+      ...(start !== undefined ? { start } : {}),
+      ...(stop !== undefined ? { stop } : {}),
+    };
+    text = listElf(elf, opts);
+  } catch (e) {
+    if (e instanceof ElfError) throw new CliError(e.message);
+    throw e;
+  }
+  // Names are bytes (latin1 in the reader); write them back unchanged, as objdump does.
+  process.stdout.write(Buffer.from(text, 'latin1'));
+  return 0;
+}
