@@ -188,16 +188,19 @@ describe('Assembler (builder API)', () => {
   });
 
   describe('call, tail, la and relocation operators', () => {
-    it('call/tail reach labels and absolute addresses within +-2 GiB through ra / t1', () => {
+    it('call/tail/jump/la reach absolute addresses within +-2 GiB, with the registers binutils 2.40 uses', () => {
       fc.assert(
         fc.property(fc.bigInt({ min: -(1n << 31n) + 0x1000n, max: (1n << 31n) - 0x1000n }).map((d) => (d & ~1n)), (d) => {
           const target = BigInt.asUintN(64, KBASE + d);
-          const p = new Assembler({ base: KBASE }).call(target).tail(target).la(A0, target).finish();
+          const p = new Assembler({ base: KBASE }).call(target).tail(target).la(A0, target).call(T0, target).jump(target, A2).finish();
           const { regs, jumps } = evaluate(p);
-          expect(jumps).to.deep.equal([target, target]);
+          expect(jumps).to.deep.equal([target, target, target, target]);
           expect(regs[A0]).to.equal(target);
           const i = insns(p);
-          expect(i.map((x) => [x.name, x.args.rd])).to.deep.equal([['auipc', RA], ['jalr', RA], ['auipc', T1], ['jalr', ZERO], ['auipc', A0], ['addi', A0]]);
+          expect(i.map((x) => [x.name, x.args.rd, x.args.rs1])).to.deep.equal([
+            ['auipc', RA, undefined], ['jalr', RA, RA], ['auipc', T1, undefined], ['jalr', ZERO, T1], ['auipc', A0, undefined], ['addi', A0, A0],
+            ['auipc', T1, undefined], ['jalr', T0, T1], ['auipc', A2, undefined], ['jalr', ZERO, A2],
+          ]);
         }),
         { seed: 0xca11, numRuns: 300 },
       );

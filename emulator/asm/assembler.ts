@@ -159,9 +159,13 @@ export class Assembler {
    */
   op(name: string, ...operands: Operand[]): this {
     const plain: Where = { text: `${name} ${operands.map((o) => show(o)).join(', ')}`.trim() };
-    if (name === 'li' && operands.length === 2) return this.macroLi(operands[0]!, operands[1]!, plain);
-    if ((name === 'la' || name === 'lla') && operands.length === 2) return this.macroPcrel(name, operands[0]!, operands[1]!, plain);
-    if ((name === 'call' || name === 'tail') && operands.length === 1) return this.macroPcrel(name, name === 'call' ? 'ra' : 't1', operands[0]!, plain);
+    const [o0, o1] = operands;
+    if (operands.length === 2 && (name === 'li' || name === 'la' || name === 'lla' || name === 'call' || name === 'jump')) {
+      const where: Where = { text: name === 'jump' ? plain.text : `${name} ${regText(o0!)}, ${show(o1!)}` };
+      if (name === 'li') return this.macroLi(o0!, o1!, where);
+      return name === 'jump' ? this.macroPcrel(name, o1!, o0!, where) : this.macroPcrel(name, o0!, o1!, where);
+    }
+    if ((name === 'call' || name === 'tail') && operands.length === 1) return this.macroPcrel(name, undefined, o0!, plain);
     const forms = formsOf(name);
     if (forms.length === 0) throw new AsmError(`${plain.text}: unknown instruction ${name}`);
     const counted = forms.filter((f) => operands.length <= f.slots.length && operands.length >= f.slots.length - f.optional);
@@ -249,14 +253,22 @@ export class Assembler {
     return this.macroPcrel('la', rd, target, { text: `la ${regText(rd)}, ${show(target)}` });
   }
 
-  /** `call target`: auipc ra + jalr ra, as GNU as emits it. */
-  call(target: Target): this {
-    return this.macroPcrel('call', 'ra', target, { text: `call ${show(target)}` });
+  /** `call target`: auipc ra + jalr ra. `call(rd, target)`: auipc t1 + jalr rd (binutils 2.40). */
+  call(target: Target): this;
+  call(link: Reg, target: Target): this;
+  call(a: Target, b?: Target): this {
+    if (b === undefined) return this.macroPcrel('call', undefined, a, { text: `call ${show(a)}` });
+    return this.macroPcrel('call', a, b, { text: `call ${regText(a)}, ${show(b)}` });
   }
 
   /** `tail target`: auipc t1 + jalr x0 (t1 as in binutils 2.40). */
   tail(target: Target): this {
-    return this.macroPcrel('tail', 't1', target, { text: `tail ${show(target)}` });
+    return this.macroPcrel('tail', undefined, target, { text: `tail ${show(target)}` });
+  }
+
+  /** `jump target, temp`: auipc temp + jalr x0. */
+  jump(target: Target, temp: Reg): this {
+    return this.macroPcrel('jump', temp, target, { text: `jump ${show(target)}, ${regText(temp)}` });
   }
 
   /** @internal Text front end: li with a source location. */
@@ -275,10 +287,14 @@ export class Assembler {
     return this;
   }
 
-  /** @internal Text front end: la/lla/call/tail with a source location. */
-  macroPcrel(kind: 'la' | 'lla' | 'call' | 'tail', rd: Operand, target: Target, where: Where): this {
-    const r = this.register(rd, 'xreg');
-    if (r === undefined) throw new AsmError(`${where.text}: operand 1 must be an integer register, got ${show(rd)}`, where.line);
+  /**
+   * @internal Text front end: the auipc pairs, with a source location. As binutils 2.40:
+   * `la/lla rd` use rd; `call sym` is auipc ra + jalr ra; `call rd, sym` is auipc t1 +
+   * jalr rd; `tail sym` is auipc t1 + jr; `jump sym, rt` is auipc rt + jr.
+   */
+  macroPcrel(kind: 'la' | 'lla' | 'call' | 'tail' | 'jump', rd: Operand | undefined, target: Target, where: Where): this {
+    const r = rd === undefined ? undefined : this.register(rd, 'xreg');
+    if (rd !== undefined && r === undefined) throw new AsmError(`${where.text}: expected an integer register, got ${show(rd)}`, where.line);
     let t: Expr;
     try {
       t = toExpr(target);
@@ -286,12 +302,14 @@ export class Assembler {
       if (err instanceof AsmError) throw new AsmError(`${where.text}: ${err.message}`, where.line);
       throw err;
     }
+    const [RA_, T1_] = [1, 6];
+    const temp = kind === 'call' ? (r === undefined ? RA_ : T1_) : kind === 'tail' ? T1_ : r!;
     const anchor = `.L pcrel ${this.hidden++}`;
     this.defineLabel(anchor, where);
-    this.emitInsn(lookup('auipc'), { rd: r, imm20: { expr: { kind: 'reloc', op: 'pcrel_hi', a: t }, as: 'upper' } }, {}, where, false);
+    this.emitInsn(lookup('auipc'), { rd: temp, imm20: { expr: { kind: 'reloc', op: 'pcrel_hi', a: t }, as: 'upper' } }, {}, where, false);
     const lo: Pending = { expr: { kind: 'reloc', op: 'pcrel_lo', a: sym(anchor) }, as: 'value' };
-    if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: r, rs1: r, imm12: lo }, {}, where, false);
-    else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? r : 0, rs1: r, imm12: lo }, {}, where, false);
+    if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: temp, rs1: temp, imm12: lo }, {}, where, false);
+    else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? (r ?? RA_) : 0, rs1: temp, imm12: lo }, {}, where, false);
     return this;
   }
 

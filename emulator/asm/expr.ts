@@ -114,28 +114,6 @@ export function evaluate(e: Expr, env: EvalEnv): bigint {
   throw new AsmError(`cannot evaluate ${format(e)}`);
 }
 
-/** True when the expression uses `.` or a relocation operator relative to the pc. */
-export function usesPc(e: Expr): boolean {
-  switch (e.kind) {
-    case 'dot': return true;
-    case 'num': case 'sym': return false;
-    case 'neg': case 'inv': return usesPc(e.a);
-    case 'bin': return usesPc(e.a) || usesPc(e.b);
-    case 'reloc': return e.op === 'pcrel_hi' || e.op === 'pcrel_lo' || usesPc(e.a);
-  }
-}
-
-/** Symbol names an expression refers to. */
-export function symbolsOf(e: Expr, out: string[] = []): string[] {
-  switch (e.kind) {
-    case 'sym': out.push(e.name); break;
-    case 'neg': case 'inv': case 'reloc': symbolsOf(e.a, out); break;
-    case 'bin': symbolsOf(e.a, out); symbolsOf(e.b, out); break;
-    default: break;
-  }
-  return out;
-}
-
 export function format(e: Expr): string {
   switch (e.kind) {
     case 'num': return e.value < 0n ? `${e.value}` : e.value > 9n ? `0x${e.value.toString(16)}` : `${e.value}`;
@@ -143,10 +121,12 @@ export function format(e: Expr): string {
     case 'dot': return '.';
     case 'neg': return `-${format(e.a)}`;
     case 'inv': return `~${format(e.a)}`;
-    case 'bin': return `${format(e.a)}${e.op}${format(e.b)}`;
+    case 'bin': return `${operand(e.a)}${e.op}${operand(e.b)}`;
     case 'reloc': return `%${e.op}(${format(e.a)})`;
   }
 }
+
+const operand = (e: Expr): string => (e.kind === 'bin' ? `(${format(e)})` : format(e));
 
 // ---- parsing (text front end) ----------------------------------------------------------------
 

@@ -2,7 +2,7 @@
  * Oracle test: our assembler against GNU as (binutils 2.40) on the same source.
  *
  * The source is generated from the table: every mnemonic of the table and pseudo.ts (and
- * the li macro with 32-bit values), several times each with random operands, once under
+ * the macros: li with 32-bit values, call/tail/jump/la/lla, %hi/%lo/%pcrel_*), several times each with random operands, once under
  * `.option norvc` and once under `.option rvc`, with branches to nearby labels. GNU's side
  * is one `as` + `ld --no-relax` + `objcopy -O binary -j .text` run; the bytes must be
  * identical. A failure names the first differing line and the seed (RVTRAMP_SEED replays).
@@ -151,6 +151,11 @@ function program(seed: number, perForm: number): string {
     // li with sign-extended 32-bit values: GNU and we pick the same lui/addiw (+c.*) there.
     const values = fc.sample(fc.oneof(fc.integer({ min: -2048, max: 2047 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), { seed: seed ^ hash(`li/${rvc}`), numRuns: 40 });
     values.forEach((v, i) => out.push(`  li ${XREG_NAMES[(i % 31) + 1]}, ${v}`));
+    // The auipc pairs and relocation operators, to labels behind and ahead.
+    for (const t of [`L${Math.max(0, label - 3)}`, `L${label + 1}`]) {
+      out.push(`  call ${t}`, `  call t0, ${t}`, `  tail ${t}`, `  jump ${t}, t2`, `  la a0, ${t}`, `  lla a1, ${t}`);
+      out.push(`  lui a2, %hi(${t})`, `  addi a2, a2, %lo(${t})`, `  sd a3, %lo(${t})(a2)`, `1: auipc a4, %pcrel_hi(${t}+8)`, `  ld a5, %pcrel_lo(1b)(a4)`);
+    }
     out.push(`L${label++}:`, `L${label++}:`);
   }
   return `${out.join('\n')}\n`;

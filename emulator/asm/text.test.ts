@@ -84,6 +84,8 @@ describe('assemble (text front end)', () => {
       1: auipc a1, %pcrel_hi(msg)
         ld a1, %pcrel_lo(1b)(a1)
         la a2, msg
+        call t0, start
+        jump start, t2
         tail start
       msg: .dword msg
         .word msg - start
@@ -91,7 +93,7 @@ describe('assemble (text front end)', () => {
     const v = new DataView(p.bytes.buffer);
     expect(v.getBigUint64(Number(p.address('msg') - 0x10000n), true)).to.equal(p.address('msg'));
     expect(v.getUint32(Number(p.address('msg') - 0x10000n) + 8, true)).to.equal(Number(p.address('msg') - 0x10000n));
-    expect(names(p.bytes.subarray(0, 32))).to.deep.equal(['lui', 'addi', 'auipc', 'ld', 'auipc', 'addi', 'auipc', 'jalr']);
+    expect(names(p.bytes.subarray(0, 48))).to.deep.equal(['lui', 'addi', 'auipc', 'ld', 'auipc', 'addi', 'auipc', 'jalr', 'auipc', 'jalr', 'auipc', 'jalr']);
   });
 
   it('switches RVC with .option rvc / norvc / push / pop', () => {

@@ -14,7 +14,7 @@
  * One statement per line (or several separated by `;`), `label:` and numeric local labels
  * (`1:` with `1b` / `1f`), `#` comments, registers by ABI or xN name, `imm(reg)` memory
  * operands, expressions with %hi/%lo/%pcrel_hi/%pcrel_lo, every mnemonic of the table and
- * pseudo.ts, the macros li/la/lla/call/tail, and the directives listed in DIRECTIVES.
+ * pseudo.ts, the macros li/la/lla/call/tail/jump, and the directives handled in `directive`.
  * There is one section: `.text` (and `.section .text...`) are accepted, others are errors.
  */
 import { AsmError } from './errors';
@@ -32,12 +32,13 @@ export function assemble(source: string, opts: AssemblerOptions = {}): Program {
 type Written = { readonly shape: 'plain'; readonly text: string } | { readonly shape: 'mem'; readonly offset: string | undefined; readonly base: string };
 
 /** Macros (several instructions); they take precedence over pseudo.ts's 12-bit `li`. */
-const MACROS: ReadonlyMap<string, { readonly operands: number; readonly syntax: string }> = new Map([
-  ['li', { operands: 2, syntax: 'rd, constant' }],
-  ['la', { operands: 2, syntax: 'rd, symbol' }],
-  ['lla', { operands: 2, syntax: 'rd, symbol' }],
-  ['call', { operands: 1, syntax: 'target' }],
-  ['tail', { operands: 1, syntax: 'target' }],
+const MACROS: ReadonlyMap<string, { readonly operands: readonly number[]; readonly syntax: string }> = new Map([
+  ['li', { operands: [2], syntax: 'rd, constant' }],
+  ['la', { operands: [2], syntax: 'rd, symbol' }],
+  ['lla', { operands: [2], syntax: 'rd, symbol' }],
+  ['call', { operands: [1, 2], syntax: '[rd,] target' }],
+  ['tail', { operands: [1], syntax: 'target' }],
+  ['jump', { operands: [2], syntax: 'target, temp' }],
 ]);
 
 const IGNORED = new Set(['.globl', '.global', '.local', '.weak', '.type', '.size', '.file', '.ident', '.attribute', '.hidden', '.p2alignw', '.cfi_startproc', '.cfi_endproc', '.loc']);
@@ -209,10 +210,11 @@ class TextAssembler {
     };
     const macro = MACROS.get(name);
     if (macro) {
-      if (written.length !== macro.operands) throw new AsmError(`${stmt}: ${name} expects ${macro.syntax}`);
+      if (!macro.operands.includes(written.length)) throw new AsmError(`${stmt}: ${name} expects ${macro.syntax}`);
       if (name === 'li') this.a.macroLi(plain(0), this.expr(plain(1)), where);
-      else if (name === 'la' || name === 'lla') this.a.macroPcrel(name, plain(0), this.expr(plain(1)), where);
-      else this.a.macroPcrel(name as 'call' | 'tail', name === 'call' ? 'ra' : 't1', this.expr(plain(0)), where);
+      else if (name === 'jump') this.a.macroPcrel('jump', plain(1), this.expr(plain(0)), where);
+      else if (written.length === 2) this.a.macroPcrel(name as 'la' | 'lla' | 'call', plain(0), this.expr(plain(1)), where);
+      else this.a.macroPcrel(name as 'call' | 'tail', undefined, this.expr(plain(0)), where);
       return;
     }
     const forms = formsOf(name);
