@@ -84,9 +84,37 @@ const entryWord = fc
     }
     return w;
   });
+/** A value for a field: any value of its width, scale and register bias, often a small one. */
+function fieldValue(f: FieldName): fc.Arbitrary<number> {
+  const def = FIELDS[f];
+  const scale = 2 ** Math.min(...def.slices.map((s) => s[2]));
+  const lo = def.signed ? -(2 ** (def.width - 1)) : 0;
+  const hi = def.signed ? 2 ** (def.width - 1) - 1 : 2 ** def.width - 1;
+  const any = fc.integer({ min: Math.ceil(lo / scale), max: Math.floor(hi / scale) }).map((v) => v * scale + (def.bias ?? 0));
+  const small = fc.constantFrom(0, scale, -scale, 2 * scale).filter((v) => v >= lo && v <= hi).map((v) => v + (def.bias ?? 0));
+  return fc.oneof(any, small);
+}
+
+/** Legal words: operands generated per entry and encoded (encode rejects reserved values). */
+const encodedWord = fc.constantFrom(...TABLE).chain((e) =>
+  fc.tuple(...e.fields.map(fieldValue)).map((values) => {
+    const args: Partial<Record<FieldName, number>> = {};
+    e.fields.forEach((f, i) => (args[f] = values[i]));
+    try {
+      return encode(e, args);
+    } catch {
+      return e.match; // a reserved operand value: the entry's pattern with zero operands
+    }
+  }),
+);
 const word32 = fc.nat({ max: 0xffffffff }).map((w) => (w | 3) >>> 0);
 const word16 = fc.nat({ max: 0xffff }).filter((w) => (w & 3) !== 3);
-const anyWord = fc.oneof({ weight: 3, arbitrary: entryWord }, { weight: 1, arbitrary: word32 }, { weight: 1, arbitrary: word16 });
+const anyWord = fc.oneof(
+  { weight: 2, arbitrary: encodedWord },
+  { weight: 2, arbitrary: entryWord },
+  { weight: 1, arbitrary: word32 },
+  { weight: 1, arbitrary: word16 },
+);
 
 const seedOption = process.env['RVTRAMP_SEED'] !== undefined ? { seed: Number(process.env['RVTRAMP_SEED']) } : {};
 
