@@ -10,7 +10,7 @@
  *    sources swapped = c.add).
  */
 import { misfit, type FieldName } from '../isa/fields';
-import { TABLE, BY_NAME, type Entry } from '../isa/table';
+import { TABLE, type Entry } from '../isa/table';
 import type { Args } from '../isa/decode';
 
 /** Compressed entries by the base instruction they expand to, in table order (first wins). */
@@ -117,10 +117,4 @@ export function compress(base: Entry, args: Args, allow?: RvcFilter): { entry: E
 export function mayCompress(base: Entry): boolean {
   const eq = EQUIVALENTS[base.name];
   return BY_BASE.has(base.name) || (eq !== undefined && BY_BASE.has(eq.to));
-}
-
-/** For tests: the compressed entries that expand to a base instruction. */
-export function compressedFormsOf(baseName: string): readonly Entry[] {
-  if (!BY_NAME.has(baseName)) throw new Error(`compress: no instruction ${baseName}`);
-  return BY_BASE.get(baseName) ?? [];
 }
