@@ -196,6 +196,8 @@ interface Walker {
   readonly tracker: AddressTracker;
   readonly address: AddressPrinter;
   readonly mapping: Mapping;
+  /** The chunk size the disassembler last reported; objdump reuses it to dump object bytes. */
+  lastChunk: number;
 }
 
 const SKIP_ZEROES = 8;
@@ -221,6 +223,8 @@ function addressColumn(vma: bigint, skip: number): string {
 interface One {
   readonly octets: number;
   readonly bpc: number;
+  /** bytes_per_chunk as the disassembler leaves it (0 when it bailed out before setting it). */
+  readonly chunkAfter: number;
   /** bytes_per_line the disassembler asked for, if it got that far. */
   readonly perLine: number | undefined;
   readonly text: string;
@@ -235,26 +239,47 @@ function chunk(bytes: Uint8Array, at: number, n: number): string {
 const DATA_DIRECTIVES: Record<number, string> = { 1: '.byte', 2: '.short', 4: '.word', 8: '.dword' };
 
 function disassembleOne(w: Walker, block: Block, off: number, stop: number): One {
-  const failed = (bpc: number): One => ({
-    octets: FAILED_READ_STEP, bpc, perLine: undefined,
+  const failed = (bpc: number, chunkAfter: number): One => ({
+    octets: FAILED_READ_STEP, bpc, chunkAfter, perLine: undefined,
     text: `Address 0x${hex(block.vma + BigInt(off))} is out of bounds.\n`,
   });
   const pc = block.vma + BigInt(off);
   if (w.mapping.isData(off)) {
     const len = w.mapping.dataLength(off);
-    if (off + len > stop) return failed(len);
+    if (off + len > stop) return failed(len, len);
     const text = `${DATA_DIRECTIVES[len]}\t0x${chunk(block.bytes, off, len)}`;
-    return { octets: len, bpc: len, perLine: len === 1 ? 6 : 8, text };
+    return { octets: len, bpc: len, chunkAfter: len, perLine: len === 1 ? 6 : 8, text };
   }
-  if (off + 2 > stop) return failed(1);
+  if (off + 2 > stop) return failed(1, 0);
   const len = objdumpLength(block.bytes[off]! | (block.bytes[off + 1]! << 8));
-  if (off + len > stop) return failed(1);
+  if (off + len > stop) return failed(1, 0);
   const d = disasmAt(block.bytes.subarray(0, stop), off, pc, { exts: w.mapping.exts(off), tracker: w.tracker, address: w.address })!;
-  return { octets: len, bpc: len % 4 === 0 ? 4 : 2, perLine: 8, text: d.text };
+  const bpc = len % 4 === 0 ? 4 : 2;
+  return { octets: len, bpc, chunkAfter: bpc, perLine: 8, text: d.text };
 }
 
-/** Lists block offsets [start, stop) the way disassemble_bytes does. */
-function disassembleBytes(w: Walker, block: Block, start: number, stop: number): string {
+/** A line of an OBJECT symbol's bytes: raw chunks, then the bytes as ASCII (objdump's !insns path). */
+function dumpLine(w: Walker, block: Block, off: number, stop: number, skip: number): { line: string; octets: number } {
+  const perLine = 16;
+  const octets = Math.min(perLine, stop - off);
+  const bpc = w.lastChunk || 1;
+  let line = `${addressColumn(block.vma + BigInt(off), skip)}:\t`;
+  let pb = octets;
+  for (let j = off; j < off + pb; j += bpc) {
+    if (j + bpc <= stop) line += chunk(block.bytes, j, bpc);
+    line += ' ';
+  }
+  for (; pb < perLine; pb += bpc) line += '  '.repeat(bpc) + ' ';
+  line += '    ';
+  for (let j = off; j < off + octets; j++) {
+    const b = block.bytes[j]!;
+    line += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+  }
+  return { line, octets };
+}
+
+/** Lists block offsets [start, stop) the way disassemble_bytes does (`insns` false: dump bytes). */
+function disassembleBytes(w: Walker, block: Block, start: number, stop: number, insns = true): string {
   const bytes = block.bytes;
   const skip = addressSkip(block);
   let perLine = 4;
@@ -269,8 +294,15 @@ function disassembleBytes(w: Walker, block: Block, start: number, stop: number):
       off += zeros;
       continue;
     }
+    if (!insns) {
+      const dump = dumpLine(w, block, off, stop, skip);
+      out += dump.line + '\n';
+      off += dump.octets;
+      continue;
+    }
     const one = disassembleOne(w, block, off, stop);
     if (one.perLine !== undefined) perLine = one.perLine;
+    w.lastChunk = one.chunkAfter;
     let line = `${addressColumn(block.vma + BigInt(off), skip)}:\t`;
     let pb = Math.min(one.octets, perLine);
     for (let j = off; j < off + pb; j += one.bpc) {
@@ -350,6 +382,7 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
   const fileExts = parseArch(elf.arch ?? DEFAULT_ARCH);
   const hasRelocs = elf.sections.some((s) => s.type === SHT_RELA);
   let out = `\n${sanitize(opts.fileName ?? elf.name)}:     file format elf64-littleriscv\n\n`;
+  let walker: Walker | undefined;
   for (const section of elf.sections) {
     if (!isCode(section)) continue;
     const size = section.size;
@@ -363,7 +396,7 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
     const address: AddressPrinter = view.sorted.length < 1
       ? plainAddress
       : (vma) => `${hex(vma)} <${symbolPart(view.find(vma, false)[0], section, vma)}>`;
-    const walker: Walker = { tracker, address, mapping: sectionMapping(syms, section, fileExts) };
+    walker = { tracker, address, mapping: sectionMapping(syms, section, fileExts), lastChunk: walker?.lastChunk ?? 0 };
     const block: Block = { vma: section.addr, bytes: section.bytes };
 
     let [sym, place] = view.find(section.addr + off, true);
@@ -401,7 +434,10 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
       }
       let nextStop = sym && sym.value > addr ? sym.value - section.addr : next ? next.value - section.addr : stop;
       if (nextStop > stop || nextStop <= off) nextStop = stop;
-      if (printing) out += disassembleBytes(walker, block, Number(off), Number(nextStop));
+      // Bytes of an OBJECT symbol are dumped, not disassembled.
+      const compiled = sym !== undefined && (sym.name.includes('gnu_compiled') || sym.name.includes('gcc2_compiled'));
+      const insns = !sym || sym.section !== section.index || sym.value > addr || sym.func || (!sym.object && !compiled);
+      if (printing) out += disassembleBytes(walker, block, Number(off), Number(nextStop), insns);
       off = nextStop;
       sym = next;
     }
@@ -434,6 +470,7 @@ export function listBytes(bytes: Uint8Array, address: bigint, opts: BytesListing
     tracker: opts.tracker ?? new AddressTracker(),
     address: opts.symbolize ? symbolicAddress(opts.symbolize) : plainAddress,
     mapping: { isData: () => false, dataLength: () => 4, exts: () => exts ?? ALL_TABLE_EXTS },
+    lastChunk: 0,
   };
   const cuts: number[] = [];
   if (opts.label) for (let i = 0; i < bytes.length; i++) if (opts.label(address + BigInt(i)) !== undefined) cuts.push(i);
