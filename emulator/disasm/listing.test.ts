@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readElf } from '../elf/reader';
-import { listBytes, listElf } from './listing';
+import { elfSymbolizer, listBytes, listElf } from './listing';
 import { AddressTracker } from '../isa/disasm';
 import { encode } from '../isa/encode';
 import { needOracles } from '../testing/oracles';
@@ -71,6 +71,32 @@ describe('disasm/listing', () => {
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('elfSymbolizer', () => {
+    it('names addresses of an image like objdump', () => {
+      const file = 'image.control.pfe8-4.elf';
+      const e = readElf(readFileSync(join(OBJ_DIR, file)), file);
+      const name = elfSymbolizer(e);
+      const leaf = e.symbol('leaf')!.value;
+      expect(name(leaf)).to.equal('leaf');
+      expect(name(leaf + 8n)).to.equal('leaf+0x8');
+      expect(name(leaf - 8n)).to.equal('leaf-0x8'); // the sled before the first function
+      expect(name(0x1000n)).to.equal(undefined);
+      let checked = 0;
+      // Same names as in the committed objdump listing of the image.
+      const listing = committed('image.control.pfe8-4.objdump');
+      for (const m of listing.matchAll(/<([^>]+)>/g)) {
+        const at = listing.lastIndexOf('\n', m.index);
+        const line = listing.slice(at + 1, listing.indexOf('\n', m.index));
+        const target = /([0-9a-f]+) <[^>]+>(?::)?$/.exec(line);
+        if (target) {
+          expect(name(BigInt(`0x${target[1]}`)), line).to.equal(m[1]);
+          checked++;
+        }
+      }
+      expect(checked).to.be.greaterThan(20);
     });
   });
 

@@ -19,7 +19,7 @@
  *   find_symbol_for_address chooses it.
  */
 import {
-  type ElfFile, type ElfSection, SHF_EXECINSTR, SHT_NOBITS, SHT_RELA, SHN_COMMON, SHN_UNDEF,
+  type ElfFile, type ElfSection, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, SHT_RELA, SHN_COMMON, SHN_UNDEF,
 } from '../elf/reader';
 import {
   ALL_TABLE_EXTS, AddressTracker, DEFAULT_ARCH, disasmAt, objdumpLength, parseArch, plainAddress, symbolicAddress,
@@ -443,6 +443,25 @@ export function listElf(elf: ElfFile, opts: ListingOptions = {}): string {
     }
   }
   return out;
+}
+
+/**
+ * Names addresses of an ELF file the way objdump does in listings (`leaf+0x8`, `.text+0x10`
+ * where no symbol fits), for listBytes and reports. Undefined when the file has no usable
+ * symbols or the address is in no section.
+ */
+export function elfSymbolizer(elf: ElfFile): (addr: bigint) => string | undefined {
+  const syms = disSyms(elf);
+  const hasRelocs = elf.sections.some((s) => s.type === SHT_RELA);
+  const views = new Map<number, SymbolView>();
+  const alloc = elf.sections.filter((s) => s.index !== 0 && (s.flags & SHF_ALLOC) !== 0n && s.size > 0n);
+  return (addr) => {
+    const section = alloc.find((s) => addr >= s.addr && addr < s.addr + s.size);
+    if (!section || syms.length === 0) return undefined;
+    let view = views.get(section.index);
+    if (!view) views.set(section.index, (view = new SymbolView(syms, section, hasRelocs)));
+    return symbolPart(view.find(addr, false)[0], section, addr);
+  };
 }
 
 // ---- arbitrary bytes ---------------------------------------------------------------------------

@@ -67,7 +67,10 @@ export interface Disassembled {
   readonly comment: string | undefined;
   /** objdump's text column: mnemonic, a tab and the operands, then ` # ` and the comment. */
   readonly text: string;
-  /** The table entry of a legal word (the compressed entry for a compressed word). */
+  /**
+   * The table entry of a legal word (the compressed entry for a compressed word; for
+   * `unimp`, 0x0000, the reserved c.addi4spn pattern it belongs to).
+   */
   readonly entry: Entry | undefined;
 }
 
