@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { machineWith, assembleWords, CODE, DATA, KCODE } from '../testing/program';
+import { machineWith, assembleWords, CODE, DATA, KCODE, type Insn } from '../testing/program';
 import { Machine, poisonValue } from './machine';
 import { StopSignal } from './trap';
 import { decode } from '../isa/decode';
 import { encode } from '../isa/encode';
 
-const A0 = 10, A1 = 11, A2 = 12, T0 = 5, T1 = 6, RA = 1, SP = 2;
+const A0 = 10, A1 = 11, A2 = 12, T0 = 5, RA = 1;
 
 describe('hart: execution and traps', () => {
   it('runs straight-line code and stops at ecall with a precise pc', () => {
@@ -130,11 +130,11 @@ describe('hart: execution and traps', () => {
 
 describe('hart: instruction cache and fence.i', () => {
   // The first instruction is patched between two runs: li a0,1 -> li a0,2.
-  const prog = (fence: boolean) => [['addi', { rd: A0, rs1: 0, imm12: 1 }], fence ? ['fence.i', {}] : ['addi', { rd: 0, rs1: 0, imm12: 0 }], ['ebreak', {}]] as const;
+  const prog = (): Insn[] => [['addi', { rd: A0, rs1: 0, imm12: 1 }], ['addi', { rd: 0, rs1: 0, imm12: 0 }], ['ebreak', {}]];
   const patch = (m: Machine) => m.memory.writeBytes(CODE, assembleWords([['addi', { rd: A0, rs1: 0, imm12: 2 }]]), true);
 
   it('coherent mode: a store to code is seen at once', () => {
-    const { hart, machine } = machineWith([...prog(false)]);
+    const { hart, machine } = machineWith(prog());
     hart.run(10);
     patch(machine);
     hart.pc = CODE;
@@ -158,7 +158,7 @@ describe('hart: instruction cache and fence.i', () => {
   });
 
   it('stale mode per hart: another hart still coherent sees the store', () => {
-    const { hart, machine } = machineWith([...prog(false)], CODE, { staleIcache: true });
+    const { hart, machine } = machineWith(prog(), CODE, { staleIcache: true });
     const other = machine.addHart();
     hart.run(10);
     other.pc = CODE;

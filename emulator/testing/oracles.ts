@@ -33,11 +33,16 @@ export function oraclesRequired(): boolean {
   return process.env['RVTRAMP_REQUIRE_ORACLES'] === '1';
 }
 
+/** The part of a mocha test context this module needs (so it builds without mocha's types). */
+export interface SkippableContext {
+  skip(): void;
+}
+
 /**
  * Call at the start of a mocha test (or in `before`) that needs oracles: returns the command
  * names, or skips the test with the reason, or throws when oracles are required.
  */
-export function needOracles<K extends OracleName>(ctx: Mocha.Context, ...names: K[]): { [P in K]: string } {
+export function needOracles<K extends OracleName>(ctx: SkippableContext, ...names: K[]): { [P in K]: string } {
   const missing = names.filter((n) => !haveTool(ORACLES[n]));
   if (missing.length > 0) {
     const reason = `${missing.map((n) => ORACLES[n]).join(', ')} not installed (apt-get install gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu qemu-user)`;
