@@ -316,26 +316,36 @@ export class Memory {
   /** Writes bytes as a store would (permissions ignored when `force`), notifying code caches. */
   writeBytes(addr: bigint, bytes: Uint8Array, force = false): void {
     const a = toNum(addr);
-    for (let i = 0; i < bytes.length; i++) {
-      const pn = Math.floor((a + i) / PAGE_SIZE);
-      const pg = this.pages.get(pn);
+    // Check every page first, so a failed write changes nothing.
+    for (let i = 0; i < bytes.length; ) {
+      const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE));
       if (!pg) throw new Error(`memory: write to unmapped address 0x${toBig(a + i).toString(16)}`);
       if (!force && (pg.perm & PERM_W) === 0) throw new Error(`memory: write to read-only address 0x${toBig(a + i).toString(16)}`);
-      pg.u8[a + i - pg.base] = bytes[i]!;
+      i += PAGE_SIZE - (a + i - pg.base);
+    }
+    for (let i = 0; i < bytes.length; ) {
+      const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE))!;
+      const off = a + i - pg.base;
+      const n = Math.min(PAGE_SIZE - off, bytes.length - i);
+      pg.u8.set(bytes.subarray(i, i + n), off);
       if (pg.code) {
         pg.code = false;
-        this.notifyCode(pn);
+        this.notifyCode(pg.pn);
       }
+      i += n;
     }
   }
 
   readBytes(addr: bigint, len: number): Uint8Array {
     const a = toNum(addr);
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) {
+    for (let i = 0; i < len; ) {
       const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE));
       if (!pg) throw new Error(`memory: read of unmapped address 0x${toBig(a + i).toString(16)}`);
-      out[i] = pg.u8[a + i - pg.base]!;
+      const off = a + i - pg.base;
+      const n = Math.min(PAGE_SIZE - off, len - i);
+      out.set(pg.u8.subarray(off, off + n), i);
+      i += n;
     }
     return out;
   }

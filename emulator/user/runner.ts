@@ -128,9 +128,10 @@ export function runProgram(prog: LoadedProgram, opts: UserRunOptions = {}): User
   let left = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
   const CHUNK = 50_000_000;
   for (;;) {
-    const r: RunResult = hart.run(Math.min(CHUNK, left));
+    const slice = Math.min(CHUNK, left);
+    const r: RunResult = hart.run(slice);
     if (r.kind === 'budget') {
-      left -= CHUNK;
+      left -= slice;
       if (left <= 0) return { kind: 'error', message: `instruction budget of ${opts.maxInstructions} exhausted at pc 0x${hex(r.pc)}` };
       continue;
     }

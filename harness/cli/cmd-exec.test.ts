@@ -1,0 +1,117 @@
+/**
+ * `rvtramp exec` end to end (in-process through main()): the program's stdout and exit status,
+ * and every kind of bad input as one line on stderr with a non-zero exit, never a stack trace.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from './main';
+import { assemble } from '../../emulator/asm';
+import { writeElf } from '../../emulator/elf/writer';
+
+const BASE = 0x10000n;
+
+function elfOf(source: string): Uint8Array {
+  const p = assemble(source, { base: BASE });
+  return writeElf({ entry: BASE, segments: [{ vaddr: BASE, bytes: p.bytes, flags: 'rx' }] });
+}
+
+const HELLO = `
+  li a0, 1
+  lla a1, msg
+  li a2, 3
+  li a7, 64
+  ecall
+  li a0, 7
+  li a7, 93
+  ecall
+msg: .ascii "hi\\n"
+`;
+
+interface Captured { code: number; out: string; err: string }
+
+async function run(argv: string[]): Promise<Captured> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => (out.push(Buffer.from(s).toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(Buffer.from(s).toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+/** One line on stderr, naming `what`, no stack trace, non-zero exit. */
+function expectOneLineError(r: Captured, what: RegExp): void {
+  expect(r.code, r.err).to.not.equal(0);
+  expect(r.err.trimEnd().split('\n'), r.err).to.have.length(1);
+  expect(r.err).to.match(what);
+  expect(r.err).to.not.match(/\n\s+at /);
+}
+
+describe('rvtramp exec', () => {
+  let dir = '';
+  const file = (name: string, bytes: Uint8Array) => {
+    const p = join(dir, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'rvtramp-exec-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints the program's output and exits with its status; --stats goes to stderr", async () => {
+    const f = file('hello.elf', elfOf(HELLO));
+    expect(await run(['exec', f])).to.deep.equal({ code: 7, out: 'hi\n', err: '' });
+    const s = await run(['exec', '--stats', f]);
+    expect(s.out).to.equal('hi\n');
+    expect(s.err).to.match(/^rvtramp: instret \d+ seconds [\d.]+ MIPS [\d.]+\n$/);
+  });
+
+  it('passes argv to the program (argc in a0 of _start is on the stack)', async () => {
+    // write(1, argv[1], 2): argv[1] is at sp+16
+    const f = file('argv.elf', elfOf('ld a1, 16(sp)\n li a0, 1\n li a2, 2\n li a7, 64\n ecall\n ld a0, 0(sp)\n li a7, 93\n ecall'));
+    expect(await run(['exec', f, 'ok', 'x'])).to.deep.equal({ code: 3, out: 'ok', err: '' });
+  });
+
+  it('rejects a missing file, garbage, a truncated ELF, another machine and another class', async () => {
+    expectOneLineError(await run(['exec', join(dir, 'nope.elf')]), /cannot read .*nope\.elf: ENOENT/);
+    expectOneLineError(await run(['exec', file('garbage', new TextEncoder().encode('#!/bin/sh\necho hi\n'))]), /garbage: .*magic/);
+    const good = elfOf(HELLO);
+    expectOneLineError(await run(['exec', file('trunc.elf', good.subarray(0, 40))]), /trunc\.elf: .*trunc/i);
+    const x86 = good.slice();
+    x86[18] = 62;
+    expectOneLineError(await run(['exec', file('x86.elf', x86)]), /x86\.elf: e_machine is 62, not RISC-V/);
+    const c32 = good.slice();
+    c32[4] = 1;
+    expectOneLineError(await run(['exec', file('c32.elf', c32)]), /c32\.elf: .*(class|64)/i);
+  });
+
+  it('rejects an entry point outside executable code', async () => {
+    const bad = elfOf(HELLO).slice();
+    new DataView(bad.buffer).setBigUint64(24, 0x500000n, true);
+    expectOneLineError(await run(['exec', file('entry.elf', bad)]), /entry\.elf: entry point 0x500000 is not in an executable segment/);
+  });
+
+  it('reports an illegal instruction and an unsupported syscall with the pc', async () => {
+    expectOneLineError(await run(['exec', file('ill.elf', elfOf('nop\n .half 0\n'))]), /ill\.elf: illegal instruction 0000 at pc 0x10004/);
+    expectOneLineError(await run(['exec', file('sys.elf', elfOf('li a7, 1234\n ecall\n'))]), /sys\.elf: unsupported syscall 1234 at pc 0x10004/);
+  });
+
+  it('stops a runaway program at --max-insns', async () => {
+    expectOneLineError(await run(['exec', '--max-insns', '1000', file('loop.elf', elfOf('1: j 1b\n'))]), /budget of 1000 exhausted at pc 0x10000/);
+  });
+
+  it('rejects unknown options and a missing file argument with usage errors (exit 2)', async () => {
+    const r = await run(['exec', '--frobnicate', 'x']);
+    expect(r.code).to.equal(2);
+    expectOneLineError(r, /unknown option '--frobnicate'/);
+    expectOneLineError(await run(['exec']), /missing ELF file/);
+    expectOneLineError(await run(['nosuchverb']), /unknown command 'nosuchverb'/);
+  });
+});
