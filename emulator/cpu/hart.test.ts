@@ -103,6 +103,23 @@ describe('hart: execution and traps', () => {
     expect(hart.reg(T0)).to.equal(KCODE + 8n);
   });
 
+  it('counter CSRs read the instructions retired so far, mid-run and across runs', () => {
+    // addi x3 ; csrrs a0, instret, x0 ; ebreak
+    const { hart } = machineWith([
+      ['addi', { rd: A1, rs1: 0, imm12: 1 }], ['addi', { rd: A1, rs1: 0, imm12: 2 }], ['addi', { rd: A1, rs1: 0, imm12: 3 }],
+      ['csrrs', { rd: A0, rs1: 0, csr: 0xc02 }], ['ebreak', {}],
+    ]);
+    hart.run(2);
+    hart.run(100);
+    expect(hart.reg(A0)).to.equal(3n);
+    expect(hart.instret).to.equal(4);
+  });
+
+  it('writing a read-only counter CSR is an illegal instruction', () => {
+    const { hart } = machineWith([['csrrw', { rd: A0, rs1: A1, csr: 0xc00 }]]);
+    expect(hart.run(10)).to.deep.include({ kind: 'trap' });
+  });
+
   it('implements 64-bit arithmetic corner cases (mul/div/shifts)', () => {
     const { hart } = machineWith([
       ['mul', { rd: 12, rs1: A0, rs2: A1 }], ['mulh', { rd: 13, rs1: A0, rs2: A1 }], ['mulhu', { rd: 14, rs1: A0, rs2: A1 }],

@@ -39,6 +39,8 @@ export class Op {
   /** `next` as register halves (the link value of jal/jalr). */
   nextLo: number;
   nextHi: number;
+  /** Fast-path kind (fastpath.ts), or 0 to always call the handler. */
+  k = 0;
   /** Cached successor ops within the same page (threaded dispatch); cleared when the page is dropped. */
   nOp: Op | null = null;
   tOp: Op | null = null;
