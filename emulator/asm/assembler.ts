@@ -227,7 +227,7 @@ export class Assembler {
     });
     if (form.same) args[form.same[1]] = args[form.same[0]];
     for (const f of form.entry.fields) {
-      if (args[f] === undefined) args[f] = defaultFieldValue(form, f);
+      if (args[f] === undefined) args[f] = defaultFieldValue(f);
       names[f] ??= `${f} (implied by ${form.name})`;
     }
     const rvc = spellingFilter(form);

@@ -109,19 +109,18 @@ export function formsOf(name: string): readonly Form[] {
     .map((f) => ({ ...f, name, fixed: { ...f.fixed, ...ORDERINGS[m[2]!] } }));
 }
 
-/**
- * Conversions whose result is always exact: GNU as encodes an omitted rounding mode as 0
- * (rne) for these, and as 7 (dyn) everywhere else.
- */
-const EXACT_CONVERSIONS: ReadonlySet<string> = new Set(['fcvt.d.w', 'fcvt.d.wu', 'fcvt.d.s']);
-
-/** Value of a field the written form leaves out (ordering bits, fence fm, rounding mode). */
-export function defaultFieldValue(form: Form, field: FieldName): number {
-  if (FIELDS[field].kind === 'rm') return EXACT_CONVERSIONS.has(form.entry.name) ? 0 : 7;
-  return 0;
-}
-
 export const ROUNDING_MODES: readonly string[] = ['rne', 'rtz', 'rdn', 'rup', 'rmm', '', '', 'dyn'];
+
+/** Rounding mode `dyn`, which GNU as encodes when the operand is left out. */
+const RM_DYN = ROUNDING_MODES.indexOf('dyn');
+
+/**
+ * Value of a field the written form leaves out (ordering bits, fence fm, rounding mode).
+ * Exact conversions (fcvt.d.w) have no rm field at all: the table fixes their bits 14..12.
+ */
+export function defaultFieldValue(field: FieldName): number {
+  return FIELDS[field].kind === 'rm' ? RM_DYN : 0;
+}
 
 /** `iorw` letters of a fence predecessor/successor set. */
 export function fenceSet(text: string): number | undefined {

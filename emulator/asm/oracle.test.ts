@@ -92,8 +92,6 @@ function slotArb(slot: Slot, targets: readonly string[]): fc.Arbitrary<{ text: s
   }
 }
 
-const EXACT = new Set(['fcvt.d.w', 'fcvt.d.wu', 'fcvt.d.s']);
-
 /** One random line for a form, or undefined for combinations we do not compare (see below). */
 function lineArb(form: Form, rvc: boolean, targets: readonly string[]): fc.Arbitrary<string | undefined> {
   const ordering = form.entry.fields.includes('aq') && form.name === form.entry.name ? fc.constantFrom('', '.aq', '.rl', '.aqrl') : fc.constant('');
@@ -113,8 +111,7 @@ function lineArb(form: Form, rvc: boolean, targets: readonly string[]): fc.Arbit
     if (rvc && form.name === 'unimp') return undefined;
     if (rvc && form.name === 'add' && e.name === 'addi' && (args.rs1 === 0 || args.imm12 === 0)) return undefined;
     const texts = ops.map((o) => o.text);
-    // GNU as 2.40 takes no rounding mode on exact conversions (fcvt.d.w); we accept one.
-    if (dropRm || (EXACT.has(e.name) && form.optional > 0)) texts.pop();
+    if (dropRm) texts.pop();
     // Re-join memory operands: slots `off, base` are written `off(base)`.
     const written: string[] = [];
     let k = 0;

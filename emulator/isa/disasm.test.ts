@@ -46,16 +46,6 @@ interface KnownDifference {
 
 const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
-    what: 'fcvt.d.w / fcvt.d.wu / fcvt.d.s with a rounding mode other than rne',
-    why: 'objdump 2.40 accepts only rm = 0 for these exact conversions (.4byte otherwise); the table decodes any rm',
-    probes: [
-      encode('fcvt.d.w', { fd: 1, rs1: 2, rm: 7 }),
-      encode('fcvt.d.wu', { fd: 1, rs1: 2, rm: 1 }),
-      encode('fcvt.d.s', { fd: 1, fs1: 2, rm: 3 }),
-    ],
-    matches: (ours, theirs) => /^fcvt\.d\.(w|wu|s)\t/.test(ours) && theirs.startsWith('.4byte\t'),
-  },
-  {
     what: 'privileged instructions sret, mret, wfi, sfence.vma (and the obsolete uret, hret, dret, sfence.vm)',
     why: 'they are not in the instruction table; objdump knows them',
     probes: [0x10200073, 0x30200073, 0x10500073, 0x12000073, 0x12b50073],
@@ -153,6 +143,11 @@ describe('isa/disasm', () => {
       expect(text(encode('fadd.d', { fd: 1, fs1: 2, fs2: 3, rm: 7 }))).to.equal('fadd.d\tft1,ft2,ft3');
       expect(text(encode('fadd.d', { fd: 1, fs1: 2, fs2: 3, rm: 5 }))).to.equal('fadd.d\tft1,ft2,ft3,unknown');
       expect(text(encode('fsgnjx.s', { fd: 1, fs1: 2, fs2: 2 }))).to.equal('fabs.s\tft1,ft2');
+      // Exact conversions fix rm = 0; objdump shows any other rm as data.
+      expect(text(0xd2050553)).to.equal('fcvt.d.w\tfa0,a0');
+      expect(text(0xd2051553)).to.equal('.4byte\t0xd2051553');
+      expect(text(0x42058553)).to.equal('fcvt.d.s\tfa0,fa1');
+      expect(text(0x4205f553)).to.equal('.4byte\t0x4205f553');
       expect(text(encode('lui', { rd: 5, imm20: -4096 }))).to.equal('lui\tt0,0xfffff');
       expect(text(encode('csrrs', { rd: 5, csr: 0x7c0, rs1: 6 }))).to.equal('csrrs\tt0,0x7c0,t1');
     });

@@ -103,10 +103,6 @@ export const PSEUDOS: readonly AliasDef[] = [
   { name: 'fence.tso', of: 'fence', fixed: { fm: 8, pred: 3, succ: 3 }, syntax: '' },
   { name: 'fence', of: 'fence', fixed: { fm: 0, pred: 15, succ: 15 }, syntax: '' },
   { name: 'fence', of: 'fence', fixed: { fm: 0 }, syntax: 'pred,succ' },
-  // Exact conversions: objdump 2.40 shows no rounding mode and requires it to be 0.
-  { name: 'fcvt.d.w', of: 'fcvt.d.w', fixed: { rm: 0 }, syntax: 'fd,rs1' },
-  { name: 'fcvt.d.wu', of: 'fcvt.d.wu', fixed: { rm: 0 }, syntax: 'fd,rs1' },
-  { name: 'fcvt.d.s', of: 'fcvt.d.s', fixed: { rm: 0 }, syntax: 'fd,fs1' },
   { name: 'zext.w', of: 'add.uw', fixed: { rs2: 0 }, syntax: 'rd,rs1' },
   { name: 'ror', of: 'rori', fixed: {}, syntax: 'rd,rs1,shamt6' },
   { name: 'rorw', of: 'roriw', fixed: {}, syntax: 'rd,rs1,shamt5' },

@@ -5,7 +5,11 @@ import { OP } from './opcodes';
 // unsupported extension when executed (kernel text does not use floating point).
 
 type Fmt = readonly [suffix: 's' | 'd', fmt: number, ext: Ext];
+
 const FMTS: readonly Fmt[] = [['s', 0, 'F'], ['d', 1, 'D']];
+
+/** int32 -> double is exact (float cannot hold every int32, and int64 fits neither). */
+const isExact = (to: 's' | 'd', from: string): boolean => to === 'd' && (from === 'w' || from === 'wu');
 
 function forFmt([x, fmt, ext]: Fmt): EntryDef[] {
   const f7 = (hi5: number) => (hi5 << 2) | fmt;
@@ -17,6 +21,11 @@ function forFmt([x, fmt, ext]: Fmt): EntryDef[] {
   });
   const cvt = (name: string, hi5: number, rs2: number, syntax: string, fields: EntryDef['fields']): EntryDef => ({
     name, ext, size: 4, fields, fixed: { '31..25': f7(hi5), '24..20': rs2, '6..0': OP.OP_FP }, syntax,
+  });
+  // A conversion whose result is always exact has no rounding mode: binutils 2.40 fixes
+  // rm = 0 (objdump shows other values as .4byte, GNU as rejects an rm operand).
+  const exact = (name: string, hi5: number, rs2: number, syntax: string, fields: EntryDef['fields']): EntryDef => ({
+    name, ext, size: 4, fields, fixed: { '31..25': f7(hi5), '24..20': rs2, '14..12': 0, '6..0': OP.OP_FP }, syntax,
   });
   const fused = (name: string, op: number): EntryDef => ({
     name: `${name}.${x}`, ext, size: 4, fields: ['fd', 'fs1', 'fs2', 'fs3', 'rm'], fixed: { '26..25': fmt, '6..0': op }, syntax: 'fd,fs1,fs2,fs3,rm',
@@ -41,10 +50,12 @@ function forFmt([x, fmt, ext]: Fmt): EntryDef[] {
     { name: fmt === 0 ? 'fmv.x.w' : 'fmv.x.d', ext, size: 4, fields: ['rd', 'fs1'], fixed: { '31..25': f7(0x1c), '24..20': 0, '14..12': 0, '6..0': OP.OP_FP }, syntax: 'rd,fs1' },
     { name: fmt === 0 ? 'fmv.w.x' : 'fmv.d.x', ext, size: 4, fields: ['fd', 'rs1'], fixed: { '31..25': f7(0x1e), '24..20': 0, '14..12': 0, '6..0': OP.OP_FP }, syntax: 'fd,rs1' },
     ...ints.map(([t, n]) => cvt(`fcvt.${t}.${x}`, 0x18, n, 'rd,fs1,rm', ['rd', 'fs1', 'rm'])),
-    ...ints.map(([t, n]) => cvt(`fcvt.${x}.${t}`, 0x1a, n, 'fd,rs1,rm', ['fd', 'rs1', 'rm'])),
+    ...ints.map(([t, n]) => (isExact(x, t)
+      ? exact(`fcvt.${x}.${t}`, 0x1a, n, 'fd,rs1', ['fd', 'rs1'])
+      : cvt(`fcvt.${x}.${t}`, 0x1a, n, 'fd,rs1,rm', ['fd', 'rs1', 'rm']))),
     fmt === 0
       ? cvt('fcvt.s.d', 0x08, 1, 'fd,fs1,rm', ['fd', 'fs1', 'rm'])
-      : cvt('fcvt.d.s', 0x08, 0, 'fd,fs1,rm', ['fd', 'fs1', 'rm']),
+      : exact('fcvt.d.s', 0x08, 0, 'fd,fs1', ['fd', 'fs1']),
   ];
 }
 
