@@ -32,6 +32,7 @@ export interface Shapes<Self> {
   'jimm20': (target: Target) => Self;
   'rd,imm12(rs1)': (rd: Reg, offset: Imm, base: Reg) => Self;
   'rs1': (rs1: Reg) => Self;
+  'rs1,rs2': (rs1: Reg, rs2: Reg) => Self;
   'rs1,rs2,bimm12': (rs1: Reg, rs2: Reg, target: Target) => Self;
   'rs1,bimm12': (rs1: Reg, target: Target) => Self;
   'rs2,bimm12': (rs2: Reg, target: Target) => Self;
@@ -54,12 +55,13 @@ export interface Shapes<Self> {
 
 /** Mnemonics by syntax (a mnemonic with several forms is listed under each: overloads). */
 export const TYPED = {
-  '': ['ecall', 'ebreak', 'fence.i', 'nop', 'ret', 'fence.tso', 'fence'],
+  '': ['ecall', 'ebreak', 'fence.i', 'nop', 'ret', 'fence.tso', 'fence', 'sret', 'mret', 'wfi', 'sfence.vma'],
   'rd,imm20': ['lui', 'auipc'],
   'rd,jimm20': ['jal'],
   'jimm20': ['jal', 'j'],
   'rd,imm12(rs1)': ['jalr', 'lb', 'lh', 'lw', 'lbu', 'lhu', 'ld', 'lwu'],
-  'rs1': ['jalr', 'jr'],
+  'rs1': ['jalr', 'jr', 'sfence.vma'],
+  'rs1,rs2': ['sfence.vma'],
   'rs1,rs2,bimm12': ['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu'],
   'rs1,bimm12': ['beqz', 'bnez', 'bgez', 'bltz'],
   'rs2,bimm12': ['blez', 'bgtz'],

@@ -14,8 +14,13 @@ import { BITMANIP } from './exec/bitmanip';
 
 export const HANDLERS: ReadonlyMap<string, Handler> = new Map(Object.entries({ ...RV64I, ...RV64M, ...RV64A, ...SYSTEM, ...BITMANIP }));
 
-/** Extensions that are decoded and disassembled but not executed. */
-export const NOT_EXECUTED: ReadonlySet<Ext> = new Set<Ext>(['F', 'D']);
+/**
+ * Extensions that are decoded and disassembled but not executed. A hart that enables one
+ * reports its instructions as an unsupported extension; one that does not (the default for
+ * 'S', whose sret/mret/wfi/sfence.vma need a privilege model we do not have) treats them as
+ * illegal instructions, as a user-mode hart would.
+ */
+export const NOT_EXECUTED: ReadonlySet<Ext> = new Set<Ext>(['F', 'D', 'S']);
 
 for (const e of TABLE) {
   if (e.size !== 4 || NOT_EXECUTED.has(e.ext)) continue;

@@ -34,6 +34,8 @@ export interface HartOptions {
   readonly reference?: boolean;
 }
 
+// 'S' (sret, mret, wfi, sfence.vma) is deliberately absent: harts run without a privilege
+// model, so a privileged instruction is an illegal instruction, as in user mode.
 const DEFAULT_EXTS: readonly Ext[] = ['I', 'M', 'A', 'C', 'F', 'D', 'Zicsr', 'Zifencei', 'Zba', 'Zbb', 'Zbs'];
 const TWO32 = 4294967296;
 const EMPTY: (Op | undefined)[] = [];

@@ -78,7 +78,11 @@ export interface Disassembled {
 
 export const ALL_TABLE_EXTS: ReadonlySet<Ext> = new Set(TABLE.map((e) => e.ext));
 
-/** The extensions of an ISA string (`rv64gc`, `rv64i2p1_m2p0_..._zba1p0`) that the table knows. */
+/**
+ * The extensions of an ISA string (`rv64gc`, `rv64i2p1_m2p0_..._zba1p0`) that the table knows.
+ * binutils 2.40 files the privileged instructions (sret, wfi, ...) under the base ISA, so
+ * objdump shows them whenever I is there: 'S' comes with `i`, `e` and `g`.
+ */
 export function parseArch(arch: string): Set<Ext> {
   const out = new Set<Ext>();
   const m = /^rv(32|64)(.*)$/i.exec(arch.trim());
@@ -87,8 +91,8 @@ export function parseArch(arch: string): Set<Ext> {
   const singles = parts.shift() ?? '';
   const add = (x: string) => {
     const named: Record<string, Ext[]> = {
-      i: ['I'], e: ['I'], m: ['M'], a: ['A'], f: ['F', 'Zicsr'], d: ['D', 'F', 'Zicsr'], c: ['C'],
-      g: ['I', 'M', 'A', 'F', 'D', 'Zicsr', 'Zifencei'],
+      i: ['I', 'S'], e: ['I', 'S'], m: ['M'], a: ['A'], f: ['F', 'Zicsr'], d: ['D', 'F', 'Zicsr'], c: ['C'],
+      g: ['I', 'S', 'M', 'A', 'F', 'D', 'Zicsr', 'Zifencei'],
       zicsr: ['Zicsr'], zifencei: ['Zifencei'], zba: ['Zba'], zbb: ['Zbb'], zbs: ['Zbs'], b: ['Zba', 'Zbb', 'Zbs'],
     };
     for (const e of named[x] ?? []) out.add(e);

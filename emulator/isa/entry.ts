@@ -1,7 +1,10 @@
 import type { FieldName } from './fields';
 
-/** ISA extensions an entry belongs to (the CPU enables them as a set). */
-export type Ext = 'I' | 'M' | 'A' | 'C' | 'F' | 'D' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs';
+/**
+ * ISA extensions an entry belongs to (the CPU enables them as a set). 'S' is not an ISA
+ * extension but the privileged instructions (sret, mret, wfi, sfence.vma).
+ */
+export type Ext = 'I' | 'M' | 'A' | 'C' | 'F' | 'D' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs' | 'S';
 
 /**
  * One instruction encoding, as plain data.

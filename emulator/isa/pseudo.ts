@@ -103,6 +103,8 @@ export const PSEUDOS: readonly AliasDef[] = [
   { name: 'fence.tso', of: 'fence', fixed: { fm: 8, pred: 3, succ: 3 }, syntax: '' },
   { name: 'fence', of: 'fence', fixed: { fm: 0, pred: 15, succ: 15 }, syntax: '' },
   { name: 'fence', of: 'fence', fixed: { fm: 0 }, syntax: 'pred,succ' },
+  { name: 'sfence.vma', of: 'sfence.vma', fixed: { rs1: 0, rs2: 0 }, syntax: '' },
+  { name: 'sfence.vma', of: 'sfence.vma', fixed: { rs2: 0 }, syntax: 'rs1' },
   { name: 'zext.w', of: 'add.uw', fixed: { rs2: 0 }, syntax: 'rd,rs1' },
   { name: 'ror', of: 'rori', fixed: {}, syntax: 'rd,rs1,shamt6' },
   { name: 'rorw', of: 'roriw', fixed: {}, syntax: 'rd,rs1,shamt5' },

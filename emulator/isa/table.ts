@@ -13,6 +13,7 @@ import { RV_ZICSR, RV_ZIFENCEI } from './encodings/rv_system';
 import { RV_FD } from './encodings/rv_fd';
 import { RV_B } from './encodings/rv_b';
 import { RV_C } from './encodings/rv_c';
+import { RV_S } from './encodings/rv_s';
 
 export interface Entry extends EntryDef {
   readonly match: number;
@@ -33,7 +34,7 @@ export const OVERLAPS: readonly (readonly [string, string, string])[] = [
   ['c.jalr', 'c.add', 'rs2 = 0 selects c.jalr; c.add needs rs2 != 0'],
 ];
 
-export const ALL_DEFS: readonly EntryDef[] = [...RV_I, ...RV64_I, ...RV_M, ...RV_A, ...RV_ZICSR, ...RV_ZIFENCEI, ...RV_FD, ...RV_B, ...RV_C];
+export const ALL_DEFS: readonly EntryDef[] = [...RV_I, ...RV64_I, ...RV_M, ...RV_A, ...RV_ZICSR, ...RV_ZIFENCEI, ...RV_FD, ...RV_B, ...RV_C, ...RV_S];
 
 function parseRange(key: string): [number, number] {
   const m = /^(\d+)(?:\.\.(\d+))?$/.exec(key);
@@ -136,4 +137,4 @@ export function entry(name: string): Entry {
   return e;
 }
 
-export const ALL_EXTS: readonly Ext[] = ['I', 'M', 'A', 'C', 'F', 'D', 'Zicsr', 'Zifencei', 'Zba', 'Zbb', 'Zbs'];
+export const ALL_EXTS: readonly Ext[] = ['I', 'M', 'A', 'C', 'F', 'D', 'Zicsr', 'Zifencei', 'Zba', 'Zbb', 'Zbs', 'S'];
