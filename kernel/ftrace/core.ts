@@ -1,0 +1,415 @@
+/**
+ * Dynamic ftrace core (the model of kernel/trace/ftrace.c): ftrace records for every sled,
+ * ftrace_ops with ip filters, direct calls, and the update that decides what each site calls
+ * and patches the difference through the architecture half (arch.ts) and text patching.
+ *
+ * Ops callbacks are host functions: ftrace_caller calls a list function at a kernel address,
+ * which runs the TypeScript callback of every ops whose filter contains the ip. Direct calls
+ * (BPF trampolines) are either called straight from the sled (the only user of a site) or
+ * reached through the caller's saved t1 (scheme B) / ops->direct_call (scheme C).
+ *
+ * Every operation validates all affected sites before writing any byte, so an error leaves
+ * nothing half-patched; errors are the kernel's negative errno values.
+ */
+import type { Hart } from '../../emulator/cpu/hart';
+import type { Memory } from '../../emulator/memory/memory';
+import { hex } from '../../emulator/memory/address';
+import type { Profile } from '../profiles/profiles';
+import type { KernelImage, Sled, KernelLog, HostCallArea, Kallsyms } from '../image';
+import type { TextPatcher } from '../text/patch';
+import { archFtrace, NOP_STATE, type ArchFtrace, type SiteState } from './arch';
+import { PT, FREGS, OPS } from './entry';
+import { callPair, REG, u64bytes } from './insn';
+import { fail, ok, okVoid, type KResult } from '../errno';
+
+/** The saved-register area an ops callback receives (a3), by the caller that built it. */
+export class FtraceRegs {
+  constructor(
+    private readonly mem: Memory,
+    readonly addr: bigint,
+    readonly kind: 'abi' | 'pt_regs' | 'fregs',
+  ) {}
+
+  /** arch_ftrace_set_direct_caller: make the caller continue at a direct trampoline. */
+  setDirectCaller(tramp: bigint): boolean {
+    const off = this.kind === 'pt_regs' ? PT.T1 : this.kind === 'fregs' ? FREGS.T1 : undefined;
+    if (off === undefined) return false;
+    this.mem.writeU(this.addr + BigInt(off), 8, tramp);
+    return true;
+  }
+}
+
+export interface FtraceCallContext {
+  readonly hart: Hart;
+  readonly ip: bigint;
+  readonly parentIp: bigint;
+  readonly regs: FtraceRegs;
+}
+
+export interface FtraceOpsOptions {
+  readonly name: string;
+  readonly func: (ctx: FtraceCallContext) => void;
+  /** FTRACE_OPS_FL_SAVE_REGS: the callback needs full registers (ftrace_regs_caller). */
+  readonly saveRegs?: boolean;
+}
+
+export class FtraceOps {
+  /** null: every ftrace location. */
+  filter: Set<bigint> | null = null;
+  registered = false;
+  /** For direct ops: the trampoline. */
+  direct: bigint | undefined;
+  constructor(
+    readonly name: string,
+    readonly func: (ctx: FtraceCallContext) => void,
+    readonly saveRegs: boolean,
+    /** Address of this ops' struct ftrace_ops in kernel memory. */
+    readonly addr: bigint,
+  ) {}
+
+  matches(ip: bigint): boolean {
+    return this.filter === null || this.filter.has(ip);
+  }
+}
+
+export interface FtraceRecord {
+  readonly ip: bigint;
+  readonly sled: Sled;
+  state: SiteState;
+  /** Scheme C: the ops literal before the function. */
+  literal: bigint;
+}
+
+export interface FtraceAreas {
+  /** Where the entry code is assembled (rx). */
+  readonly text: bigint;
+  /** function_trace_op and struct ftrace_ops storage (rw). */
+  readonly data: bigint;
+}
+
+const OPS_SLOTS = 256;
+
+export class Ftrace {
+  readonly arch: ArchFtrace;
+  readonly records = new Map<bigint, FtraceRecord>();
+  private readonly ops: FtraceOps[] = [];
+  private nextOps = 0;
+  private entry: ReadonlyMap<string, bigint> = new Map();
+  readonly listOps: FtraceOps;
+  readonly nopOps: FtraceOps;
+  private listFuncsInstalled = false;
+
+  constructor(
+    readonly profile: Profile,
+    private readonly image: KernelImage,
+    private readonly mem: Memory,
+    private readonly text: TextPatcher,
+    private readonly log: KernelLog,
+    private readonly host: HostCallArea,
+    private readonly kallsyms: Kallsyms,
+    readonly areas: FtraceAreas,
+  ) {
+    this.arch = archFtrace(profile.scheme, () => this.sym('ftrace_caller'));
+    this.listOps = this.allocOps('ftrace_list_ops', () => undefined, false);
+    this.nopOps = this.allocOps('ftrace_nop_ops', () => undefined, false);
+  }
+
+  /** Address of an entry-code symbol (ftrace_caller, ftrace_regs_caller, ftrace_stub ...). */
+  sym(name: string): bigint {
+    const a = this.entry.get(name);
+    if (a === undefined) throw new Error(`ftrace: no entry symbol ${name}`);
+    return a;
+  }
+
+  hasSym(name: string): boolean {
+    return this.entry.has(name);
+  }
+
+  /** Called by the kernel's boot with the assembled entry code's symbols. */
+  boot(entrySymbols: ReadonlyMap<string, bigint>): KResult {
+    this.entry = entrySymbols;
+    const fto = this.areas.data;
+    this.mem.writeU(fto, 8, this.listOps.addr, true);
+    // Host functions the entry code reaches through ops->func / ftrace_call.
+    const list = this.host.add('ftrace_ops_list_func', (h) => this.runList(h, this.profile.scheme === 'C' ? 'fregs' : 'abi'));
+    const listRegs = this.host.add('ftrace_ops_list_func_regs', (h) => this.runList(h, 'pt_regs'));
+    const assist = this.host.add('ftrace_ops_assist_func', (h) => this.runOne(h));
+    this.listFunc = list;
+    this.listRegsFunc = listRegs;
+    this.writeOpsStruct(this.listOps, list);
+    this.writeOpsStruct(this.nopOps, this.sym('ftrace_stub'));
+    this.assistFunc = assist;
+    // ftrace_init_nop for every sled: check the compiler's bytes, then convert.
+    const plan: { addr: bigint; bytes: Uint8Array }[] = [];
+    for (const sled of this.image.sleds) {
+      const want = this.arch.compilerBytes(sled, this.image.layout);
+      const have = this.mem.tryReadBytes(want.addr, want.bytes.length);
+      if (!have || !equal(have, want.bytes)) {
+        return fail('EINVAL', `ftrace: ${sled.func}: sled at ${hex(want.addr)} is not the compiler's nops (${hexBytes(have)})`);
+      }
+      const init = this.arch.initBytes(sled, this.sym('ftrace_caller'), this.nopOps.addr);
+      if (!init.ok) return init;
+      plan.push(...init.value);
+      this.records.set(this.arch.recIp(sled), { ip: this.arch.recIp(sled), sled, state: NOP_STATE, literal: this.nopOps.addr });
+    }
+    // Early boot patching (one hart, before anything runs): patch_text_nosync and a flush.
+    this.text.mutex.with('ftrace_init', () => plan.forEach((p) => this.text.patchTextNosync(p.addr, p.bytes)));
+    return okVoid;
+  }
+
+  private listFunc = 0n;
+  private listRegsFunc = 0n;
+  private assistFunc = 0n;
+
+  private allocOps(name: string, func: (ctx: FtraceCallContext) => void, saveRegs: boolean): FtraceOps {
+    if (this.nextOps >= OPS_SLOTS) throw new Error('ftrace: out of ftrace_ops slots');
+    const addr = this.areas.data + 0x100n + BigInt(this.nextOps++ * OPS.SIZE);
+    this.kallsyms.add(name, addr, OPS.SIZE, { kind: 'data' });
+    return new FtraceOps(name, func, saveRegs, addr);
+  }
+
+  private writeOpsStruct(o: FtraceOps, func: bigint): void {
+    this.mem.writeU(o.addr + BigInt(OPS.FUNC), 8, func, true);
+    this.mem.writeU(o.addr + BigInt(OPS.DIRECT_CALL), 8, o.direct ?? 0n, true);
+    this.mem.writeU(o.addr + BigInt(OPS.FLAGS), 8, o.saveRegs ? 1n : 0n, true);
+  }
+
+  /** A new ftrace_ops (not yet registered). */
+  createOps(opts: FtraceOpsOptions): FtraceOps {
+    const o = this.allocOps(opts.name, opts.func, opts.saveRegs ?? false);
+    this.writeOpsStruct(o, this.assistFunc);
+    return o;
+  }
+
+  // ---- callbacks (host functions) -----------------------------------------------------------
+
+  private ctx(h: Hart, kind: FtraceRegs['kind']): FtraceCallContext {
+    return { hart: h, ip: h.reg(10), parentIp: h.reg(11), regs: new FtraceRegs(this.mem, h.reg(13), kind) };
+  }
+
+  private runList(h: Hart, kind: FtraceRegs['kind']): void {
+    const c = this.ctx(h, kind);
+    for (const o of this.ops) if (o.matches(c.ip)) this.invoke(o, c);
+  }
+
+  private runOne(h: Hart): void {
+    const addr = h.reg(12);
+    const o = this.ops.find((x) => x.addr === addr);
+    if (!o) {
+      this.log.warn(`ftrace: ops callback for unknown ops ${hex(addr)}`);
+      return;
+    }
+    const c = this.ctx(h, 'fregs');
+    if (o.matches(c.ip)) this.invoke(o, c);
+  }
+
+  private invoke(o: FtraceOps, c: FtraceCallContext): void {
+    if (o.direct !== undefined) {
+      // call_direct_funcs: send the caller on to the trampoline.
+      if (!c.regs.setDirectCaller(o.direct)) this.log.warn(`ftrace: direct ops ${o.name} reached without saved registers at ${hex(c.ip)}`);
+      return;
+    }
+    o.func(c);
+  }
+
+  // ---- registration ---------------------------------------------------------------------------
+
+  /** ftrace_location: the record ip for an address, if it is one. */
+  location(ip: bigint): FtraceRecord | undefined {
+    return this.records.get(ip);
+  }
+
+  /** The ftrace location of a function by name (its rec->ip). */
+  locationOf(func: string): bigint | undefined {
+    for (const r of this.records.values()) if (r.sled.func === func) return r.ip;
+    return undefined;
+  }
+
+  /** ftrace_set_filter_ip. */
+  setFilterIp(o: FtraceOps, ip: bigint, remove = false): KResult {
+    if (!this.records.has(ip)) return fail('EINVAL', `ftrace: ${hex(ip)} (${this.kallsyms.format(ip)}) is not an ftrace location`);
+    const next = new Set(o.filter ?? []);
+    if (remove) {
+      if (!next.delete(ip)) return fail('ENOENT', `ftrace: ${hex(ip)} is not in ${o.name}'s filter`);
+    } else next.add(ip);
+    const prev = o.filter;
+    o.filter = next;
+    if (!o.registered) return okVoid;
+    const r = this.update();
+    if (!r.ok) o.filter = prev;
+    return r;
+  }
+
+  /** Filters an ops to the named functions (all must be traceable). */
+  setFilterFunctions(o: FtraceOps, names: readonly string[]): KResult {
+    const ips: bigint[] = [];
+    for (const n of names) {
+      const ip = this.locationOf(n);
+      if (ip === undefined) return fail('EINVAL', `ftrace: ${n} is not a traceable function`);
+      ips.push(ip);
+    }
+    const prev = o.filter;
+    o.filter = new Set(ips);
+    if (!o.registered) return okVoid;
+    const r = this.update();
+    if (!r.ok) o.filter = prev;
+    return r;
+  }
+
+  register(o: FtraceOps): KResult {
+    if (o.registered) return fail('EBUSY', `ftrace: ${o.name} is already registered`);
+    if (o.saveRegs && this.profile.scheme === 'A') return fail('ENOTSUPP', `ftrace: ${this.profile.name} has no ftrace_regs_caller`);
+    this.ops.push(o);
+    o.registered = true;
+    const r = this.update();
+    if (!r.ok) {
+      this.ops.splice(this.ops.indexOf(o), 1);
+      o.registered = false;
+    }
+    return r;
+  }
+
+  unregister(o: FtraceOps): KResult {
+    if (!o.registered) return fail('ENOENT', `ftrace: ${o.name} is not registered`);
+    const i = this.ops.indexOf(o);
+    this.ops.splice(i, 1);
+    o.registered = false;
+    const r = this.update();
+    if (!r.ok) {
+      this.ops.splice(i, 0, o);
+      o.registered = true;
+    }
+    return r;
+  }
+
+  /** register_ftrace_direct: calls at ip go to tramp (needs DYNAMIC_FTRACE_WITH_DIRECT_CALLS). */
+  registerDirect(ip: bigint, tramp: bigint, name = `direct_${hex(tramp)}`): KResult<FtraceOps> {
+    if (this.profile.directCalls === 'none') return fail('ENOTSUPP', `ftrace: ${this.profile.name} has no DYNAMIC_FTRACE_WITH_DIRECT_CALLS`);
+    if (!this.records.has(ip)) return fail('EINVAL', `ftrace: ${hex(ip)} (${this.kallsyms.format(ip)}) is not an ftrace location`);
+    if (this.ops.some((o) => o.direct !== undefined && o.matches(ip))) return fail('EBUSY', `ftrace: ${this.kallsyms.format(ip)} already has a direct call`);
+    const o = this.allocOps(name, () => undefined, true);
+    o.direct = tramp;
+    o.filter = new Set([ip]);
+    this.writeOpsStruct(o, this.assistFunc);
+    const r = this.register(o);
+    return r.ok ? ok(o) : r;
+  }
+
+  unregisterDirect(o: FtraceOps): KResult {
+    if (o.direct === undefined) return fail('EINVAL', `ftrace: ${o.name} is not a direct ops`);
+    return this.unregister(o);
+  }
+
+  /** modify_ftrace_direct: retarget a registered direct ops. */
+  modifyDirect(o: FtraceOps, tramp: bigint): KResult {
+    if (o.direct === undefined || !o.registered) return fail('EINVAL', `ftrace: ${o.name} is not a registered direct ops`);
+    const prev = o.direct;
+    o.direct = tramp;
+    this.writeOpsStruct(o, this.assistFunc);
+    const r = this.update();
+    if (!r.ok) {
+      o.direct = prev;
+      this.writeOpsStruct(o, this.assistFunc);
+    }
+    return r;
+  }
+
+  registeredOps(): readonly FtraceOps[] {
+    return this.ops;
+  }
+
+  // ---- update -------------------------------------------------------------------------------
+
+  /** What a record should call, and (scheme C) which ops its literal names. */
+  private desired(rec: FtraceRecord): { state: SiteState; literal: bigint } {
+    const users = this.ops.filter((o) => o.matches(rec.ip));
+    if (users.length === 0) return { state: NOP_STATE, literal: this.nopOps.addr };
+    if (this.profile.scheme === 'C') {
+      return { state: { kind: 'call', target: this.sym('ftrace_caller') }, literal: users.length === 1 ? users[0]!.addr : this.listOps.addr };
+    }
+    const only = users.length === 1 ? users[0]! : undefined;
+    if (only?.direct !== undefined && this.arch.reaches(rec.sled, only.direct)) {
+      return { state: { kind: 'call', target: only.direct }, literal: 0n };
+    }
+    const regs = users.some((o) => o.saveRegs || o.direct !== undefined);
+    return { state: { kind: 'call', target: this.sym(regs ? 'ftrace_regs_caller' : 'ftrace_caller') }, literal: 0n };
+  }
+
+  /**
+   * ftrace_replace_code: bring every site to its desired state. All changes are computed and
+   * every site's current bytes are checked first; only then is anything written.
+   */
+  update(): KResult {
+    const writes: { addr: bigint; bytes: Uint8Array; nosync: boolean }[] = [];
+    const changes: { rec: FtraceRecord; state: SiteState; literal: bigint }[] = [];
+    for (const rec of this.records.values()) {
+      const want = this.desired(rec);
+      const sameState = sameSite(rec.state, want.state);
+      const sameLiteral = this.profile.scheme !== 'C' || rec.literal === want.literal;
+      if (sameState && sameLiteral) continue;
+      // The site must hold exactly what we last wrote (ftrace_bug otherwise).
+      const cur = this.arch.siteBytes(rec.sled, rec.state);
+      if (!cur.ok) return cur;
+      const have = this.mem.tryReadBytes(cur.value.addr, cur.value.bytes.length);
+      if (!have) return fail('EFAULT', `ftrace: cannot read ${this.kallsyms.format(cur.value.addr)}`);
+      if (!equal(have, cur.value.bytes)) {
+        this.log.warn(`ftrace failed to modify [<${hex(cur.value.addr)}>] ${this.kallsyms.format(cur.value.addr)}: actual ${hexBytes(have)} expected ${hexBytes(cur.value.bytes)}`);
+        return fail('EINVAL', `ftrace: ${rec.sled.func}: site bytes ${hexBytes(have)} differ from the expected ${hexBytes(cur.value.bytes)}`);
+      }
+      if (this.profile.scheme === 'C' && !sameLiteral) {
+        writes.push({ addr: rec.sled.funcAddr - 8n, bytes: u64bytes(want.literal), nosync: true });
+      }
+      if (!sameState) {
+        const next = this.arch.siteBytes(rec.sled, want.state);
+        if (!next.ok) return next;
+        writes.push({ addr: next.value.addr, bytes: next.value.bytes, nosync: this.profile.scheme === 'C' });
+      }
+      changes.push({ rec, state: want.state, literal: want.literal });
+    }
+    const callSites = this.retargetCallSites();
+    if (!callSites.ok) return callSites;
+    writes.push(...callSites.value);
+    if (writes.length === 0) return okVoid;
+    this.text.mutex.with('ftrace_modify_all_code', () => {
+      for (const w of writes) {
+        if (w.nosync) this.text.patchTextNosync(w.addr, w.bytes);
+        else this.text.patchText(w.addr, w.bytes);
+      }
+    });
+    for (const c of changes) {
+      c.rec.state = c.state;
+      c.rec.literal = c.literal;
+    }
+    this.listFuncsInstalled = this.ops.length > 0;
+    return okVoid;
+  }
+
+  /** ftrace_update_ftrace_func: point ftrace_call(_regs) at the list functions while any ops exist. */
+  private retargetCallSites(): KResult<{ addr: bigint; bytes: Uint8Array; nosync: boolean }[]> {
+    if (this.profile.scheme === 'C') return ok([]);
+    const want = this.ops.length > 0;
+    if (want === this.listFuncsInstalled) return ok([]);
+    const out: { addr: bigint; bytes: Uint8Array; nosync: boolean }[] = [];
+    const sites: [string, bigint][] = [['ftrace_call', this.listFunc]];
+    if (this.hasSym('ftrace_regs_call')) sites.push(['ftrace_regs_call', this.listRegsFunc]);
+    for (const [site, fn] of sites) {
+      const pc = this.sym(site);
+      const bytes = callPair(pc, want ? fn : this.sym('ftrace_stub'), REG.ra, REG.ra);
+      if (!bytes) return fail('EINVAL', `ftrace: ${site} cannot reach its target`);
+      out.push({ addr: pc, bytes, nosync: false });
+    }
+    return ok(out);
+  }
+}
+
+function sameSite(a: SiteState, b: SiteState): boolean {
+  return a.kind === b.kind && (a.kind === 'nop' || a.target === (b as { target: bigint }).target);
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function hexBytes(b: Uint8Array | undefined): string {
+  return b ? Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('') : '(unmapped)';
+}

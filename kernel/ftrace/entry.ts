@@ -1,0 +1,176 @@
+/**
+ * ftrace entry code (the kernel's mcount-dyn.S), as assembly source for the project's own
+ * assembler, one variant per scheme. It is assembled when the kernel model boots, at
+ * FTRACE_TEXT. Our own rendering of the conventions in riscv-ftrace-bpf-trampoline.md §2,
+ * not a copy of the kernel file.
+ *
+ * Symbols provided by the kernel model when assembling: `function_trace_op` (address of the
+ * pointer to the current ops) and `ftrace_stub` targets resolved within this source.
+ *
+ * The patchable call sites `ftrace_call` / `ftrace_regs_call` are 8-byte `auipc ra; jalr ra`
+ * pairs (norvc), retargeted by ftrace_update_ftrace_func.
+ */
+import type { FtraceScheme } from '../profiles/profiles';
+
+/** Layout of `struct pt_regs` as ftrace_regs_caller saves it (Linux order: epc, x1..x31, ...). */
+export const PT = { EPC: 0, RA: 8, SP: 16, T0: 40, T1: 48, SIZE: 288 } as const;
+export const ptReg = (x: number): number => 8 * x; // x1..x31 at 8*x
+
+/** Layout of the scheme C `ftrace_regs` area (our own, like __arch_ftrace_regs). */
+export const FREGS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, A0: 40, SIZE: 112 } as const;
+
+/** Layout of `struct ftrace_ops` fields the entry code reads (scheme C). */
+export const OPS = { FUNC: 0, DIRECT_CALL: 8, FLAGS: 16, SIZE: 32 } as const;
+
+const A_REGS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
+const saveA = (base: number) => A_REGS.map((r, i) => `    sd ${r}, ${base + 8 * i}(sp)`).join('\n');
+const loadA = (base: number) => A_REGS.map((r, i) => `    ld ${r}, ${base + 8 * i}(sp)`).join('\n');
+
+/** Scheme A (<= v6.2): sled `sd ra,-8(sp); auipc ra; jalr ra; ld ra,-8(sp)`. */
+function schemeA(): string {
+  return `
+# Entered from the 16-byte sled with ra = func + 12 (the sled's final "ld ra,-8(sp)") and the
+# parent's return address spilled at [sp - 8]. Step over that slot so it stays intact, save the
+# argument registers and ra (72 bytes), and call the tracer with
+#   a0 = func, a1 = parent ip (from the protected slot), a2 = ops, a3 = saved area.
+ftrace_caller:
+    addi sp, sp, -80
+${saveA(0)}
+    sd ra, 64(sp)
+    addi a0, ra, -12
+    ld a1, 72(sp)
+    la a2, function_trace_op
+    ld a2, 0(a2)
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${loadA(0)}
+    ld ra, 64(sp)
+    addi sp, sp, 80
+    ret
+
+ftrace_stub:
+    ret
+`;
+}
+
+/** Scheme B (v6.3 .. v6.15): sled `auipc t0; jalr t0`; optional DIRECT_CALLS through t1. */
+function schemeB(direct: boolean): string {
+  const others: [string, number][] = [
+    ['gp', 3], ['tp', 4], ['t0', 5], ['t1', 6], ['t2', 7], ['s0', 8], ['s1', 9],
+    ['s2', 18], ['s3', 19], ['s4', 20], ['s5', 21], ['s6', 22], ['s7', 23], ['s8', 24], ['s9', 25], ['s10', 26], ['s11', 27],
+    ['t3', 28], ['t4', 29], ['t5', 30], ['t6', 31],
+  ];
+  const restored = others.filter(([r]) => r !== 't0' && r !== 't1');
+  return `
+# Entered from the 8-byte sled: t0 = func + 8 (where the traced function continues), ra = the
+# parent's return address (the traced function has not run its prologue). Save the argument
+# registers, t0 and ra (80 bytes), call the tracer with a0 = func, a1 = parent ip, a2 = ops,
+# a3 = saved area, restore, and continue into the traced function with jr t0.
+ftrace_caller:
+    addi sp, sp, -80
+${saveA(0)}
+    sd t0, 64(sp)
+    sd ra, 72(sp)
+    addi a0, t0, -8
+    mv a1, ra
+    la a2, function_trace_op
+    ld a2, 0(a2)
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${loadA(0)}
+    ld t0, 64(sp)
+    ld ra, 72(sp)
+    addi sp, sp, 80
+    jr t0
+
+# The same with a full struct pt_regs (${PT.SIZE} bytes): epc = t0, ra = parent.${direct ? `
+# DIRECT_CALLS: t1 is cleared first and saved with the registers; an ops callback that wants a
+# direct trampoline stores its address into the saved t1, and after restoring we jump there
+# (t0 still holds func + 8 for the trampoline to return into) instead of back to func + 8.` : ''}
+ftrace_regs_caller:
+${direct ? '    mv t1, zero\n' : ''}    addi sp, sp, -${PT.SIZE}
+    sd t0, ${PT.EPC}(sp)
+    sd ra, ${PT.RA}(sp)
+${others.map(([r, x]) => `    sd ${r}, ${ptReg(x)}(sp)`).join('\n')}
+${saveA(ptReg(10))}
+    addi t2, sp, ${PT.SIZE}
+    sd t2, ${PT.SP}(sp)
+    addi a0, t0, -8
+    mv a1, ra
+    la a2, function_trace_op
+    ld a2, 0(a2)
+    mv a3, sp
+ftrace_regs_call:
+    call ftrace_stub
+    ld t0, ${PT.EPC}(sp)
+    ld ra, ${PT.RA}(sp)
+    ld t1, ${PT.T1}(sp)
+${restored.map(([r, x]) => `    ld ${r}, ${ptReg(x)}(sp)`).join('\n')}
+${loadA(ptReg(10))}
+    addi sp, sp, ${PT.SIZE}
+${direct ? '    bnez t1, 1f\n    jr t0\n1:\n    jr t1' : '    jr t0'}
+
+ftrace_stub:
+    ret
+
+# A direct trampoline that does nothing: continue into the traced function.
+ftrace_stub_direct_tramp:
+    jr t0
+`;
+}
+
+/** Scheme C (v6.16+) with CALL_OPS: the ops pointer literal sits 8 bytes before the function. */
+function schemeC(): string {
+  return `
+# Entered from "auipc t0 (written at boot); jalr t0" at func + 0/4: t0 = func + 8, ra = parent.
+# The site's struct ftrace_ops pointer is the literal at func - 8 = t0 - 16. If that ops has a
+# direct_call, go straight there (t0 and ra untouched). Otherwise save an ftrace_regs area, call
+# ops->func(ip = func + 4, parent ip, ops, fregs), restore, and continue at func + 8 - unless a
+# callback stored a direct trampoline into the saved t1.
+ftrace_caller:
+    ld t1, -16(t0)
+    ld t1, ${OPS.DIRECT_CALL}(t1)
+    bnez t1, ftrace_caller_direct
+    addi sp, sp, -${FREGS.SIZE}
+    sd t0, ${FREGS.EPC}(sp)
+    sd ra, ${FREGS.RA}(sp)
+    sd s0, ${FREGS.S0}(sp)
+    sd t1, ${FREGS.T1}(sp)
+${saveA(FREGS.A0)}
+    addi t1, sp, ${FREGS.SIZE}
+    sd t1, ${FREGS.SP}(sp)
+    addi a0, t0, -4
+    mv a1, ra
+    ld a2, -16(t0)
+    ld t1, ${OPS.FUNC}(a2)
+    mv a3, sp
+ftrace_call:
+    jalr ra, 0(t1)
+    ld t0, ${FREGS.EPC}(sp)
+    ld ra, ${FREGS.RA}(sp)
+    ld s0, ${FREGS.S0}(sp)
+    ld t1, ${FREGS.T1}(sp)
+${loadA(FREGS.A0)}
+    addi sp, sp, ${FREGS.SIZE}
+    bnez t1, ftrace_caller_direct
+    jr t0
+ftrace_caller_direct:
+    jr t1
+
+ftrace_stub:
+    ret
+
+ftrace_stub_direct_tramp:
+    jr t0
+`;
+}
+
+export function entrySource(scheme: FtraceScheme, directCalls: boolean): string {
+  switch (scheme) {
+    case 'A': return schemeA();
+    case 'B': return schemeB(directCalls);
+    case 'C': return schemeC();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Kernel profiles: which historical kernel a run models, as data. A profile names the sled
+ * layout the image is compiled with, the ftrace scheme that patches it, whether ftrace has
+ * direct calls (and through which mechanism), the BPF trampoline generator era, and limits.
+ *
+ * Facts: ../shared/reference/riscv-ftrace-bpf-trampoline.md §1 (timeline), §2.4 (layouts).
+ * Every profile also exists without RVC as `NAME-norvc` (4-byte nop sleds, no C extension).
+ */
+import type { LayoutName } from '../image/layouts';
+
+/** A: 16-byte `sd ra; auipc ra; jalr ra; ld ra` detour (<= v6.2). B: 8-byte `auipc t0; jalr t0`
+ *  (v6.3-v6.15). C: auipc written at boot, only the jalr toggles, CALL_OPS literal (v6.16+). */
+export type FtraceScheme = 'A' | 'B' | 'C';
+
+/** How a direct trampoline is reached: none, t1 set by ftrace_regs_caller (v6.8 series), or
+ *  ops->direct_call loaded into t1 by ftrace_caller (CALL_OPS, v6.16). */
+export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
+
+/** The BPF trampoline generator era (kernel/bpf, a later issue); 'none' before v6.3. */
+export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'current';
+
+export interface Profile {
+  readonly name: string;
+  /** The profile this is the -norvc twin of (or its own name). */
+  readonly base: string;
+  readonly rvc: boolean;
+  readonly layout: LayoutName;
+  readonly scheme: FtraceScheme;
+  readonly directCalls: DirectCalls;
+  readonly trampoline: TrampolineEra;
+  /** Argument slots the trampoline supports (8 before v6.11, 12 after). */
+  readonly maxArgSlots: number;
+  /** BPF_MAX_TRAMP_LINKS. */
+  readonly maxTrampLinks: number;
+  readonly summary: string;
+}
+
+interface BaseDef {
+  readonly name: string;
+  readonly sled: 'sled16' | 'sled8' | 'callops';
+  readonly scheme: FtraceScheme;
+  readonly directCalls: DirectCalls;
+  readonly trampoline: TrampolineEra;
+  readonly maxArgSlots: number;
+  readonly summary: string;
+}
+
+const BASES: readonly BaseDef[] = [
+  { name: 'v6.2', sled: 'sled16', scheme: 'A', directCalls: 'none', trampoline: 'none', maxArgSlots: 8, summary: '16-byte ra detour, no BPF trampoline' },
+  { name: 'v6.3', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.3', maxArgSlots: 8, summary: '8-byte t0 detour, no direct calls; trampoline for BPF programs only (16-byte era)' },
+  {
+    name: 'v6.5+direct-calls', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.3', maxArgSlots: 8,
+    summary: 'DIRECT_CALLS series applied before the trampoline fix: 8-byte sled, 16-byte/ra trampoline (the 2023 bug)',
+  },
+  { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', maxArgSlots: 8, summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
+  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', maxArgSlots: 8, summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
+  { name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.11', maxArgSlots: 12, summary: 'ftrace as v6.8; trampoline with 12 argument slots and prog_pack' },
+  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', trampoline: 'current', maxArgSlots: 12, summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
+];
+
+function make(b: BaseDef, rvc: boolean): Profile {
+  return {
+    name: rvc ? b.name : `${b.name}-norvc`,
+    base: b.name,
+    rvc,
+    layout: `${b.sled}-${rvc ? 'rvc' : 'norvc'}` as LayoutName,
+    scheme: b.scheme,
+    directCalls: b.directCalls,
+    trampoline: b.trampoline,
+    maxArgSlots: b.maxArgSlots,
+    maxTrampLinks: 38,
+    summary: b.summary,
+  };
+}
+
+export const PROFILES: readonly Profile[] = BASES.flatMap((b) => [make(b, true), make(b, false)]);
+export const PROFILE_NAMES: readonly string[] = PROFILES.map((p) => p.name);
+
+/** Thrown for an unknown profile name; the message lists the known ones. */
+export class UnknownProfileError extends Error {}
+
+export function getProfile(name: string): Profile {
+  const p = PROFILES.find((x) => x.name === name);
+  if (!p) throw new UnknownProfileError(`unknown profile '${name}' (known: ${PROFILE_NAMES.join(', ')})`);
+  return p;
+}
+
+/** One line describing a profile's machine, as failure reports print it. */
+export function describeProfile(p: Profile): string {
+  const sled =
+    p.scheme === 'A' ? 'sled 16B sd ra/auipc ra/jalr ra/ld ra'
+    : p.scheme === 'B' ? 'sled 8B auipc t0/jalr t0'
+    : 'sled 8B auipc t0 (boot)/jalr t0 + ops literal';
+  const direct = p.directCalls === 'none' ? 'no direct calls' : p.directCalls === 'regs-t1' ? 'direct calls via t1' : 'direct calls via ops->direct_call';
+  return `profile ${p.name}: ${sled}${p.rvc ? '' : ' (no RVC)'}, ${direct}, trampoline era ${p.trampoline}`;
+}
