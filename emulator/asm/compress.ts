@@ -3,15 +3,15 @@
  * a compressed entry fits when some value of its fields expands to exactly the given base
  * instruction and operands. Two additions make the choice match what GNU as 2.40 emits for
  * ordinary code:
- *  - HINT encodings (legal RVC words the spec reserves for hints, e.g. `c.li x0, 5`) are
- *    never chosen; the base form is kept;
+ *  - HINT encodings (legal RVC words the spec reserves for hints, e.g. `c.li x0, 5`; the
+ *    table lists them in each entry's `hints`) are never chosen; the base form is kept;
  *  - a few base forms are also tried as an equivalent base form that does have a
  *    compressed encoding (`addi rd,rs,0` as `add rd,x0,rs` = c.mv; `add rd,rs1,rd` with its
  *    sources swapped = c.add).
  */
 import { misfit, type FieldName } from '../isa/fields';
 import { TABLE, type Entry } from '../isa/table';
-import type { Args } from '../isa/decode';
+import { isHint, type Args } from '../isa/decode';
 
 /** Compressed entries by the base instruction they expand to, in table order (first wins). */
 const BY_BASE: ReadonlyMap<string, readonly Entry[]> = (() => {
@@ -25,21 +25,6 @@ const BY_BASE: ReadonlyMap<string, readonly Entry[]> = (() => {
   return m;
 })();
 
-/**
- * RVC HINTs (unprivileged spec, "RVC HINT Instructions"), by compressed entry. They decode
- * and execute as their expansion, but assemblers do not produce them for base code.
- */
-const HINTS: Readonly<Record<string, (a: Args) => boolean>> = {
-  'c.addi': (a) => (a.crd === 0) !== (a.c_imm6 === 0), // c.nop with an immediate, or c.addi rd,0
-  'c.li': (a) => a.crd === 0,
-  'c.lui': (a) => a.crd === 0,
-  'c.mv': (a) => a.crd === 0,
-  'c.add': (a) => a.crd === 0,
-  'c.slli': (a) => a.crd === 0 || a.c_shamt === 0,
-  'c.srli': (a) => a.c_shamt === 0,
-  'c.srai': (a) => a.c_shamt === 0,
-};
-
 /** Base forms worth trying as another, equivalent base form. */
 const EQUIVALENTS: Readonly<Record<string, { readonly to: string; readonly map: (a: Args) => Args | undefined }>> = {
   // mv rd,rs (addi rd,rs,0) is add rd,x0,rs, which is c.mv.
@@ -50,11 +35,6 @@ const EQUIVALENTS: Readonly<Record<string, { readonly to: string; readonly map: 
     ['add', 'and', 'or', 'xor', 'addw'].map((n) => [n, { to: n, map: (a: Args): Args | undefined => (a.rs2 === a.rd ? { rd: a.rd!, rs1: a.rs2!, rs2: a.rs1! } : undefined) }]),
   ),
 };
-
-/** True for an RVC HINT encoding (see HINTS). */
-export function isHint(c: Entry, args: Args): boolean {
-  return HINTS[c.name]?.(args) ?? false;
-}
 
 /** The compressed entry's fields that expand to `args`, if any. */
 function invert(c: Entry, args: Args): Args | undefined {
@@ -76,7 +56,7 @@ function invert(c: Entry, args: Args): Args | undefined {
   }
   if ((c.nonzero ?? []).some((f) => out[f] === 0)) return undefined;
   if (Object.entries(c.not ?? {}).some(([f, v]) => out[f as FieldName] === v)) return undefined;
-  if (HINTS[c.name]?.(out)) return undefined;
+  if (isHint(c, out)) return undefined;
   return out;
 }
 

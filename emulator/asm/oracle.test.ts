@@ -17,7 +17,7 @@ import { needOracles, haveTool, oraclesRequired } from '../testing/oracles';
 import { FIELDS, type FieldDef, type FieldName } from '../isa/fields';
 import { XREG_NAMES, FREG_NAMES } from '../isa/regnames';
 import { FORMS, type Form, type Slot } from './forms';
-import { isHint } from './compress';
+import { isHint } from '../isa/decode';
 import { assemble } from './text';
 import type { Program } from './assembler';
 

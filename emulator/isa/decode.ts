@@ -5,6 +5,7 @@
  */
 import { extract, type FieldName } from './fields';
 import { TABLE, BY_NAME, type Entry } from './table';
+import type { HintDef } from './entry';
 
 export type Args = Partial<Record<FieldName, number>>;
 
@@ -51,6 +52,17 @@ function accepts(e: Entry, args: Args): boolean {
   for (const f of e.nonzero ?? []) if (args[f] === 0) return false;
   if (e.not) for (const [f, v] of Object.entries(e.not)) if (args[f as FieldName] === v) return false;
   return true;
+}
+
+/** The RVC HINT (entry.hints, first match) that a word of this entry with these fields is, if any. */
+export function hintOf(e: Entry, args: Args): HintDef | undefined {
+  return e.hints?.find((h) =>
+    Object.entries(h.fixed).every(([f, v]) => args[f as FieldName] === v) && (h.nonzero ?? []).every((f) => args[f] !== 0));
+}
+
+/** True for an RVC HINT encoding: the assembler never chooses one for a base instruction. */
+export function isHint(e: Entry, args: Args): boolean {
+  return hintOf(e, args) !== undefined;
 }
 
 /** Expands a compressed instruction's fields to its base instruction. */

@@ -210,12 +210,15 @@ describe('isa/disasm', () => {
       for (const [n, name] of CSR_NAMES) expect(OBJDUMP_CSR_NAMES.get(n), `csr 0x${n.toString(16)}`).to.equal(name);
     });
 
-    it('every alias is printed for some word, except the assembler-only spellings', () => {
+    it('every alias and hint spelling is printed for some word, except the assembler-only spellings', () => {
       // Fixed fields first, then a value that keeps `same` fields equal; other fields get
       // a value no earlier, more specific alias fixes.
       const ASSEMBLER_ONLY = new Set(['csrwi', 'csrsi', 'csrci']);
       const shadowed: string[] = [];
-      const lists: [string, readonly AliasDef[]][] = [['PSEUDOS', PSEUDOS], ['SAME_FIELD_ALIASES', SAME_FIELD_ALIASES], ['C_ALIASES', C_ALIASES]];
+      // The objdump spellings of RVC HINTs (table data), read as aliases of their entry.
+      const hints: AliasDef[] = TABLE.flatMap((e) => (e.hints ?? []).flatMap((h) => (h.objdump ? [{ name: h.objdump.name, of: e.name, fixed: h.fixed, syntax: h.objdump.syntax }] : [])));
+      expect(hints.map((h) => h.name)).to.include.members(['c.nop', 'c.li', 'c.lui', 'c.srli64', 'c.srai64', 'c.slli64', 'c.slli', 'c.mv', 'c.add']);
+      const lists: [string, readonly AliasDef[]][] = [['PSEUDOS', PSEUDOS], ['SAME_FIELD_ALIASES', SAME_FIELD_ALIASES], ['C_ALIASES', C_ALIASES], ['hints', hints]];
       for (const [list, aliases] of lists) {
         for (const a of aliases) {
           const e: Entry = BY_NAME.get(a.of)!;

@@ -5,7 +5,8 @@
  *
  * How a word is shown:
  * - decode() finds the table entry; entries of extensions that are not enabled are illegal;
- * - a compressed word is shown by the first matching C_ALIASES entry, else as its expansion;
+ * - a compressed word that is an RVC HINT with an objdump spelling (table `hints`) is shown
+ *   that way, else by the first matching C_ALIASES entry, else as its expansion;
  * - a base word is shown by the first matching PSEUDOS entry, else by its own syntax;
  * - operands are formatted by field kind (see fields.ts); a rounding-mode operand holding
  *   `dyn` is left out, `aq`/`rl` bits become the mnemonic suffix `.aq`/`.rl`/`.aqrl`, and
@@ -20,7 +21,7 @@
  * between, and %tp/zero-based offsets are shown as addresses).
  */
 import { BY_NAME, TABLE, type Entry } from './table';
-import { decode, expand, fieldsOf, type Args } from './decode';
+import { decode, expand, fieldsOf, hintOf, type Args } from './decode';
 import { FIELDS, type FieldDef, type FieldName } from './fields';
 import type { Ext } from './entry';
 import { C_ALIASES, PSEUDOS, SAME_FIELD_ALIASES, type AliasDef } from './pseudo';
@@ -298,6 +299,13 @@ function aliasForm(entry: Entry, args: Args, aliases: readonly AliasDef[] | unde
   return undefined;
 }
 
+/** objdump's spelling of an RVC HINT (`c.nop 1`), if the word is one and objdump has one. */
+function hintForm(entry: Entry, args: Args): Form | undefined {
+  const h = hintOf(entry, args);
+  if (!h?.objdump) return undefined;
+  return { name: h.objdump.name, syntax: h.objdump.syntax, entry, args, covered: new Set(Object.keys(h.fixed) as FieldName[]) };
+}
+
 function formOf(entry: Entry, args: Args, aliases: readonly AliasDef[] | undefined): Form {
   return aliasForm(entry, args, aliases) ?? { name: entry.name, syntax: entry.syntax, entry, args, covered: new Set() };
 }
@@ -444,8 +452,8 @@ export function disasmAt(bytes: Uint8Array, at: number, pc: bigint, opts: Disasm
   if (d && enabled(d.entry, exts)) {
     base = d.base;
     if (d.entry.size === 2) {
-      // Without a compressed alias, objdump shows the expansion (through its own aliases).
-      form = aliasForm(d.entry, d.args, C_ALIASES_OF.get(d.entry.name)) ??
+      // Without a hint spelling or compressed alias, objdump shows the expansion (through its own aliases).
+      form = hintForm(d.entry, d.args) ?? aliasForm(d.entry, d.args, C_ALIASES_OF.get(d.entry.name)) ??
         formOf(d.base.entry, d.base.args, PSEUDOS_OF.get(d.base.entry.name));
     } else {
       form = formOf(d.entry, d.args, PSEUDOS_OF.get(d.entry.name));

@@ -26,6 +26,25 @@ export interface EntryDef {
   readonly not?: Readonly<Partial<Record<FieldName, number>>>;
   /** Compressed instructions: the base instruction they stand for and how its fields are filled. */
   readonly expand?: { readonly to: string; readonly args: Readonly<Partial<Record<FieldName, FieldName | number>>> };
+  /** Compressed instructions: which of their words are RVC HINTs (see HintDef); the first match applies. */
+  readonly hints?: readonly HintDef[];
+}
+
+/**
+ * RVC HINT encodings of a compressed entry (unprivileged spec, "RVC HINT Instructions"):
+ * legal words that decode and execute as their expansion, but that the spec sets aside for
+ * hints, so the assembler never chooses them for base code (`addi x0,x0,5` stays 32-bit),
+ * and objdump gives most of them a `c.` name of their own. A word is the hint when its
+ * fields hold the `fixed` values and none of the `nonzero` fields is zero.
+ */
+export interface HintDef {
+  readonly fixed: Readonly<Partial<Record<FieldName, number>>>;
+  readonly nonzero?: readonly FieldName[];
+  /**
+   * How binutils 2.40 objdump prints the hint (`c.nop 1`, `c.li zero,5`); without it the
+   * word is printed like any other word of its entry (`add a0,a0,0`).
+   */
+  readonly objdump?: { readonly name: string; readonly syntax: string };
 }
 
 /** A one-to-one alias of a base entry: `mv rd,rs1` is `addi rd,rs1,0`. */

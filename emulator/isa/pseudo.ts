@@ -9,9 +9,10 @@
  * `add rd,rs1,imm` and `slli` as `sll rd,rs1,0x3` (gas accepts both spellings).
  *
  * C_ALIASES name compressed forms the way objdump does where that differs from printing
- * their expansion through PSEUDOS (c.mv is `mv`, not `add rd,zero,rs2`; hint encodings
- * get `c.` names). They are for the disassembler only; the assembler chooses compressed
- * encodings itself.
+ * their expansion through PSEUDOS (c.mv is `mv`, not `add rd,zero,rs2`). They are for the
+ * disassembler only; the assembler chooses compressed encodings itself. objdump's `c.`
+ * names for HINT encodings (`c.nop 1`, `c.slli64 a0`) are table data: see `hints` in
+ * encodings/rv_c.ts.
  *
  * A syntax token that is not a field name of the entry is printed literally (`sp`).
  */
@@ -129,24 +130,16 @@ export const SAME_FIELD_ALIASES: readonly AliasDef[] = [
 ];
 
 /**
- * objdump's names for compressed forms, tried before the expansion is printed through
- * PSEUDOS. `unimp` is the all-zero halfword, a reserved c.addi4spn encoding that the
- * decoder rejects; the disassembler matches such aliases against the entry's bit pattern.
+ * objdump's names for compressed forms, tried after the entry's hints (objdump spellings of
+ * HINT encodings) and before the expansion is printed through PSEUDOS. `unimp` is the
+ * all-zero halfword, a reserved c.addi4spn encoding that the decoder rejects; the
+ * disassembler matches such aliases against the entry's bit pattern.
  */
 export const C_ALIASES: readonly AliasDef[] = [
   { name: 'unimp', of: 'c.addi4spn', fixed: { crdp: 8, c_nzuimm10: 0 }, syntax: '' },
   { name: 'nop', of: 'c.addi', fixed: { crd: 0, c_imm6: 0 }, syntax: '' },
-  { name: 'c.nop', of: 'c.addi', fixed: { crd: 0 }, syntax: 'c_imm6' },
   { name: 'add', of: 'c.addi', fixed: {}, syntax: 'crd,crd,c_imm6' },
   // objdump 2.40 accepts the reserved zero adjustment of c.addi16sp.
   { name: 'add', of: 'c.addi16sp', fixed: { c_nzimm10: 0 }, syntax: 'sp,sp,c_nzimm10' },
-  { name: 'c.li', of: 'c.li', fixed: { crd: 0 }, syntax: 'crd,c_imm6' },
-  { name: 'c.lui', of: 'c.lui', fixed: { crd: 0 }, syntax: 'crd,c_nzimm18' },
-  { name: 'c.srli64', of: 'c.srli', fixed: { c_shamt: 0 }, syntax: 'crs1p' },
-  { name: 'c.srai64', of: 'c.srai', fixed: { c_shamt: 0 }, syntax: 'crs1p' },
-  { name: 'c.slli64', of: 'c.slli', fixed: { c_shamt: 0 }, syntax: 'crd' },
-  { name: 'c.slli', of: 'c.slli', fixed: { crd: 0 }, syntax: 'crd,c_shamt' },
-  { name: 'c.mv', of: 'c.mv', fixed: { crd: 0 }, syntax: 'crd,crs2' },
   { name: 'mv', of: 'c.mv', fixed: {}, syntax: 'crd,crs2' },
-  { name: 'c.add', of: 'c.add', fixed: { crd: 0 }, syntax: 'crd,crs2' },
 ];

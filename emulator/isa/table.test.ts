@@ -12,7 +12,7 @@ import { FIELDS, misfit, type FieldDef, type FieldName } from './fields';
 import { ALL_DEFS, ALL_EXTS, BY_NAME, OVERLAPS, TABLE, buildTable, entry, type Entry } from './table';
 import type { EntryDef } from './entry';
 import { OP } from './encodings/opcodes';
-import { decode, expand, fieldsOf, type Args } from './decode';
+import { decode, expand, fieldsOf, isHint, type Args } from './decode';
 import { encode } from './encode';
 import { PSEUDOS } from './pseudo';
 
@@ -241,6 +241,13 @@ describe('isa table', () => {
       rejects([ADDI, { ...C_LI, name: 'x.c.from', expand: { to: 'x.addi', args: { rd: 'crd', rs1: 0, imm12: 'c_imm12' as FieldName } } }], /^isa table: x\.c\.from expands imm12 from unknown c_imm12$/);
     });
 
+    it('a hint on a field the entry lacks, on a value the entry refuses, or on a 32-bit entry', () => {
+      rejects([ADDI, { ...C_LI, name: 'x.c.h1', hints: [{ fixed: { crs2: 0 } }] }], /^isa table: x\.c\.h1: hint fixes crs2, which is not a field$/);
+      rejects([ADDI, { ...C_LI, name: 'x.c.h2', nonzero: ['crd'], hints: [{ fixed: { crd: 0 } }] }], /^isa table: x\.c\.h2: hint fixes crd = 0, which the entry refuses$/);
+      rejects([ADDI, { ...C_LI, name: 'x.c.h3', hints: [{ fixed: { c_imm6: 40 } }] }], /^isa table: x\.c\.h3: hint fixes c_imm6 = 40: 40 is out of range/);
+      rejects([{ ...ADDI, name: 'x.h4', hints: [{ fixed: { rd: 0 } }] }], /^isa table: x\.h4: hints are described for compressed entries only$/);
+    });
+
     it('a name defined twice', () => {
       rejects([ADDI, { ...ADDI, fixed: { '14..12': 1, '6..0': OP.OP_IMM } }], /^isa table: x\.addi is defined twice$/);
     });
@@ -284,6 +291,43 @@ describe('isa table', () => {
       }
       // RV64C (with D) leaves 1/16 of quadrants 0-2 reserved or unassigned; most words are legal.
       expect(legal).to.be.greaterThan(40000);
+    });
+
+    it('RVC HINTs are the spec\'s list (unprivileged spec, "RVC HINT Instructions", RV64)', () => {
+      // Restated from the spec rather than from the table; nzimm = 0 encodings that the spec
+      // calls reserved (c.lui, c.addi16sp) are rejected by the decoder before this applies.
+      const SPEC: Readonly<Record<string, (a: Args) => boolean>> = {
+        'c.addi': (a) => (a.crd === 0) !== (a.c_imm6 === 0), // c.nop with nzimm, or c.addi rd,0 (not c.nop itself)
+        'c.li': (a) => a.crd === 0,
+        'c.lui': (a) => a.crd === 0,
+        'c.mv': (a) => a.crd === 0,
+        'c.add': (a) => a.crd === 0,
+        'c.slli': (a) => a.crd === 0 || a.c_shamt === 0,
+        'c.srli': (a) => a.c_shamt === 0,
+        'c.srai': (a) => a.c_shamt === 0,
+      };
+      let hints = 0;
+      for (let w = 0; w < 0x10000; w++) {
+        const d = (w & 3) === 3 ? undefined : decode(w);
+        if (!d) continue;
+        const spec = SPEC[d.entry.name]?.(d.args) ?? false;
+        if (isHint(d.entry, d.args) !== spec) expect.fail(`${d.entry.name} ${hex(w)} ${JSON.stringify(d.args)}: table says hint ${!spec}, spec says ${spec}`);
+        if (spec) hints++;
+      }
+      // c.addi 63 + 31, c.li 64, c.lui 63, c.mv 31, c.add 31, c.slli 64 + 31, c.srli 8, c.srai 8.
+      expect(hints).to.equal(394);
+    });
+
+    it('hint spellings name only fields of their entry and show every field the hint leaves open', () => {
+      for (const e of TABLE) {
+        for (const h of e.hints ?? []) {
+          if (!h.objdump) continue;
+          const named = syntaxFields(h.objdump.syntax);
+          for (const f of named) expect(e.fields, `${e.name} hint ${h.objdump.name}: syntax names ${f}`).to.include(f);
+          const hidden = e.fields.filter((f) => !named.includes(f) && !(f in h.fixed));
+          expect(hidden, `${e.name} hint ${h.objdump.name}: fields neither fixed nor shown`).to.deep.equal([]);
+        }
+      }
     });
 
     it('decode never throws on a 16-bit word', () => {

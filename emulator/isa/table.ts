@@ -3,7 +3,7 @@
  * fixed bits, checked when this module loads. The decoder, the assembler and the
  * disassembler all read this table; nothing else knows an opcode.
  */
-import { FIELDS, type FieldDef, type FieldName, fieldMask } from './fields';
+import { FIELDS, type FieldDef, type FieldName, fieldMask, misfit } from './fields';
 import type { EntryDef, Ext } from './entry';
 import { RV_I } from './encodings/rv_i';
 import { RV64_I } from './encodings/rv64_i';
@@ -81,6 +81,20 @@ function build(def: EntryDef): Entry {
     if (!def.fields.includes(name)) throw new Error(`isa table: ${def.name}: nonzero names ${name}, which is not a field`);
   }
   if (def.size === 2 && !def.expand) throw new Error(`isa table: ${def.name}: compressed entry without expansion`);
+  if (def.hints && def.size !== 2) throw new Error(`isa table: ${def.name}: hints are described for compressed entries only`);
+  for (const h of def.hints ?? []) {
+    for (const [f, v] of Object.entries(h.fixed) as [FieldName, number][]) {
+      if (!def.fields.includes(f)) throw new Error(`isa table: ${def.name}: hint fixes ${f}, which is not a field`);
+      const why = misfit(FIELDS[f], v);
+      if (why) throw new Error(`isa table: ${def.name}: hint fixes ${f} = ${v}: ${why}`);
+      // A hint on a value the entry refuses could never match.
+      if (def.nonzero?.includes(f) && v === 0) throw new Error(`isa table: ${def.name}: hint fixes ${f} = 0, which the entry refuses`);
+      if (def.not?.[f] === v) throw new Error(`isa table: ${def.name}: hint fixes ${f} = ${v}, which the entry refuses`);
+    }
+    for (const f of h.nonzero ?? []) {
+      if (!def.fields.includes(f)) throw new Error(`isa table: ${def.name}: hint needs ${f} nonzero, which is not a field`);
+    }
+  }
   if (def.size === 4 && (match & 3) !== 3) throw new Error(`isa table: ${def.name}: 32-bit encoding must have bits 1..0 = 11`);
   if (def.size === 2 && (match & 3) === 3) throw new Error(`isa table: ${def.name}: 16-bit encoding cannot have bits 1..0 = 11`);
   return { ...def, match, mask, defs };
