@@ -324,10 +324,13 @@ export class Ftrace {
   private desired(rec: FtraceRecord): { state: SiteState; literal: bigint } {
     const users = this.ops.filter((o) => o.matches(rec.ip));
     if (users.length === 0) return { state: NOP_STATE, literal: this.nopOps.addr };
-    if (this.profile.scheme === 'C') {
-      return { state: { kind: 'call', target: this.sym('ftrace_caller') }, literal: users.length === 1 ? users[0]!.addr : this.listOps.addr };
-    }
     const only = users.length === 1 ? users[0]! : undefined;
+    if (this.profile.scheme === 'C') {
+      // The jalr can only reach targets near ftrace_caller (the boot-time auipc); anything else,
+      // a far direct trampoline included, goes through ftrace_caller and the ops literal.
+      const straight = only?.direct !== undefined && this.arch.reaches(rec.sled, only.direct);
+      return { state: { kind: 'call', target: straight ? only.direct! : this.sym('ftrace_caller') }, literal: only ? only.addr : this.listOps.addr };
+    }
     if (only?.direct !== undefined && this.arch.reaches(rec.sled, only.direct)) {
       return { state: { kind: 'call', target: only.direct }, literal: 0n };
     }
