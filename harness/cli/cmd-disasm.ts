@@ -8,12 +8,43 @@ import { ElfError, readElf } from '../../emulator/elf/reader';
 import { listElf, type ListingOptions } from '../../emulator/disasm/listing';
 
 const HELP = `usage: rvtramp disasm FILE [--symbol NAME] [--start ADDR] [--stop ADDR]
+       rvtramp disasm --kernel -p PROFILE --symbol NAME [--traced]
 
 Prints the objdump -d listing of a RISC-V ELF64 file (executable or relocatable object).
   --symbol NAME   only this symbol (objdump --disassemble=NAME)
   --start ADDR    from this address (objdump --start-address); 0x... hex or decimal
   --stop ADDR     up to this address, exclusive (objdump --stop-address)
+
+With --kernel, lists a function of the simulated kernel of a profile (see rvtramp profiles) as
+booted, or with --traced after enabling the function tracer on it.
 `;
+
+/** `--kernel -p PROFILE --symbol NAME [--traced]`. */
+async function kernelDisasm(argv: string[]): Promise<number> {
+  let profile: string | undefined;
+  let symbol: string | undefined;
+  let traced = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--kernel') continue;
+    else if (a === '--traced') traced = true;
+    else if (a === '-p' || a === '--profile') profile = argv[++i];
+    else if (a === '--symbol') symbol = argv[++i];
+    else throw new CliError(`unknown option '${a}' with --kernel (usage: rvtramp disasm --kernel -p PROFILE --symbol NAME [--traced])`);
+  }
+  if (!profile) throw new CliError('--kernel needs -p PROFILE (see rvtramp profiles)');
+  if (!symbol) throw new CliError('--kernel needs --symbol NAME');
+  const { getProfile, UnknownProfileError } = await import('../../kernel/profiles/profiles');
+  try {
+    getProfile(profile);
+  } catch (e) {
+    if (e instanceof UnknownProfileError) throw new CliError(e.message);
+    throw e;
+  }
+  const { kernelFunctionListing } = await import('./kernel-listing');
+  process.stdout.write(kernelFunctionListing(profile, symbol, traced));
+  return 0;
+}
 
 function parseAddress(option: string, text: string | undefined): bigint {
   if (text === undefined || text === '') throw new CliError(`${option} needs an address`);
@@ -25,6 +56,7 @@ function parseAddress(option: string, text: string | undefined): bigint {
 }
 
 export async function cmdDisasm(argv: string[]): Promise<number> {
+  if (argv.includes('--kernel')) return kernelDisasm(argv);
   let file: string | undefined;
   let symbol: string | undefined;
   let start: bigint | undefined;

@@ -12,6 +12,7 @@ const VERBS: Record<string, Verb> = {
     summary: 'disasm FILE [--symbol NAME] [--start ADDR --stop ADDR]   objdump -d compatible listing',
     load: async () => (await import('./cmd-disasm')).cmdDisasm,
   },
+  profiles: { summary: 'profiles [--json]                   list the kernel profiles (-p NAME)', load: async () => (await import('./cmd-profiles')).cmdProfiles },
 };
 
 export const USAGE = `usage: rvtramp <command> [options]

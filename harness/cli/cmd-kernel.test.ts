@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { run, expectOneLineError } from './testing';
+
+describe('rvtramp profiles and disasm --kernel', function () {
+  this.timeout(30000);
+
+  it('profiles lists every profile with its sled layout, scheme and direct-call support', async () => {
+    const r = await run(['profiles']);
+    expect(r.code).to.equal(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines).to.have.length(15);
+    expect(lines[0]).to.match(/^profile\s+sled layout\s+ftrace scheme\s+direct calls\s+trampoline era$/);
+    expect(r.out).to.match(/\nv6\.8 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +yes \(t1\) +v6\.6\n/);
+    expect(r.out).to.match(/\nv6\.16-norvc +16B nop x4 \(8B before\) -fpatchable-function-entry=4,2 +C: /);
+    const j = await run(['profiles', '--json']);
+    expect(JSON.parse(j.out)).to.have.length(14);
+  });
+
+  it('disasm --kernel lists a function as booted and, with --traced, with its sled patched', async () => {
+    const booted = await run(['disasm', '--kernel', '-p', 'v6.8', '--symbol', 'bpf_fentry_test1']);
+    expect(booted.code).to.equal(0);
+    expect(booted.out).to.contain('ffffffff80000000:\t00000013          \tnop\nffffffff80000004:\t00000013          \tnop\n');
+    const traced = await run(['disasm', '--kernel', '-p', 'v6.8', '--symbol', 'bpf_fentry_test1', '--traced']);
+    expect(traced.out).to.match(/ffffffff80000000:\t00400297          \tauipc\tt0,0x400\nffffffff80000004:\t000282e7          \tjalr\tt0,t0 # ffffffff80400000 <ftrace_caller>\n/);
+  });
+
+  it('disasm --kernel rejects an unknown profile or symbol in one line', async () => {
+    expectOneLineError(await run(['disasm', '--kernel', '-p', 'v9', '--symbol', 'x']), /unknown profile 'v9' \(known: v6\.2/);
+    expectOneLineError(await run(['disasm', '--kernel', '-p', 'v6.8', '--symbol', 'nosuch']), /nosuch is not a function of the v6\.8 kernel image/);
+    expectOneLineError(await run(['disasm', '--kernel', '--symbol', 'x']), /needs -p PROFILE/);
+  });
+});
