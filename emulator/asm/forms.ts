@@ -8,6 +8,7 @@
 import { FIELDS, type FieldKind, type FieldName } from '../isa/fields';
 import { TABLE, entry, type Entry } from '../isa/table';
 import { PSEUDOS } from '../isa/pseudo';
+import type { PseudoDef } from '../isa/entry';
 import { xreg, freg, CSR_NAMES } from '../isa/regnames';
 import type { Args } from '../isa/decode';
 import type { Operand } from './methods';
@@ -66,9 +67,9 @@ function makeForm(name: string, e: Entry, fixed: Args, syntax: string, same?: re
 }
 
 /** Spellings GNU as accepts beyond the table and pseudo.ts (written like pseudo.ts entries). */
-const ASM_ALIASES = [
+const ASM_ALIASES: readonly PseudoDef[] = [
   { name: 'fence', of: 'fence', fixed: { fm: 0, pred: 15, succ: 15 }, syntax: '' }, // fence = fence iorw,iorw
-] as const;
+];
 
 /**
  * All forms by mnemonic: the table entry first, then pseudo-instructions of the same name,
@@ -85,9 +86,7 @@ export const FORMS: ReadonlyMap<string, readonly Form[]> = (() => {
   for (const p of [...PSEUDOS, ...ASM_ALIASES]) {
     const known = m.get(p.name)?.some((f) => f.entry.name === p.of && f.syntax === p.syntax && JSON.stringify(f.fixed) === JSON.stringify(p.fixed));
     if (known) continue;
-    // pseudo.ts may say that a hidden field repeats a shown one (fmv.s); read it if present.
-    const same = (p as { readonly same?: readonly [FieldName, FieldName] }).same;
-    add(makeForm(p.name, entry(p.of), p.fixed as Args, p.syntax, same));
+    add(makeForm(p.name, entry(p.of), p.fixed as Args, p.syntax, p.same));
   }
   return m;
 })();

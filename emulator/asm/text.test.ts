@@ -136,6 +136,14 @@ describe('assemble (text front end)', () => {
     expect(names(p.bytes)).to.deep.equal(['c.addi', 'c.addi16sp', 'fence', 'fadd.d', 'fcvt.d.w']);
   });
 
+  it('accepts the sign-injection aliases that repeat a register (fmv.s fd,fs1 is fsgnj.s fd,fs1,fs1)', () => {
+    // Bytes from riscv64-linux-gnu-as 2.40 -march=rv64gc for the same lines.
+    const p = assemble('fmv.s fa0,fa1\nfneg.s fa0,fa1\nfabs.s fa0,fa1\nfmv.d fa0,fa1\nfneg.d ft0,ft1\nfabs.d fs0,fs1\n');
+    expect(Array.from(new Uint32Array(p.bytes.slice().buffer), (w) => w.toString(16))).to.deep.equal([
+      '20b58553', '20b59553', '20b5a553', '22b58553', '22109053', '2294a453',
+    ]);
+  });
+
   describe('errors name the line, the instruction and the operand', () => {
     const cases: [string, RegExp][] = [
       ['nop\n  addi a0, a0, 4096', /^line 2: addi a0, a0, 4096: operand 3 \(imm12\): 4096 is out of range \[-2048, 2047\]$/],

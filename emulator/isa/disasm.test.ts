@@ -7,7 +7,8 @@ import { TABLE, BY_NAME, type Entry } from './table';
 import { encode } from './encode';
 import { decode } from './decode';
 import { FIELDS, insert, misfit, type FieldName } from './fields';
-import { C_ALIASES, PSEUDOS, SAME_FIELD_ALIASES, type AliasDef } from './pseudo';
+import { C_ALIASES, PSEUDOS } from './pseudo';
+import type { PseudoDef } from './entry';
 import { CSR_NAMES } from './regnames';
 import { listBytes } from '../disasm/listing';
 import { needOracles } from '../testing/oracles';
@@ -216,9 +217,9 @@ describe('isa/disasm', () => {
       const ASSEMBLER_ONLY = new Set(['csrwi', 'csrsi', 'csrci']);
       const shadowed: string[] = [];
       // The objdump spellings of RVC HINTs (table data), read as aliases of their entry.
-      const hints: AliasDef[] = TABLE.flatMap((e) => (e.hints ?? []).flatMap((h) => (h.objdump ? [{ name: h.objdump.name, of: e.name, fixed: h.fixed, syntax: h.objdump.syntax }] : [])));
+      const hints: PseudoDef[] = TABLE.flatMap((e) => (e.hints ?? []).flatMap((h) => (h.objdump ? [{ name: h.objdump.name, of: e.name, fixed: h.fixed, syntax: h.objdump.syntax }] : [])));
       expect(hints.map((h) => h.name)).to.include.members(['c.nop', 'c.li', 'c.lui', 'c.srli64', 'c.srai64', 'c.slli64', 'c.slli', 'c.mv', 'c.add']);
-      const lists: [string, readonly AliasDef[]][] = [['PSEUDOS', PSEUDOS], ['SAME_FIELD_ALIASES', SAME_FIELD_ALIASES], ['C_ALIASES', C_ALIASES], ['hints', hints]];
+      const lists: [string, readonly PseudoDef[]][] = [['PSEUDOS', PSEUDOS], ['C_ALIASES', C_ALIASES], ['hints', hints]];
       for (const [list, aliases] of lists) {
         for (const a of aliases) {
           const e: Entry = BY_NAME.get(a.of)!;

@@ -23,8 +23,8 @@
 import { BY_NAME, TABLE, type Entry } from './table';
 import { decode, expand, fieldsOf, hintOf, type Args } from './decode';
 import { FIELDS, type FieldDef, type FieldName } from './fields';
-import type { Ext } from './entry';
-import { C_ALIASES, PSEUDOS, SAME_FIELD_ALIASES, type AliasDef } from './pseudo';
+import type { Ext, PseudoDef } from './entry';
+import { C_ALIASES, PSEUDOS } from './pseudo';
 import { FREG_NAMES, XREG_NAMES } from './regnames';
 
 // ---- options and results ----------------------------------------------------------------------
@@ -257,8 +257,8 @@ function formatField(def: FieldDef, v: number, pc: bigint, address: AddressPrint
 
 // ---- alias lookup -------------------------------------------------------------------------------
 
-function byEntry(list: readonly AliasDef[]): Map<string, AliasDef[]> {
-  const m = new Map<string, AliasDef[]>();
+function byEntry(list: readonly PseudoDef[]): Map<string, PseudoDef[]> {
+  const m = new Map<string, PseudoDef[]>();
   for (const a of list) {
     if (!BY_NAME.has(a.of)) throw new Error(`disasm: alias ${a.name} is of unknown entry ${a.of}`);
     let l = m.get(a.of);
@@ -268,10 +268,10 @@ function byEntry(list: readonly AliasDef[]): Map<string, AliasDef[]> {
   return m;
 }
 
-const PSEUDOS_OF = byEntry([...PSEUDOS, ...SAME_FIELD_ALIASES]);
+const PSEUDOS_OF = byEntry(PSEUDOS);
 const C_ALIASES_OF = byEntry(C_ALIASES);
 
-function aliasMatches(a: AliasDef, args: Args): boolean {
+function aliasMatches(a: PseudoDef, args: Args): boolean {
   for (const [f, v] of Object.entries(a.fixed) as [FieldName, number][]) if (args[f] !== v) return false;
   if (a.same && args[a.same[0]] !== args[a.same[1]]) return false;
   return true;
@@ -289,7 +289,7 @@ interface Form {
   readonly covered: ReadonlySet<FieldName>;
 }
 
-function aliasForm(entry: Entry, args: Args, aliases: readonly AliasDef[] | undefined): Form | undefined {
+function aliasForm(entry: Entry, args: Args, aliases: readonly PseudoDef[] | undefined): Form | undefined {
   for (const a of aliases ?? []) {
     if (!aliasMatches(a, args)) continue;
     const covered = new Set(Object.keys(a.fixed) as FieldName[]);
@@ -306,7 +306,7 @@ function hintForm(entry: Entry, args: Args): Form | undefined {
   return { name: h.objdump.name, syntax: h.objdump.syntax, entry, args, covered: new Set(Object.keys(h.fixed) as FieldName[]) };
 }
 
-function formOf(entry: Entry, args: Args, aliases: readonly AliasDef[] | undefined): Form {
+function formOf(entry: Entry, args: Args, aliases: readonly PseudoDef[] | undefined): Form {
   return aliasForm(entry, args, aliases) ?? { name: entry.name, syntax: entry.syntax, entry, args, covered: new Set() };
 }
 
@@ -416,7 +416,7 @@ function result(p: Printed, length: number, legal: boolean, entry: Entry | undef
 
 /** Finds an alias of an entry whose bit pattern matches a word the decoder rejected (unimp). */
 function reservedAlias(word: number, size: 2 | 4, exts: ReadonlySet<Ext>): Form | undefined {
-  for (const list of [C_ALIASES, PSEUDOS, SAME_FIELD_ALIASES]) {
+  for (const list of [C_ALIASES, PSEUDOS]) {
     for (const a of list) {
       const e = BY_NAME.get(a.of)!;
       if (e.size !== size || !enabled(e, exts) || ((word & e.mask) >>> 0) !== e.match) continue;

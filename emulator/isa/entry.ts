@@ -47,10 +47,18 @@ export interface HintDef {
   readonly objdump?: { readonly name: string; readonly syntax: string };
 }
 
-/** A one-to-one alias of a base entry: `mv rd,rs1` is `addi rd,rs1,0`. */
+/**
+ * A one-to-one alias of an entry: `mv rd,rs1` is `addi rd,rs1,0`. The alias applies to the
+ * words whose fields hold the `fixed` values (and, with `same`, repeat one field in another).
+ */
 export interface PseudoDef {
   readonly name: string;
   readonly of: string;
   readonly fixed: Readonly<Partial<Record<FieldName, number>>>;
   readonly syntax: string;
+  /**
+   * [shown, hidden]: field `hidden` must equal field `shown`, and only `shown` is in the
+   * syntax (`fmv.s fd,fs1` is `fsgnj.s fd,fs1,fs1`).
+   */
+  readonly same?: readonly [FieldName, FieldName];
 }

@@ -6,7 +6,8 @@
  * (in list order) that matches a word, else the entry itself, so for each base entry the
  * aliases are listed in the order binutils 2.40 objdump prefers them. That order is also
  * why some aliases only rename an entry without restricting it: objdump prints `addi` as
- * `add rd,rs1,imm` and `slli` as `sll rd,rs1,0x3` (gas accepts both spellings).
+ * `add rd,rs1,imm` and `slli` as `sll rd,rs1,0x3` (gas accepts both spellings). An alias
+ * may also require one field to repeat another (`same`: `fmv.s fd,fs1` is fsgnj.s fd,fs1,fs1).
  *
  * C_ALIASES name compressed forms the way objdump does where that differs from printing
  * their expansion through PSEUDOS (c.mv is `mv`, not `add rd,zero,rs2`). They are for the
@@ -17,13 +18,6 @@
  * A syntax token that is not a field name of the entry is printed literally (`sp`).
  */
 import type { PseudoDef } from './entry';
-import type { FieldName } from './fields';
-
-/** A PseudoDef that may also require two fields to be equal (`fmv.s fd,fs1` is fsgnj.s fd,fs1,fs1). */
-export interface AliasDef extends PseudoDef {
-  /** [shown, hidden]: the alias applies when field `hidden` equals field `shown`; only `shown` is in the syntax. */
-  readonly same?: readonly [FieldName, FieldName];
-}
 
 // CSR numbers some aliases are restricted to.
 const FFLAGS = 0x001;
@@ -33,7 +27,7 @@ const CYCLE = 0xc00;
 const TIME = 0xc01;
 const INSTRET = 0xc02;
 
-export const PSEUDOS: readonly AliasDef[] = [
+export const PSEUDOS: readonly PseudoDef[] = [
   { name: 'nop', of: 'addi', fixed: { rd: 0, rs1: 0, imm12: 0 }, syntax: '' },
   { name: 'li', of: 'addi', fixed: { rs1: 0 }, syntax: 'rd,imm12' },
   { name: 'mv', of: 'addi', fixed: { imm12: 0 }, syntax: 'rd,rs1' },
@@ -104,6 +98,13 @@ export const PSEUDOS: readonly AliasDef[] = [
   { name: 'fence.tso', of: 'fence', fixed: { fm: 8, pred: 3, succ: 3 }, syntax: '' },
   { name: 'fence', of: 'fence', fixed: { fm: 0, pred: 15, succ: 15 }, syntax: '' },
   { name: 'fence', of: 'fence', fixed: { fm: 0 }, syntax: 'pred,succ' },
+  // Sign injection with both sources the same register: move, negate, absolute value.
+  { name: 'fmv.s', of: 'fsgnj.s', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
+  { name: 'fneg.s', of: 'fsgnjn.s', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
+  { name: 'fabs.s', of: 'fsgnjx.s', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
+  { name: 'fmv.d', of: 'fsgnj.d', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
+  { name: 'fneg.d', of: 'fsgnjn.d', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
+  { name: 'fabs.d', of: 'fsgnjx.d', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
   { name: 'sfence.vma', of: 'sfence.vma', fixed: { rs1: 0, rs2: 0 }, syntax: '' },
   { name: 'sfence.vma', of: 'sfence.vma', fixed: { rs2: 0 }, syntax: 'rs1' },
   { name: 'zext.w', of: 'add.uw', fixed: { rs2: 0 }, syntax: 'rd,rs1' },
@@ -116,26 +117,12 @@ export const PSEUDOS: readonly AliasDef[] = [
 ];
 
 /**
- * Aliases that repeat a field (`fmv.s fd,fs1` is `fsgnj.s fd,fs1,fs1`). Kept apart from
- * PSEUDOS because table.test.ts requires every PSEUDOS entry to fix or name all fields;
- * the disassembler reads both lists (forms.ts already understands `same` if they merge).
- */
-export const SAME_FIELD_ALIASES: readonly AliasDef[] = [
-  { name: 'fmv.s', of: 'fsgnj.s', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
-  { name: 'fneg.s', of: 'fsgnjn.s', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
-  { name: 'fabs.s', of: 'fsgnjx.s', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
-  { name: 'fmv.d', of: 'fsgnj.d', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
-  { name: 'fneg.d', of: 'fsgnjn.d', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
-  { name: 'fabs.d', of: 'fsgnjx.d', fixed: {}, same: ['fs1', 'fs2'], syntax: 'fd,fs1' },
-];
-
-/**
  * objdump's names for compressed forms, tried after the entry's hints (objdump spellings of
  * HINT encodings) and before the expansion is printed through PSEUDOS. `unimp` is the
  * all-zero halfword, a reserved c.addi4spn encoding that the decoder rejects; the
  * disassembler matches such aliases against the entry's bit pattern.
  */
-export const C_ALIASES: readonly AliasDef[] = [
+export const C_ALIASES: readonly PseudoDef[] = [
   { name: 'unimp', of: 'c.addi4spn', fixed: { crdp: 8, c_nzuimm10: 0 }, syntax: '' },
   { name: 'nop', of: 'c.addi', fixed: { crd: 0, c_imm6: 0 }, syntax: '' },
   { name: 'add', of: 'c.addi', fixed: {}, syntax: 'crd,crd,c_imm6' },

@@ -186,9 +186,16 @@ describe('isa table', () => {
         for (const [f, v] of Object.entries(p.fixed)) {
           expect(misfit(FIELDS[f as FieldName], v as number), `${p.name}: fixed ${f} = ${v}`).to.equal(undefined);
         }
-        // An alias may copy a hidden field from a shown one (fmv.s fd,fs1 = fsgnj.s fd,fs1,fs1).
-        const same = (p as { readonly same?: readonly [FieldName, FieldName] }).same;
-        if (same) for (const f of same) expect(base.fields, `${p.name}: same ${f}`).to.include(f);
+        // An alias may copy a hidden field from a shown one (fmv.s fd,fs1 = fsgnj.s fd,fs1,fs1):
+        // both are fields of one kind, the shown one is named and the hidden one is not.
+        const same = p.same;
+        if (same) {
+          for (const f of same) expect(base.fields, `${p.name}: same ${f}`).to.include(f);
+          expect(FIELDS[same[1]].kind, `${p.name}: same fields of different kinds`).to.equal(FIELDS[same[0]].kind);
+          expect(named, `${p.name}: same: ${same[0]} is not shown`).to.include(same[0]);
+          expect(named, `${p.name}: same: ${same[1]} is shown`).to.not.include(same[1]);
+          expect(p.fixed, `${p.name}: same: ${same[1]} is also fixed`).to.not.have.property(same[1]);
+        }
         const missing = base.fields.filter((f) => !named.includes(f) && !(f in p.fixed) && f !== same?.[1] && !MODIFIERS.includes(f));
         expect(missing, `${p.name}: ${p.of} fields left unset`).to.deep.equal([]);
       }
