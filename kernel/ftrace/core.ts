@@ -258,7 +258,6 @@ export class Ftrace {
 
   register(o: FtraceOps): KResult {
     if (o.registered) return fail('EBUSY', `ftrace: ${o.name} is already registered`);
-    if (o.saveRegs && this.profile.scheme === 'A') return fail('ENOTSUPP', `ftrace: ${this.profile.name} has no ftrace_regs_caller`);
     this.ops.push(o);
     o.registered = true;
     const r = this.update();
@@ -321,21 +320,25 @@ export class Ftrace {
   // ---- update -------------------------------------------------------------------------------
 
   /** What a record should call, and (scheme C) which ops its literal names. */
-  private desired(rec: FtraceRecord): { state: SiteState; literal: bigint } {
+  private desired(rec: FtraceRecord): KResult<{ state: SiteState; literal: bigint }> {
     const users = this.ops.filter((o) => o.matches(rec.ip));
-    if (users.length === 0) return { state: NOP_STATE, literal: this.nopOps.addr };
+    if (users.length === 0) return ok({ state: NOP_STATE, literal: this.nopOps.addr });
     const only = users.length === 1 ? users[0]! : undefined;
     if (this.profile.scheme === 'C') {
       // The jalr can only reach targets near ftrace_caller (the boot-time auipc); anything else,
       // a far direct trampoline included, goes through ftrace_caller and the ops literal.
       const straight = only?.direct !== undefined && this.arch.reaches(rec.sled, only.direct);
-      return { state: { kind: 'call', target: straight ? only.direct! : this.sym('ftrace_caller') }, literal: only ? only.addr : this.listOps.addr };
+      return ok({ state: { kind: 'call', target: straight ? only.direct! : this.sym('ftrace_caller') }, literal: only ? only.addr : this.listOps.addr });
     }
-    if (only?.direct !== undefined && this.arch.reaches(rec.sled, only.direct)) {
-      return { state: { kind: 'call', target: only.direct }, literal: 0n };
+    if (only?.direct !== undefined) {
+      // The sled calls the trampoline itself; auipc + jalr reach +-2 GiB.
+      if (!this.arch.reaches(rec.sled, only.direct)) {
+        return fail('EINVAL', `ftrace: direct trampoline ${hex(only.direct)} is out of reach of ${this.kallsyms.format(rec.ip)}`);
+      }
+      return ok({ state: { kind: 'call', target: only.direct }, literal: 0n });
     }
     const regs = users.some((o) => o.saveRegs || o.direct !== undefined);
-    return { state: { kind: 'call', target: this.sym(regs ? 'ftrace_regs_caller' : 'ftrace_caller') }, literal: 0n };
+    return ok({ state: { kind: 'call', target: this.sym(regs ? 'ftrace_regs_caller' : 'ftrace_caller') }, literal: 0n });
   }
 
   /**
@@ -346,7 +349,9 @@ export class Ftrace {
     const writes: { addr: bigint; bytes: Uint8Array; nosync: boolean }[] = [];
     const changes: { rec: FtraceRecord; state: SiteState; literal: bigint }[] = [];
     for (const rec of this.records.values()) {
-      const want = this.desired(rec);
+      const wanted = this.desired(rec);
+      if (!wanted.ok) return wanted;
+      const want = wanted.value;
       const sameState = sameSite(rec.state, want.state);
       const sameLiteral = this.profile.scheme !== 'C' || rec.literal === want.literal;
       if (sameState && sameLiteral) continue;

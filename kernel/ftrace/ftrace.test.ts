@@ -93,6 +93,25 @@ describe('ftrace', function () {
         expect(k.log.hasProblems()).to.equal(false);
       });
 
+      it('an ops that saves registers sees the traced call\'s arguments in its register area', () => {
+        const k = bootKernel(p);
+        const seen: bigint[] = [];
+        const o = k.ftrace.createOps({
+          name: 'regs_probe', saveRegs: true,
+          func: (c) => {
+            // a0 of the traced function, from the saved area this caller built.
+            const off = c.regs.kind === 'pt_regs' ? 8n * 10n : c.regs.kind === 'fregs' ? 40n : 0n;
+            seen.push(c.ip, c.parentIp, k.machine.memory.readU(c.regs.addr + off, 8));
+          },
+        });
+        expect(k.ftrace.setFilterFunctions(o, ['bpf_fentry_test2']).ok).to.equal(true);
+        expect(k.ftrace.register(o).ok).to.equal(true);
+        expect(runTracing(k)).to.equal(0n);
+        expect(seen[0]).to.equal(k.ftrace.locationOf('bpf_fentry_test2'));
+        expect(k.kallsyms.lookup(seen[1]!)?.name).to.equal('bpf_prog_test_run_tracing');
+        expect(seen[2]).to.equal(2n);
+      });
+
       it('restores every sled byte for byte when tracing stops', () => {
         const k = bootKernel(p);
         const before = sledBytes(k);
@@ -125,6 +144,23 @@ describe('ftrace', function () {
           expect(d.ok && k.ftrace.unregisterDirect(d.value).ok).to.equal(true);
           expect(runTracing(k)).to.equal(0n);
           expect(k.machine.memory.readU(counter, 8)).to.equal(2n);
+        });
+        it('a direct trampoline out of reach of the sled', () => {
+          const k = bootKernel(p);
+          const far = 0xffffffc000000000n;
+          k.machine.memory.map(far, 0x1000, 'rx');
+          k.machine.memory.writeBytes(far, assemble('jr t0\n', { base: far }).bytes, true);
+          const before = sledBytes(k);
+          const r = k.ftrace.registerDirect(k.ftrace.locationOf('bpf_fentry_test1')!, far);
+          if (p.scheme === 'C') {
+            // CALL_OPS reaches any trampoline through ftrace_caller and ops->direct_call.
+            expect(r.ok).to.equal(true);
+            expect(runTracing(k)).to.equal(0n);
+          } else {
+            expect(r.ok || r.err).to.equal(-22);
+            expect(r.ok || r.message).to.match(/out of reach/);
+            expect(sledBytes(k)).to.equal(before);
+          }
         });
       } else {
         it('direct calls are not supported (-ENOTSUPP) and nothing is patched', () => {
