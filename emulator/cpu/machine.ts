@@ -22,6 +22,12 @@ export interface HostCallOptions {
   readonly poison?: boolean;
   /** How many of a0/a1 carry the return value and are kept (default 1). */
   readonly returns?: 0 | 1 | 2;
+  /**
+   * Registers the host function writes as results (with hart.setReg, or a0 through its return
+   * value), which poisoning leaves alone. Default: from `returns` ([] / [a0] / [a0, a1]).
+   * Example: a BPF program body returns in both a0 and a5 (BPF R0): `outputs: [10, 15]`.
+   */
+  readonly outputs?: readonly number[];
   readonly name?: string;
 }
 
@@ -38,6 +44,12 @@ interface HookRange {
   readonly start: number;
   readonly end: number;
   readonly fn: CodeHook;
+}
+
+/** The registers a host call poisons: t0-t6 and a0-a7, except its outputs. */
+export function clobberedBy(opts: HostCallOptions): number[] {
+  const outputs = opts.outputs ?? ARGS.slice(0, opts.returns ?? 1);
+  return [...TEMPS, ...ARGS].filter((r) => !outputs.includes(r));
 }
 
 export class Machine {
@@ -84,14 +96,11 @@ export class Machine {
     if (hc) {
       const { fn, opts } = hc;
       const poison = opts.poison ?? true;
-      const keep = opts.returns ?? 1;
+      const clobbered = clobberedBy(opts);
       const h: Handler = (hart) => {
         const ret = fn(hart);
         if (typeof ret === "bigint") hart.setReg(10, ret);
-        if (poison) {
-          for (const r of TEMPS) hart.setReg(r, poisonValue(r));
-          for (const r of ARGS.slice(keep)) hart.setReg(r, poisonValue(r));
-        }
+        if (poison) for (const r of clobbered) hart.setReg(r, poisonValue(r));
         const ra = pairToNum(hart.H[1]!, hart.L[1]!);
         hart.jumpPc = ra - (ra & 1);
         return JUMP;
