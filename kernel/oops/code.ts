@@ -69,9 +69,13 @@ export function codeLine(mem: Memory, epc: bigint): string {
  * The last executed instructions, oldest first, one per line:
  * `ffffffff800000e0: 4108      lw      a0,0(a0)                  <bpf_fentry_test9+0x10>`.
  * Runs of the same pc (a `j .` loop) are folded into one line with a count. The line of
- * `mark` (if it is the last) ends with `<-- epc`.
+ * `mark` (if it is the last) ends with `<-- epc`; a host call's line says `(host call)`.
  */
-export function recentInstructions(mem: Memory, pcs: readonly bigint[], o: CodeViewOptions & { readonly mark?: bigint }): string[] {
+export function recentInstructions(
+  mem: Memory,
+  pcs: readonly bigint[],
+  o: CodeViewOptions & { readonly mark?: bigint; readonly hostCall?: (pc: bigint) => string | undefined },
+): string[] {
   const tracker = new AddressTracker();
   const out: string[] = [];
   for (let k = 0; k < pcs.length; ) {
@@ -85,7 +89,8 @@ export function recentInstructions(mem: Memory, pcs: readonly bigint[], o: CodeV
     else {
       const d = dis(i, o, tracker);
       const [mn, ...rest] = d.text.split('\t');
-      const text = `${mn!.padEnd(7)} ${rest.join(' ')}`.trimEnd();
+      // A host call runs TypeScript at this address; the word in memory is only a filler.
+      const text = o.hostCall?.(pc) !== undefined ? '(host call)' : `${mn!.padEnd(7)} ${rest.join(' ')}`.trimEnd();
       line = `${hex16(pc)}: ${wordHex(i).padEnd(8)}  ${sym !== undefined ? `${text.padEnd(30)}  <${sym}>` : text}`;
     }
     if (n > 1) line += `  (x${n})`;
@@ -127,9 +132,9 @@ const MAX_WALK = 16384;
 /**
  * An objdump-style listing of `before` instructions before `focus`, the one at it and `after`
  * after it. Instruction boundaries come from decoding forward from the start of the symbol
- * holding focus, so RVC code is never decoded mid-instruction; without a symbol (or when the
- * symbol's decoding does not meet focus) the furthest start within `before` * 4 bytes that
- * decodes onto focus is used. A `<sym+off>:` header starts the listing and every symbol met.
+ * holding focus (and of the ones before it, for context), so RVC code is never decoded
+ * mid-instruction; without a symbol (or when the symbol's decoding does not meet focus) the
+ * furthest start within `before` * 4 bytes that decodes onto focus is used. A `<sym+off>:` header starts the listing and every symbol met.
  */
 export function listingAround(mem: Memory, focus: bigint, o: CodeViewOptions & { readonly before?: number; readonly after?: number; readonly markText?: string; readonly align?: 2 | 4 }): ListingAround {
   const before = o.before ?? 8;
@@ -138,12 +143,17 @@ export function listingAround(mem: Memory, focus: bigint, o: CodeViewOptions & {
   const at = readInsn(mem, f);
   if (!at) return { lines: [`(no code at ${hex16(f)}: not mapped)`], ok: false };
   let prev: Insn[] | undefined;
-  // The symbol holding focus; at a symbol's first byte, the one before it.
+  // From the start of the symbol holding focus (at a symbol's first byte, the one before it),
+  // then of the symbols before it while there are fewer than `before` instructions.
   const here = o.kallsyms.lookup(f);
-  const sym = here && here.offset === 0n ? o.kallsyms.lookup(f - 1n) : here;
-  if (sym && f - sym.addr <= BigInt(MAX_WALK)) {
-    const w = walk(mem, sym.addr, f, MAX_WALK);
-    if (w.exact) prev = w.insns;
+  let sym = here && here.offset === 0n ? o.kallsyms.lookup(f - 1n) : here;
+  let end = f;
+  while (sym && end - sym.addr <= BigInt(MAX_WALK) && (prev?.length ?? 0) < before) {
+    const w = walk(mem, sym.addr, end, MAX_WALK);
+    if (!w.exact) break;
+    prev = [...w.insns, ...(prev ?? [])];
+    end = sym.addr;
+    sym = o.kallsyms.lookup(end - 1n);
   }
   if (!prev) {
     const align = BigInt(o.align ?? 2);

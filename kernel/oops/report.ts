@@ -298,13 +298,14 @@ export function buildOops(input: OopsInput): OopsReport {
     trace = unwindHart(hart, { ...(input.maxFrames !== undefined ? { maxFrames: input.maxFrames } : {}), ...(input.stackTop !== undefined ? { stackTop: input.stackTop } : {}) });
     out.push(formatCallTrace(trace, k));
   }
-  out.push(codeLine(mem, pc));
+  if (cause.kind !== 'abi') out.push(codeLine(mem, pc));
 
   const view = { kallsyms: k, exts: hart.exts };
   const recent = (input.recentPcs ?? []).slice(-(input.lastInstructions ?? 16));
   if (recent.length > 0) {
-    out.push(`Last ${recent.length} instructions (oldest first):`);
-    out.push(...recentInstructions(mem, recent, cause.kind === 'abi' ? view : { ...view, mark: pc }));
+    out.push(`Last ${recent.length} instruction${recent.length === 1 ? '' : 's'} (oldest first):`);
+    const hostCall = (a: bigint) => hart.machine.hostCallAt(a);
+    out.push(...recentInstructions(mem, recent, cause.kind === 'abi' ? { ...view, hostCall } : { ...view, hostCall, mark: pc }));
   }
 
   // Where to list code: epc; after a return, the last instruction before it; for a jump to
