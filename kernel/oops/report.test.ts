@@ -6,7 +6,9 @@ import { poisonValue } from '../../emulator/cpu/machine';
 import { LAYOUT_NAMES, type LayoutName } from '../image/layouts';
 import { entryValue, unusedValue } from '../image/call';
 import { repoRoot } from '../image/loader';
-import { markerOf, oopsHeadline, oopsReport, registerDump } from './report';
+import type { Trap } from '../../emulator/cpu/trap';
+import { bootImage } from '../image/testing';
+import { markerOf, oopsCause, oopsHeadline, oopsReport, registerDump, type OopsCause } from './report';
 import { runScenario, SCENARIOS, type ScenarioName } from './testing';
 
 const report = (layout: LayoutName, name: ScenarioName) => {
@@ -51,6 +53,46 @@ describe('kernel/oops report', () => {
     expect(d[10]).to.equal(' t5 : 000000000001fffe t6 : 000000000002110f');
     const names = d.join('').match(/[a-z0-9]+ ?:/g)!.map((n) => n.replace(/ ?:$/, ''));
     expect(names).to.deep.equal(['epc', ...XREG_NAMES.slice(1)]);
+  });
+
+  it('names every trap kind the way riscv die() does, with its scause code', () => {
+    const b = bootImage('sled8-rvc');
+    const pc = b.kernel.sym('bpf_fentry_test2') + 8n;
+    b.hart.pc = pc;
+    const rep = (cause: OopsCause) => oopsReport({ cause, hart: b.hart, kallsyms: b.kernel.kallsyms }).split('\n');
+    const cases: [Trap, string[], string][] = [
+      [{ kind: 'misaligned-fetch', pc, target: pc + 3n }, ['Oops - instruction address misaligned [#1]'], `badaddr: ${(pc + 3n).toString(16)} cause: 0000000000000000`],
+      [{ kind: 'misaligned-access', pc, access: 'load', addr: 0x1001n }, ['Oops - load address misaligned [#1]'], 'cause: 0000000000000004'],
+      [{ kind: 'misaligned-access', pc, access: 'store', addr: 0x1001n }, ['Oops - store (or AMO) address misaligned [#1]'], 'cause: 0000000000000006'],
+      [{ kind: 'ecall', pc }, ['Oops - environment call from S-mode [#1]'], 'cause: 0000000000000009 (ecall)'],
+      [{ kind: 'ebreak', pc }, ['Kernel BUG [#1]'], 'cause: 0000000000000003 (breakpoint: ebreak)'],
+      [{ kind: 'unsupported-extension', pc, word: 0x0005b787, ext: 'D', name: 'fld' }, ['Oops - illegal instruction [#1]'], '(illegal instruction 0005b787: fld needs extension D, which the emulator does not execute)'],
+      [{ kind: 'access-fault', pc, access: 'fetch', addr: pc, reason: 'permission' }, [`Unable to handle kernel paging request at virtual address ${pc.toString(16)}`, 'Oops [#1]'], 'cause: 000000000000000c (instruction page fault: permission, page is r-x)'],
+    ];
+    for (const [trap, head, line] of cases) {
+      const l = rep({ kind: 'trap', trap });
+      expect(l.slice(0, head.length), trap.kind).to.deep.equal(head);
+      expect(l.find((x) => x.startsWith('badaddr:')), trap.kind).to.include(line);
+    }
+    const warn = rep({ kind: 'warn', message: 'WARNING: trampoline image too large', location: 'arch/riscv/net/bpf_jit_comp64.c:1040' });
+    expect(warn.slice(0, 3)).to.deep.equal([
+      '------------[ cut here ]------------',
+      'trampoline image too large',
+      `WARNING: CPU: 0 at arch/riscv/net/bpf_jit_comp64.c:1040 bpf_fentry_test2+0x8/0x${b.kernel.kallsyms.lookup(pc)!.size.toString(16)}`,
+    ]);
+    const bug = rep({ kind: 'bug', message: '', location: 'kernel/bpf/trampoline.c:42' });
+    expect(bug.slice(0, 3)).to.deep.equal(['------------[ cut here ]------------', 'kernel BUG at kernel/bpf/trampoline.c:42!', 'Kernel BUG [#1]']);
+  });
+
+  it('oopsCause maps call results: traps, timeouts, BUG/WARN stops, broken ABI; a clean return is no oops', () => {
+    const trap: Trap = { kind: 'ecall', pc: 0n };
+    expect(oopsCause({ kind: 'trap', trap, instructions: 3 })).to.deep.equal({ kind: 'trap', trap });
+    expect(oopsCause({ kind: 'timeout', pc: 0n, instructions: 50 })).to.deep.equal({ kind: 'watchdog', instructions: 50 });
+    expect(oopsCause({ kind: 'stop', reason: 'WARNING: x', pc: 0n, instructions: 1 })).to.deep.equal({ kind: 'warn', message: 'WARNING: x' });
+    expect(oopsCause({ kind: 'stop', reason: 'BUG: y', pc: 0n, instructions: 1 })).to.deep.equal({ kind: 'bug', message: 'BUG: y' });
+    expect(oopsCause({ kind: 'returned', value: 0n, a1: 0n, abi: [], instructions: 1 })).to.equal(undefined);
+    const abi = [{ reg: 's1' as const, expected: 1n, actual: 2n }];
+    expect(oopsCause({ kind: 'returned', value: 0n, a1: 0n, abi, instructions: 1 }, 0x10n)).to.deep.equal({ kind: 'abi', violations: abi, fn: 0x10n });
   });
 
   for (const layout of LAYOUT_NAMES) {
