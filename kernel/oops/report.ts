@@ -295,7 +295,8 @@ export function buildOops(input: OopsInput): OopsReport {
   let trace: Unwound | undefined;
   if (cause.kind === 'abi') out.push('Call Trace: (none: the call had returned)');
   else {
-    trace = unwindHart(hart, { ...(input.maxFrames !== undefined ? { maxFrames: input.maxFrames } : {}), ...(input.stackTop !== undefined ? { stackTop: input.stackTop } : {}) });
+    const opts = { ...(input.maxFrames !== undefined ? { maxFrames: input.maxFrames } : {}), ...(input.stackTop !== undefined ? { stackTop: input.stackTop } : {}) };
+    trace = unwindHart(hart, opts, mem);
     out.push(formatCallTrace(trace, k));
   }
   if (cause.kind !== 'abi') out.push(codeLine(mem, pc));

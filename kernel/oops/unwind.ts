@@ -223,11 +223,11 @@ export function hostCallFrameless(hart: Hart): (pc: bigint) => boolean {
  * return sentinel as the outermost frame (its own frame record below the stack top would
  * list it twice).
  */
-export function unwindHart(hart: Hart, opts: UnwindOptions = {}): Unwound {
+export function unwindHart(hart: Hart, opts: UnwindOptions = {}, mem: Memory = hart.m): Unwound {
   const area = hostCallArea(hart.machine);
   const sentinel = area.has(RETURN_SENTINEL) ? area.addressOf(RETURN_SENTINEL) : undefined;
   return unwind(
-    hart.m,
+    mem,
     { pc: hart.pc, ra: hart.reg(1), sp: hart.reg(2), fp: hart.reg(8) },
     { frameless: hostCallFrameless(hart), outermost: (pc) => pc === sentinel, ...opts },
   );
