@@ -1,0 +1,94 @@
+/**
+ * Function models of the kernel image's traceable functions: what BTF tells the kernel about
+ * each argument (C type, size, signedness) and the return value. The trampoline needs the
+ * number of argument slots (a 9..16-byte struct takes two); programs need the types to read
+ * their arguments. Signatures as in bpf-tracing-selftests.md §1.
+ */
+export type CType =
+  | 'char' | 'u8' | 'short' | 'u16' | 'int' | 'u32' | 'long' | 'u64' | 'ptr' | 'void'
+  | { readonly struct: string; readonly size: number };
+
+export interface FuncArg {
+  readonly name: string;
+  readonly type: CType;
+}
+
+export interface FuncModel {
+  readonly name: string;
+  readonly args: readonly FuncArg[];
+  readonly ret: CType;
+}
+
+export function typeSize(t: CType): number {
+  if (typeof t !== 'string') return t.size;
+  switch (t) {
+    case 'char': case 'u8': return 1;
+    case 'short': case 'u16': return 2;
+    case 'int': case 'u32': return 4;
+    case 'void': return 0;
+    default: return 8;
+  }
+}
+
+export function isSigned(t: CType): boolean {
+  return t === 'char' || t === 'short' || t === 'int' || t === 'long';
+}
+
+/** Argument slots (8 bytes each) a function's arguments take in the trampoline's ctx. */
+export function argSlots(m: FuncModel): number {
+  return m.args.reduce((n, a) => n + Math.ceil(typeSize(a.type) / 8), 0);
+}
+
+/** Slot index of each argument. */
+export function slotOf(m: FuncModel, argIndex: number): number {
+  let n = 0;
+  for (let i = 0; i < argIndex; i++) n += Math.ceil(typeSize(m.args[i]!.type) / 8);
+  return n;
+}
+
+const S2 = { struct: 'bpf_testmod_struct_arg_2', size: 16 } as const; // { long a; long b; }
+const S1 = { struct: 'bpf_testmod_struct_arg_1', size: 4 } as const; // { int a; }
+const S4 = { struct: 'bpf_testmod_struct_arg_4', size: 16 } as const; // { u64 a; int b; }
+const S5 = { struct: 'bpf_testmod_struct_arg_5', size: 16 } as const; // { char a; short b; int c; long d; }
+
+const fn = (name: string, ret: CType, ...args: [string, CType][]): FuncModel => ({ name, ret, args: args.map(([n, type]) => ({ name: n, type })) });
+
+export const FUNC_MODELS: readonly FuncModel[] = [
+  fn('bpf_fentry_test1', 'int', ['a', 'int']),
+  fn('bpf_fentry_test2', 'int', ['a', 'int'], ['b', 'u64']),
+  fn('bpf_fentry_test3', 'int', ['a', 'char'], ['b', 'int'], ['c', 'u64']),
+  fn('bpf_fentry_test4', 'int', ['a', 'ptr'], ['b', 'char'], ['c', 'int'], ['d', 'u64']),
+  fn('bpf_fentry_test5', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'u64']),
+  fn('bpf_fentry_test6', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', 'u64']),
+  fn('bpf_fentry_test7', 'int', ['arg', 'ptr']),
+  fn('bpf_fentry_test8', 'int', ['arg', 'ptr']),
+  fn('bpf_fentry_test9', 'u32', ['a', 'ptr']),
+  fn('bpf_fentry_test10', 'int', ['a', 'ptr']),
+  fn('bpf_fentry_test_sinfo', 'void', ['sinfo', 'ptr']),
+  fn('bpf_fentry_shadow_test', 'int', ['a', 'int']),
+  fn('bpf_modify_return_test', 'int', ['a', 'int'], ['b', 'ptr']),
+  fn('bpf_modify_return_test2', 'int', ['a', 'int'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', 'char'], ['g', 'int']),
+  fn('bpf_testmod_fentry_test1', 'int', ['a', 'int']),
+  fn('bpf_testmod_fentry_test2', 'int', ['a', 'int'], ['b', 'u64']),
+  fn('bpf_testmod_fentry_test3', 'int', ['a', 'char'], ['b', 'int'], ['c', 'u64']),
+  fn('bpf_testmod_fentry_test7', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', 'char'], ['g', 'int']),
+  fn('bpf_testmod_fentry_test11', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', 'char'], ['g', 'int'], ['h', 'u32'], ['i', 'long'], ['j', 'u64'], ['k', 'u64']),
+  fn('bpf_testmod_test_struct_arg_1', 'int', ['a', S2], ['b', 'int'], ['c', 'int']),
+  fn('bpf_testmod_test_struct_arg_2', 'int', ['a', 'int'], ['b', S2], ['c', 'int']),
+  fn('bpf_testmod_test_struct_arg_3', 'int', ['a', 'int'], ['b', 'int'], ['c', S2]),
+  fn('bpf_testmod_test_struct_arg_4', 'int', ['a', S1], ['b', 'int'], ['c', 'int'], ['d', 'int'], ['e', S2]),
+  fn('bpf_testmod_test_struct_arg_5', 'int'),
+  fn('bpf_testmod_test_struct_arg_6', 'int', ['a', 'ptr']),
+  fn('bpf_testmod_test_struct_arg_7', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', S4]),
+  fn('bpf_testmod_test_struct_arg_8', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', S4], ['g', 'int']),
+  fn('bpf_testmod_test_struct_arg_9', 'int', ['a', 'u64'], ['b', 'ptr'], ['c', 'short'], ['d', 'int'], ['e', 'ptr'], ['f', 'char'], ['g', 'short'], ['h', S5], ['i', 'long']),
+  fn('bpf_testmod_test_arg_ptr_to_struct', 'int', ['a', 'ptr']),
+  fn('bpf_testmod_test_read', 'long', ['file', 'ptr'], ['kobj', 'ptr'], ['bin_attr', 'ptr'], ['buf', 'ptr'], ['off', 'long'], ['len', 'u64']),
+  fn('bpf_prog_test_run_tracing', 'int', ['attach_type', 'u32'], ['retval', 'ptr']),
+];
+
+const BY_NAME = new Map(FUNC_MODELS.map((m) => [m.name, m]));
+
+export function funcModel(name: string): FuncModel | undefined {
+  return BY_NAME.get(name);
+}

@@ -1,0 +1,43 @@
+/**
+ * What distinguishes the BPF trampoline generators of each kernel era (riscv-ftrace-bpf-
+ * trampoline.md §3.2-3.4). One generator (gen.ts) reads these switches; each switch is a
+ * documented historical difference, so a profile's era reproduces that era's machine code.
+ */
+import type { TrampolineEra } from '../../profiles/profiles';
+
+export interface EraTraits {
+  readonly era: Exclude<TrampolineEra, 'none'>;
+  /**
+   * 'ra16': v6.3's single frame built for the 16-byte sled: the parent ra is expected at
+   * [FP-8] (spilled by the sled), the return-into-traced address in ra, saved at [FP-16].
+   * 'two-records': v6.6+ for the 8-byte sled: a frame record for the traced function (parent ra,
+   * fp) and one for the trampoline (t0 = func+8, fp); return via ra (SKIP_FRAME) or t0.
+   */
+  readonly frame: 'ra16' | 'two-records';
+  /** Bytes the original call skips with SKIP_FRAME (the sled size the era assumes). */
+  readonly skipBytes: number;
+  /** Both a0 and a5 of return values are saved (7112cd26e606), else only a5. */
+  readonly retvalBoth: boolean;
+  /** Argument slots supported (more: -ENOTSUPP); slots >= 8 come from the caller's stack. */
+  readonly maxArgSlots: number;
+  /** `mv s1, a0` right after __bpf_prog_enter, before the skip branch (10541b374aa0); before
+   *  the fix the branch came first, so a skipped program's exit saw a stale s1. */
+  readonly saveStartBeforeSkip: boolean;
+  /** Generated into a RW buffer with offsets for the RX image, copied with text patching
+   *  (bpf_prog_pack, 2382a405c581); before, the image itself was written. */
+  readonly progPack: boolean;
+  /** A BPF program's own entry sled and how text_poke calls from it: v6.3 4 instructions with
+   *  `sd ra/auipc t1/jalr ra/ld ra`, later 2 with `auipc t1/jalr t0`. */
+  readonly progSled: 'ra16' | 't0-8';
+  /** BPF_TRAMP_F_INDIRECT (struct_ops) gets a single ra-returning frame (1732ebc4a261). */
+  readonly indirectFrame: boolean;
+  /** BPF_TRAMP_F_RET_FENTRY_RET is honoured. */
+  readonly retFentryRet: boolean;
+}
+
+export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
+  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false, retFentryRet: false },
+  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false, retFentryRet: false },
+  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, retFentryRet: false },
+  current: { era: 'current', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, retFentryRet: true },
+};

@@ -1,0 +1,278 @@
+/**
+ * The RISC-V BPF trampoline generator: machine code, emitted with the project's assembler, laid
+ * out as the kernel's arch_prepare_bpf_trampoline lays it out in each era (era.ts). Our own code
+ * from the descriptions in riscv-ftrace-bpf-trampoline.md §3; nothing about the return path is
+ * decided here in TypeScript beyond which instructions to emit.
+ *
+ * Stack frame (FP = s0 after the prologue), function-entry case of the 'two-records' eras:
+ *   [FP+8]  parent ra      } frame record of the traced function (pushed first)
+ *   [FP+0]  traced fp      }
+ *   [FP-8]  t0 (func + 8)  } frame record of the trampoline
+ *   [FP-16] FP + 16        }
+ *   FP-retval_off          a0 return value (and a5 at FP-retval_off+8)    if save_ret
+ *   FP-args_off + 8*i      argument slot i  (ctx = FP-args_off)
+ *   FP-nregs_off           nr_arg_slots     (ctx - 8)
+ *   FP-ip_off              func_addr        (ctx - 16)                     if IP_ARG
+ *   FP-run_ctx_off         struct bpf_tramp_run_ctx
+ *   FP-sreg_off            saved s1
+ *   bottom of frame        outgoing stack arguments for the original call  if > 8 slots
+ */
+import { Assembler } from '../../../emulator/asm';
+import { fail, ok, type KResult } from '../../errno';
+import type { EraTraits } from './era';
+
+export const R = { zero: 0, ra: 1, sp: 2, t0: 5, t1: 6, fp: 8, s1: 9, a0: 10, a5: 15 } as const;
+const A = (i: number) => 10 + i;
+
+export interface TrampLink {
+  /** Address of the program's struct bpf_prog (a0 of enter/exit). */
+  readonly prog: bigint;
+  /** p->bpf_func: the program body. */
+  readonly bpfFunc: bigint;
+  readonly cookie: bigint;
+}
+
+export interface TrampFlags {
+  readonly callOrig: boolean;
+  readonly skipFrame: boolean;
+  readonly restoreRegs: boolean;
+  readonly ipArg: boolean;
+  readonly retFentryRet?: boolean;
+  /** struct_ops / directly called trampoline (no traced function frame). */
+  readonly indirect?: boolean;
+  readonly origStack?: boolean;
+  readonly shareIpmodify?: boolean;
+}
+
+export interface TrampHelpers {
+  readonly progEnter: bigint;
+  readonly progExit: bigint;
+  readonly trampEnter: bigint;
+  readonly trampExit: bigint;
+}
+
+export interface TrampSpec {
+  readonly traits: EraTraits;
+  /** Address of the traced function (its symbol); orig_call starts here. */
+  readonly funcAddr: bigint;
+  /** Argument slots (8-byte units; a 16-byte struct takes two). */
+  readonly nrArgSlots: number;
+  readonly fentry: readonly TrampLink[];
+  readonly fexit: readonly TrampLink[];
+  readonly fmodRet: readonly TrampLink[];
+  readonly flags: TrampFlags;
+  /** struct bpf_tramp_image pointer passed to __bpf_tramp_enter/exit. */
+  readonly im: bigint;
+  readonly helpers: TrampHelpers;
+  /** struct bpf_tramp_run_ctx: size and where bpf_cookie goes. */
+  readonly runCtx: { readonly size: number; readonly cookieOff: number };
+  /** Where the code will execute (the RX image). */
+  readonly image: bigint;
+}
+
+export interface TrampCode {
+  readonly bytes: Uint8Array;
+  /** im->ip_after_call and im->ip_epilogue (RX addresses), when the original is called. */
+  readonly ipAfterCall: bigint | undefined;
+  readonly ipEpilogue: bigint | undefined;
+  readonly stackSize: number;
+  readonly symbols: ReadonlyMap<string, bigint>;
+}
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** arch_prepare_bpf_trampoline: the trampoline's machine code for a spec, or the kernel's error. */
+export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
+  const t = s.traits;
+  const f = s.flags;
+  if (f.origStack || f.shareIpmodify) return fail('ENOTSUPP', 'trampoline: BPF_TRAMP_F_ORIG_STACK / SHARE_IPMODIFY are not supported on riscv');
+  if (s.nrArgSlots > t.maxArgSlots) return fail('ENOTSUPP', `trampoline: ${s.nrArgSlots} argument slots, the ${t.era} generator supports ${t.maxArgSlots}`);
+  if (f.callOrig && f.restoreRegs) return fail('EINVAL', 'trampoline: CALL_ORIG and RESTORE_REGS together');
+  const indirect = (f.indirect ?? false) && t.indirectFrame;
+  const saveRet = f.callOrig || ((f.retFentryRet ?? false) && t.retFentryRet);
+  const slots = s.nrArgSlots;
+  const regSlots = Math.min(slots, 8);
+
+  // ---- stack layout ----------------------------------------------------------------------------
+  let stack = t.frame === 'ra16' ? 24 : 16;
+  let retvalOff = 0;
+  if (saveRet) {
+    stack += t.retvalBoth ? 16 : 8;
+    retvalOff = stack;
+  }
+  stack += 8 * slots;
+  const argsOff = stack;
+  stack += 8;
+  const nregsOff = stack;
+  let ipOff = 0;
+  if (f.ipArg) {
+    stack += 8;
+    ipOff = stack;
+  }
+  stack += roundUp(s.runCtx.size, 8);
+  const runCtxOff = stack;
+  stack += 8;
+  const sregOff = stack;
+  const stackArgs = f.callOrig && slots > 8 ? slots - 8 : 0;
+  stack += 8 * stackArgs;
+  stack = roundUp(stack, 16);
+
+  const a = new Assembler({ base: s.image, compressed: false });
+  const sd = (rs2: number, off: number, base: number) => a.insn('sd', { rs2, rs1: base, simm12: off });
+  const ld = (rd: number, off: number, base: number) => a.insn('ld', { rd, rs1: base, imm12: off });
+  const addi = (rd: number, rs1: number, imm: number) => a.insn('addi', { rd, rs1, imm12: imm });
+  const call = (target: bigint) => a.call(R.ra, target);
+  // Before 7112cd26e606 one 8-byte slot held the return value: the original's a0 or a BPF
+  // program's a5 (R0), and a0 was reloaded from it. Since then a0 and a5 have a slot each.
+  const slotA0 = -retvalOff;
+  const slotA5 = t.retvalBoth ? -(retvalOff - 8) : -retvalOff;
+
+  // ---- prologue --------------------------------------------------------------------------------
+  if (t.frame === 'ra16') {
+    // v6.3: entered from the 16-byte sled: [sp-8] already holds the parent ra, ra returns into
+    // the traced function. One frame; FP = sp at entry.
+    addi(R.sp, R.sp, -stack);
+    sd(R.ra, stack - 16, R.sp);
+    sd(R.fp, stack - 24, R.sp);
+    addi(R.fp, R.sp, stack);
+  } else if (indirect) {
+    addi(R.sp, R.sp, -stack);
+    sd(R.ra, stack - 8, R.sp);
+    sd(R.fp, stack - 16, R.sp);
+    addi(R.fp, R.sp, stack);
+  } else {
+    // Frame record for the traced function (its ra is still the parent's), then our own with t0.
+    addi(R.sp, R.sp, -16);
+    sd(R.ra, 8, R.sp);
+    sd(R.fp, 0, R.sp);
+    addi(R.fp, R.sp, 16);
+    addi(R.sp, R.sp, -stack);
+    sd(R.t0, stack - 8, R.sp);
+    sd(R.fp, stack - 16, R.sp);
+    addi(R.fp, R.sp, stack);
+  }
+
+  sd(R.s1, -sregOff, R.fp);
+  if (f.ipArg) {
+    a.li(R.t1, s.funcAddr);
+    sd(R.t1, -ipOff, R.fp);
+  }
+  a.li(R.t1, BigInt(slots));
+  sd(R.t1, -nregsOff, R.fp);
+  for (let i = 0; i < regSlots; i++) sd(A(i), -argsOff + 8 * i, R.fp);
+  for (let i = 8; i < slots; i++) {
+    // Stack-passed arguments sit above the traced function's frame record: FP + 16.
+    ld(R.t1, 16 + 8 * (i - 8), R.fp);
+    sd(R.t1, -argsOff + 8 * i, R.fp);
+  }
+
+  const origCall = s.funcAddr + (f.skipFrame ? BigInt(t.skipBytes) : 0n);
+
+  if (f.callOrig) {
+    a.li(R.a0, s.im);
+    call(s.helpers.trampEnter);
+  }
+
+  let n = 0;
+  const invoke = (l: TrampLink, saveRetHere: boolean) => {
+    const exit = `.Lexit${n++}`;
+    if (l.cookie !== 0n) {
+      a.li(R.t1, l.cookie);
+      sd(R.t1, -runCtxOff + s.runCtx.cookieOff, R.fp);
+    } else sd(R.zero, -runCtxOff + s.runCtx.cookieOff, R.fp);
+    a.li(R.a0, l.prog);
+    addi(A(1), R.fp, -runCtxOff);
+    call(s.helpers.progEnter);
+    if (t.saveStartBeforeSkip) {
+      a.insn('addi', { rd: R.s1, rs1: R.a0, imm12: 0 });
+      a.beq(R.a0, R.zero, exit);
+    } else {
+      a.beq(R.a0, R.zero, exit);
+      a.insn('addi', { rd: R.s1, rs1: R.a0, imm12: 0 });
+    }
+    addi(R.a0, R.fp, -argsOff);
+    call(l.bpfFunc);
+    if (saveRetHere) {
+      if (t.retvalBoth) sd(R.a0, slotA0, R.fp);
+      sd(R.a5, slotA5, R.fp);
+    }
+    a.label(exit);
+    a.li(R.a0, l.prog);
+    a.insn('addi', { rd: A(1), rs1: R.s1, imm12: 0 });
+    addi(A(2), R.fp, -runCtxOff);
+    call(s.helpers.progExit);
+  };
+
+  for (const l of s.fentry) invoke(l, saveRet && !f.callOrig);
+
+  if (s.fmodRet.length > 0) {
+    sd(R.zero, slotA0, R.fp);
+    if (t.retvalBoth) sd(R.zero, slotA5, R.fp);
+    for (const l of s.fmodRet) {
+      invoke(l, true);
+      ld(R.t1, slotA0, R.fp);
+      a.bne(R.t1, R.zero, '.Lfexit');
+    }
+  }
+
+  let ipAfterCall: bigint | undefined;
+  let ipEpilogue: bigint | undefined;
+  if (f.callOrig) {
+    for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
+    for (let i = 8; i < slots; i++) {
+      ld(R.t1, -argsOff + 8 * i, R.fp);
+      sd(R.t1, 8 * (i - 8), R.sp);
+    }
+    call(origCall);
+    sd(R.a0, slotA0, R.fp);
+    if (t.retvalBoth) sd(R.a5, slotA5, R.fp);
+    a.label('.Lip_after_call');
+    // Patched into a jump to the epilogue when the image is torn down while still in use.
+    a.insn('addi', { rd: 0, rs1: 0, imm12: 0 });
+    a.insn('addi', { rd: 0, rs1: 0, imm12: 0 });
+  }
+  a.label('.Lfexit');
+  for (const l of s.fexit) invoke(l, false);
+
+  if (f.callOrig) {
+    a.label('.Lip_epilogue');
+    a.li(R.a0, s.im);
+    call(s.helpers.trampExit);
+  }
+  if (f.restoreRegs) for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
+  if (saveRet) {
+    ld(R.a0, slotA0, R.fp);
+    if (t.retvalBoth) ld(R.a5, slotA5, R.fp);
+  }
+  ld(R.s1, -sregOff, R.fp);
+
+  // ---- epilogue --------------------------------------------------------------------------------
+  if (t.frame === 'ra16') {
+    // v6.3: SKIP_FRAME returns to the parent, whose ra the 16-byte sled spilled at [FP-8];
+    // otherwise back into the traced function through the saved ra.
+    ld(R.ra, f.skipFrame ? stack - 8 : stack - 16, R.sp);
+    ld(R.fp, stack - 24, R.sp);
+    addi(R.sp, R.sp, stack);
+    a.insn('jalr', { rd: 0, rs1: R.ra, imm12: 0 });
+  } else if (indirect) {
+    ld(R.ra, stack - 8, R.sp);
+    ld(R.fp, stack - 16, R.sp);
+    addi(R.sp, R.sp, stack);
+    a.insn('jalr', { rd: 0, rs1: R.ra, imm12: 0 });
+  } else {
+    ld(R.t0, stack - 8, R.sp);
+    ld(R.fp, stack - 16, R.sp);
+    addi(R.sp, R.sp, stack);
+    ld(R.ra, 8, R.sp);
+    ld(R.fp, 0, R.sp);
+    addi(R.sp, R.sp, 16);
+    a.insn('jalr', { rd: 0, rs1: f.skipFrame ? R.ra : R.t0, imm12: 0 });
+  }
+
+  const p = a.finish();
+  if (f.callOrig) {
+    ipAfterCall = p.address('.Lip_after_call');
+    ipEpilogue = p.address('.Lip_epilogue');
+  }
+  return ok({ bytes: p.bytes, ipAfterCall, ipEpilogue, stackSize: stack, symbols: p.symbols });
+}

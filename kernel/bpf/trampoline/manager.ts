@@ -1,0 +1,304 @@
+/**
+ * The generic BPF trampoline layer (the model of kernel/bpf/trampoline.c): one trampoline per
+ * target, link lists per kind, flag selection, image allocation and teardown, and installation
+ * as an ftrace direct call (kernel functions) or with bpf_arch_text_poke (BPF programs).
+ */
+import type { Kernel } from '../../kernel';
+import { PAGE_SIZE } from '../../../emulator/memory/memory';
+import { fail, ok, okVoid, type KResult } from '../../errno';
+import type { FtraceOps } from '../../ftrace/core';
+import { funcModel, argSlots, type FuncModel } from '../btf';
+import { bpfArchTextPoke, type TextPokeEnv } from '../text-poke';
+import { ERAS, type EraTraits } from './era';
+import { generateTrampoline, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
+import { KERNEL_BASE } from '../../image';
+
+export type LinkKind = 'fentry' | 'fexit' | 'fmod_ret';
+
+/** What the generic layer needs of the program runtime (kernel/bpf/runtime). */
+export interface TrampolineRuntime {
+  readonly helpers: TrampHelpers;
+  readonly runCtx: { readonly size: number; readonly cookieOff: number };
+  /** A fresh struct bpf_tramp_image for a new image. */
+  newImage(): bigint;
+  /** Callers currently inside an image (__bpf_tramp_enter minus __bpf_tramp_exit). */
+  imageRefs(im: bigint): number;
+}
+
+export interface TracingProg {
+  readonly name: string;
+  readonly kind: LinkKind;
+  /** struct bpf_prog address. */
+  readonly addr: bigint;
+  /** p->bpf_func. */
+  readonly bpfFunc: bigint;
+  /** Calls bpf_get_func_ip: the trampoline stores the ip (BPF_TRAMP_F_IP_ARG). */
+  readonly usesFuncIp: boolean;
+}
+
+/** A BPF program image that can itself be traced (fexit_bpf2bpf). */
+export interface ProgTarget {
+  readonly name: string;
+  /** Its entry sled (bpf_func) and sled length in instructions. */
+  readonly sled: bigint;
+  readonly sledInsns: number;
+  readonly model: FuncModel;
+}
+
+export type AttachTarget = { readonly kind: 'kernel'; readonly name: string } | { readonly kind: 'prog'; readonly prog: ProgTarget };
+
+export interface TrampImage {
+  readonly addr: bigint;
+  readonly size: number;
+  readonly im: bigint;
+  readonly ipAfterCall: bigint | undefined;
+  readonly ipEpilogue: bigint | undefined;
+  readonly flags: TrampFlags;
+  readonly bytes: Uint8Array;
+}
+
+export interface BpfLink {
+  readonly prog: TracingProg;
+  readonly tramp: Trampoline;
+  readonly cookie: bigint;
+}
+
+/** Where trampoline images are allocated: the module area, within reach of kernel text. */
+export const TRAMP_AREA = KERNEL_BASE - 0x10000000n;
+export const TRAMP_AREA_SIZE = 0x800000;
+
+export interface ManagerOptions {
+  /** Bytes allocated per image (default a page); smaller exercises the -E2BIG check. */
+  readonly imageSize?: number;
+}
+
+export class Trampoline {
+  readonly links: { fentry: BpfLink[]; fexit: BpfLink[]; fmod_ret: BpfLink[] } = { fentry: [], fexit: [], fmod_ret: [] };
+  image: TrampImage | undefined;
+  /** Images torn down while a caller was still inside (freed once it leaves). */
+  readonly retired: TrampImage[] = [];
+  direct: FtraceOps | undefined;
+  constructor(
+    readonly key: string,
+    readonly target: AttachTarget,
+    /** The traced function's address (orig_call base, IP_ARG value). */
+    readonly funcAddr: bigint,
+    readonly model: FuncModel,
+  ) {}
+
+  get count(): number {
+    return this.links.fentry.length + this.links.fexit.length + this.links.fmod_ret.length;
+  }
+}
+
+export class BpfTrampolines {
+  readonly traits: EraTraits | undefined;
+  private readonly trampolines = new Map<string, Trampoline>();
+  private next = TRAMP_AREA;
+  private readonly imageSize: number;
+  private readonly bpfText: { start: bigint; end: bigint }[] = [];
+  readonly poke: TextPokeEnv | undefined;
+
+  constructor(
+    readonly kernel: Kernel,
+    private readonly runtime: TrampolineRuntime,
+    opts: ManagerOptions = {},
+  ) {
+    const era = kernel.profile.trampoline;
+    this.traits = era === 'none' ? undefined : ERAS[era];
+    this.imageSize = opts.imageSize ?? PAGE_SIZE;
+    if (this.traits) {
+      this.poke = {
+        traits: this.traits,
+        mem: kernel.machine.memory,
+        text: kernel.text,
+        isText: (ip) => (ip >= kernel.image.text.start && ip < kernel.image.text.end) || this.bpfText.some((r) => ip >= r.start && ip < r.end),
+      };
+    }
+  }
+
+  /** Registers a range of BPF text (program images) that text_poke may patch. */
+  addBpfText(start: bigint, size: number): void {
+    this.bpfText.push({ start, end: start + BigInt(size) });
+  }
+
+  trampolineOf(target: AttachTarget): Trampoline | undefined {
+    return this.trampolines.get(keyOf(target));
+  }
+
+  all(): Trampoline[] {
+    return [...this.trampolines.values()];
+  }
+
+  /** bpf_trampoline_link_prog. */
+  link(prog: TracingProg, target: AttachTarget, cookie = 0n): KResult<BpfLink> {
+    if (!this.traits) return fail('ENOTSUPP', `${this.kernel.profile.name} has no BPF trampoline`);
+    const resolved = this.resolve(target);
+    if (!resolved.ok) return resolved;
+    const key = keyOf(target);
+    let tr = this.trampolines.get(key);
+    if (!tr) {
+      tr = new Trampoline(key, target, resolved.value.funcAddr, resolved.value.model);
+      this.trampolines.set(key, tr);
+    }
+    const list = tr.links[prog.kind];
+    if ([...tr.links.fentry, ...tr.links.fexit, ...tr.links.fmod_ret].some((l) => l.prog === prog)) {
+      return fail('EBUSY', `${prog.name} is already attached to ${tr.key}`);
+    }
+    if (tr.count >= this.kernel.profile.maxTrampLinks) {
+      return fail('E2BIG', `${tr.key} already has ${tr.count} links (BPF_MAX_TRAMP_LINKS = ${this.kernel.profile.maxTrampLinks})`);
+    }
+    const link: BpfLink = { prog, tramp: tr, cookie };
+    list.push(link);
+    const r = this.update(tr);
+    if (!r.ok) {
+      list.splice(list.indexOf(link), 1);
+      return r;
+    }
+    return ok(link);
+  }
+
+  /** bpf_trampoline_unlink_prog. */
+  unlink(link: BpfLink): KResult {
+    const list = link.tramp.links[link.prog.kind];
+    const i = list.indexOf(link);
+    if (i < 0) return fail('ENOENT', `${link.prog.name} is not attached to ${link.tramp.key}`);
+    list.splice(i, 1);
+    const r = this.update(link.tramp);
+    if (!r.ok) {
+      list.splice(i, 0, link);
+      return r;
+    }
+    return okVoid;
+  }
+
+  private resolve(target: AttachTarget): KResult<{ funcAddr: bigint; model: FuncModel }> {
+    if (target.kind === 'prog') return ok({ funcAddr: target.prog.sled, model: target.prog.model });
+    const model = funcModel(target.name);
+    if (!model) return fail('EINVAL', `${target.name} has no BTF function model`);
+    if (!this.kernel.image.functions.has(target.name)) return fail('ENOENT', `${target.name} is not a kernel function`);
+    return ok({ funcAddr: this.kernel.sym(target.name), model });
+  }
+
+  /** bpf_trampoline_update: regenerate the image for the current links and install it. */
+  private update(tr: Trampoline): KResult {
+    const traits = this.traits!;
+    if (tr.count === 0) {
+      if (!tr.image) return okVoid;
+      const un = this.uninstall(tr);
+      if (!un.ok) return un;
+      this.retire(tr, tr.image);
+      tr.image = undefined;
+      return okVoid;
+    }
+    const l = tr.links;
+    const callOrig = l.fexit.length > 0 || l.fmod_ret.length > 0;
+    const flags: TrampFlags = {
+      callOrig,
+      skipFrame: callOrig,
+      restoreRegs: !callOrig,
+      ipArg: [...l.fentry, ...l.fexit, ...l.fmod_ret].some((x) => x.prog.usesFuncIp),
+    };
+    const addr = this.allocImage();
+    if (!addr.ok) return addr;
+    const im = this.runtime.newImage();
+    const toLink = (x: BpfLink): TrampLink => ({ prog: x.prog.addr, bpfFunc: x.prog.bpfFunc, cookie: x.cookie });
+    const code = generateTrampoline({
+      traits, funcAddr: tr.funcAddr, nrArgSlots: argSlots(tr.model),
+      fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
+      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image: addr.value,
+    });
+    if (!code.ok) return code;
+    if (code.value.bytes.length > this.imageSize) {
+      this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${this.imageSize}-byte image`);
+      return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${this.imageSize}`);
+    }
+    const image: TrampImage = { addr: addr.value, size: this.imageSize, im, ipAfterCall: code.value.ipAfterCall, ipEpilogue: code.value.ipEpilogue, flags, bytes: code.value.bytes };
+    // Map the image and copy the code in (bpf_arch_text_copy through text patching since
+    // prog_pack; before, the freshly allocated image was written and then made read-only).
+    this.kernel.machine.memory.map(image.addr, this.imageSize, 'rx');
+    this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(image.addr, image.bytes));
+    this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, image.bytes.length, { module: 'bpf' });
+    const old = tr.image;
+    const inst = old ? this.modify(tr, old, image) : this.install(tr, image);
+    if (!inst.ok) {
+      this.free(image);
+      return inst;
+    }
+    tr.image = image;
+    if (old) this.retire(tr, old);
+    return okVoid;
+  }
+
+  /** register_fentry: direct call for a kernel function, text_poke NOP -> CALL for a BPF prog. */
+  private install(tr: Trampoline, image: TrampImage): KResult {
+    if (tr.target.kind === 'kernel') {
+      const ip = this.kernel.ftrace.locationOf(tr.target.name);
+      if (ip === undefined) return fail('EINVAL', `${tr.target.name} is not an ftrace location`);
+      const r = this.kernel.ftrace.registerDirect(ip, image.addr, `bpf_trampoline_${tr.key}_ops`);
+      if (!r.ok) return r;
+      tr.direct = r.value;
+      return okVoid;
+    }
+    return bpfArchTextPoke(this.poke!, tr.target.prog.sled, 'nop', 'call', 0n, image.addr, tr.target.prog.sledInsns);
+  }
+
+  private modify(tr: Trampoline, old: TrampImage, image: TrampImage): KResult {
+    if (tr.target.kind === 'kernel') return this.kernel.ftrace.modifyDirect(tr.direct!, image.addr);
+    return bpfArchTextPoke(this.poke!, tr.target.prog.sled, 'call', 'call', old.addr, image.addr, tr.target.prog.sledInsns);
+  }
+
+  private uninstall(tr: Trampoline): KResult {
+    if (tr.target.kind === 'kernel') {
+      const r = this.kernel.ftrace.unregisterDirect(tr.direct!);
+      if (r.ok) tr.direct = undefined;
+      return r;
+    }
+    return bpfArchTextPoke(this.poke!, tr.target.prog.sled, 'call', 'nop', tr.image!.addr, 0n, tr.target.prog.sledInsns);
+  }
+
+  /**
+   * bpf_tramp_image_put: a caller may still be inside the old image (sleeping in the original
+   * function); patch its ip_after_call into a jump to ip_epilogue so that, when it returns, it
+   * skips the fexit programs, and free the image only once nobody is inside.
+   */
+  private retire(tr: Trampoline, old: TrampImage): void {
+    if (old.ipAfterCall !== undefined && old.ipEpilogue !== undefined) {
+      const r = bpfArchTextPoke(this.poke!, old.ipAfterCall, 'nop', 'jump', 0n, old.ipEpilogue, 2);
+      if (!r.ok) this.kernel.log.warn(`bpf_tramp_image_put: ${r.message}`);
+    }
+    if (this.runtime.imageRefs(old.im) === 0) this.free(old);
+    else tr.retired.push(old);
+  }
+
+  /** Frees retired images nobody is inside any more (the RCU callback's job). */
+  reap(): void {
+    for (const tr of this.trampolines.values()) {
+      for (let i = tr.retired.length - 1; i >= 0; i--) {
+        const img = tr.retired[i]!;
+        if (this.runtime.imageRefs(img.im) === 0) {
+          this.free(img);
+          tr.retired.splice(i, 1);
+        }
+      }
+    }
+  }
+
+  private allocImage(): KResult<bigint> {
+    const step = BigInt(Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
+    if (this.next + step > TRAMP_AREA + BigInt(TRAMP_AREA_SIZE)) return fail('ENOMEM', 'trampoline area exhausted');
+    const a = this.next;
+    this.next += step;
+    return ok(a);
+  }
+
+  private free(img: TrampImage): void {
+    this.kernel.machine.memory.unmap(img.addr, img.size);
+    this.kernel.image.kallsyms.remove(img.addr);
+    for (const h of this.kernel.machine.harts) h.invalidate(img.addr, img.size);
+  }
+}
+
+function keyOf(t: AttachTarget): string {
+  return t.kind === 'kernel' ? t.name : `prog_${t.prog.name}`;
+}
