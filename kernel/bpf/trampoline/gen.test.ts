@@ -1,0 +1,97 @@
+/**
+ * Golden listings of generated trampolines per era, for a fixed set of (function model, links,
+ * flags), and the generator's own refusals. Accept intended changes with
+ *   RVTRAMP_ACCEPT=1 npx mocha --no-config -r ts-node/register/transpile-only kernel/bpf/trampoline/gen.test.ts
+ */
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { generateTrampoline, type TrampSpec, type TrampLink } from './gen';
+import { ERAS } from './era';
+import { listBytes } from '../../../emulator/disasm/listing';
+import { checkGolden } from '../../testing/golden';
+
+const ACCEPT = 'RVTRAMP_ACCEPT=1 npx mocha --no-config -r ts-node/register/transpile-only kernel/bpf/trampoline/gen.test.ts';
+const IMAGE = 0xffffffff70000000n;
+const FUNC = 0xffffffff80000100n;
+const NAMES = new Map<bigint, string>([
+  [0xffffffff80800000n, '__bpf_prog_enter'], [0xffffffff80800010n, '__bpf_prog_exit'],
+  [0xffffffff80800020n, '__bpf_tramp_enter'], [0xffffffff80800030n, '__bpf_tramp_exit'],
+  [0xffffffff80800100n, 'prog_a'], [0xffffffff80800110n, 'prog_b'], [0xffffffff80800120n, 'prog_c'],
+  [FUNC, 'traced_func'],
+]);
+const link = (body: bigint, cookie = 0n): TrampLink => ({ prog: 0xffffffff80600000n + (body & 0xfffn), bpfFunc: body, cookie });
+
+function spec(era: keyof typeof ERAS, over: Partial<TrampSpec>): TrampSpec {
+  return {
+    traits: ERAS[era], funcAddr: FUNC, nrArgSlots: 1, fentry: [], fexit: [], fmodRet: [],
+    flags: { callOrig: false, skipFrame: false, restoreRegs: true, ipArg: false },
+    im: 0xffffffff80700000n,
+    helpers: { progEnter: 0xffffffff80800000n, progExit: 0xffffffff80800010n, trampEnter: 0xffffffff80800020n, trampExit: 0xffffffff80800030n },
+    runCtx: { size: 16, cookieOff: 0 }, image: IMAGE, ...over,
+  };
+}
+
+const CALL_ORIG = { callOrig: true, skipFrame: true, restoreRegs: false, ipArg: false };
+const CASES: [string, Partial<TrampSpec>][] = [
+  ['fentry-1arg', { fentry: [link(0xffffffff80800100n)] }],
+  ['fexit-1arg', { fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }],
+  ['fentry-fmodret-fexit-7args', { nrArgSlots: 7, fentry: [link(0xffffffff80800100n)], fmodRet: [link(0xffffffff80800110n)], fexit: [link(0xffffffff80800120n)], flags: CALL_ORIG }],
+  ['fentry-ip-cookie', { fentry: [link(0xffffffff80800100n, 0x1234n)], flags: { callOrig: false, skipFrame: false, restoreRegs: true, ipArg: true } }],
+  ['fexit-11args', { nrArgSlots: 11, fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }],
+];
+
+describe('trampoline generator', () => {
+  describe('golden listings per era', () => {
+    for (const era of Object.keys(ERAS) as (keyof typeof ERAS)[]) {
+      for (const [name, over] of CASES) {
+        const s = spec(era, over);
+        if (s.nrArgSlots > ERAS[era].maxArgSlots) continue;
+        it(`${era}: ${name}`, () => {
+          const r = generateTrampoline(s);
+          if (!r.ok) throw new Error(r.message);
+          const sym = (a: bigint) => NAMES.get(a) ?? (a >= IMAGE && a < IMAGE + 0x1000n ? `tramp+0x${(a - IMAGE).toString(16)}` : undefined);
+          const head = `# era ${era}, ${name}: stack ${r.value.stackSize} bytes` +
+            (r.value.ipAfterCall ? `, ip_after_call tramp+0x${(r.value.ipAfterCall - IMAGE).toString(16)}, ip_epilogue tramp+0x${(r.value.ipEpilogue! - IMAGE).toString(16)}` : '') + '\n';
+          const text = head + listBytes(r.value.bytes, IMAGE, { symbolize: sym, label: (a) => (a === IMAGE ? 'tramp' : undefined) });
+          const err = checkGolden(join(__dirname, 'golden', `${era}.${name}.txt`), text, ACCEPT);
+          expect(err, err).to.equal(undefined);
+        });
+      }
+    }
+  });
+
+  describe('refusals', () => {
+    it('too many argument slots for the era: -ENOTSUPP', () => {
+      for (const era of ['v6.3', 'v6.6'] as const) {
+        const r = generateTrampoline(spec(era, { nrArgSlots: 9 }));
+        expect(r.ok || r.err, era).to.equal(-524);
+      }
+      const r = generateTrampoline(spec('current', { nrArgSlots: 13 }));
+      expect(r.ok || r.err).to.equal(-524);
+      expect(generateTrampoline(spec('v6.11', { nrArgSlots: 12 })).ok).to.equal(true);
+    });
+
+    it('ORIG_STACK and SHARE_IPMODIFY: -ENOTSUPP', () => {
+      for (const f of [{ origStack: true }, { shareIpmodify: true }]) {
+        const r = generateTrampoline(spec('current', { flags: { ...CALL_ORIG, ...f } }));
+        expect(r.ok || r.err).to.equal(-524);
+      }
+    });
+
+    it('CALL_ORIG with RESTORE_REGS is refused', () => {
+      const r = generateTrampoline(spec('v6.11', { flags: { callOrig: true, skipFrame: true, restoreRegs: true, ipArg: false } }));
+      expect(r.ok || r.err).to.equal(-22);
+    });
+  });
+
+  describe('layout facts per era', () => {
+    it('SKIP_FRAME calls the original past the era\'s sled size: 16 bytes in v6.3, 8 after', () => {
+      for (const [era, skip] of [['v6.3', 16n], ['v6.6', 8n], ['v6.11', 8n], ['current', 8n]] as const) {
+        const r = generateTrampoline(spec(era, { fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }));
+        if (!r.ok) throw new Error(r.message);
+        const listing = listBytes(r.value.bytes, IMAGE, { symbolize: (a) => (a === FUNC + skip ? 'orig_call' : undefined) });
+        expect(listing, era).to.match(/jalr\t.*<orig_call>/);
+      }
+    });
+  });
+});
