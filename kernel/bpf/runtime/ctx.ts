@@ -1,0 +1,150 @@
+/**
+ * The typed view of a tracing program's ctx (the trampoline's argument array), and the
+ * helpers that read it, with the semantics the kernel gives them:
+ *
+ * - ctx.arg(name) / ctx.struct(name): BTF ctx access at the argument's declared slot, only
+ *   the bytes of its type, extended by its signedness.
+ * - ctx.ret(): the slot after the declared arguments (fexit / fmod_ret; fentry programs
+ *   cannot read it: the verifier rejects that, here it is an error in the test).
+ * - bpf_get_func_arg_cnt = ctx[-1]; bpf_get_func_arg(n) = ctx[n], -EINVAL when n >= ctx[-1];
+ *   bpf_get_func_ret = ctx[ctx[-1]], -EOPNOTSUPP in fentry programs. These use the nregs the
+ *   trampoline stored, at run time (the verifier inlines them that way).
+ * - bpf_get_func_ip = ctx[-2], only for programs declared with usesFuncIp.
+ * - bpf_get_attach_cookie = the bpf_cookie of the run_ctx __bpf_prog_enter installed.
+ * - ctx.read(addr, type): a BTF pointer dereference (BPF_PROBE_MEM): a faulting read is 0.
+ */
+import type { Hart } from '../../../emulator/cpu/hart';
+import { hex } from '../../../emulator/memory/address';
+import type { BpfProg, Bss } from './prog';
+import { BPF_CTX, BPF_TRAMP_RUN_CTX } from './layout';
+import { extend, isScalar, readLe, scalarInfo, structLayout, type ArgLayout, type ScalarType } from './types';
+
+export const EINVAL = 22n;
+export const EOPNOTSUPP = 95n;
+
+/** A helper's result: err 0 and the value, or a negative errno and value 0. */
+export interface HelperResult {
+  readonly err: bigint;
+  readonly value: bigint;
+}
+
+/** What a ctx view needs from the runtime. */
+export interface CtxHost {
+  /** Reads kernel memory; a fault is a kernel oops (BUG in the log, the run stops). */
+  kread(addr: bigint, size: 1 | 2 | 4 | 8, who: string): bigint;
+  /** Reads kernel memory; undefined when the bytes are not all readable. */
+  probeRead(addr: bigint, size: number): Uint8Array | undefined;
+  currentRunCtx(hart: Hart): bigint;
+  warn(text: string): void;
+}
+
+export class ProgCtx {
+  constructor(
+    private readonly rt: CtxHost,
+    readonly prog: BpfProg,
+    readonly hart: Hart,
+    /** The ctx pointer the program got in a0. */
+    readonly addr: bigint,
+  ) {}
+
+  get bss(): Bss {
+    return this.prog.bss;
+  }
+
+  /** The u64 in ctx slot i (i may be negative: -1 nregs, -2 ip). */
+  word(i: number): bigint {
+    return this.rt.kread(this.addr + BigInt(i * BPF_CTX.slot), 8, `bpf prog ${this.prog.name} ctx[${i}]`);
+  }
+
+  /** A scalar argument by name or declared position, with its C type. */
+  arg(which: string | number): bigint {
+    const a = this.decl(which);
+    if (!isScalar(a.type)) throw new Error(`bpf prog ${this.prog.name}: argument '${a.name}' is struct ${a.type.struct}: use ctx.struct()`);
+    return extend(a.type, this.word(a.slot));
+  }
+
+  /** The bytes of an argument's slots (8 per slot), little-endian as stored. */
+  argBytes(which: string | number): Uint8Array {
+    const a = this.decl(which);
+    const out = new Uint8Array(a.slots * 8);
+    for (let i = 0; i < a.slots; i++) {
+      let w = this.word(a.slot + i);
+      for (let b = 0; b < 8; b++, w >>= 8n) out[i * 8 + b] = Number(w & 0xffn);
+    }
+    return out;
+  }
+
+  /** A struct argument passed by value: its fields by name. */
+  struct(which: string | number): Record<string, bigint> {
+    const a = this.decl(which);
+    if (isScalar(a.type)) throw new Error(`bpf prog ${this.prog.name}: argument '${a.name}' is ${a.type}, not a struct`);
+    const bytes = this.argBytes(which);
+    const out: Record<string, bigint> = {};
+    for (const f of structLayout(a.type).fields) out[f.name] = extend(f.type, readLe(bytes, f.offset, scalarInfo(f.type).size));
+    return out;
+  }
+
+  /** The traced function's return value (fexit), or the current fmod_ret value (fmod_ret). */
+  ret(): bigint {
+    const p = this.prog;
+    if (p.attach === 'fentry' || p.attach === 'classifier') throw new Error(`bpf prog ${p.name}: ${p.attach} programs cannot read the return value`);
+    if (p.argSlots === undefined) throw new Error(`bpf prog ${p.name}: ctx.ret() needs the arguments declared (args)`);
+    return extend(p.retType, this.word(p.argSlots));
+  }
+
+  /** bpf_get_func_ip. */
+  funcIp(): bigint {
+    if (!this.prog.usesFuncIp) {
+      throw new Error(`bpf prog ${this.prog.name} calls bpf_get_func_ip but is not declared with usesFuncIp (the trampoline would not store the ip)`);
+    }
+    return this.word(BPF_CTX.ip / BPF_CTX.slot);
+  }
+
+  /** bpf_get_func_arg_cnt. */
+  argCnt(): bigint {
+    return this.word(BPF_CTX.nregs / BPF_CTX.slot);
+  }
+
+  /** bpf_get_func_arg(ctx, n, &value). */
+  getFuncArg(n: number): HelperResult {
+    if (BigInt(n) >= this.argCnt()) return { err: -EINVAL, value: 0n };
+    return { err: 0n, value: this.word(n) };
+  }
+
+  /** bpf_get_func_ret(ctx, &value). */
+  getFuncRet(): HelperResult {
+    if (this.prog.attach !== 'fexit' && this.prog.attach !== 'fmod_ret') return { err: -EOPNOTSUPP, value: 0n };
+    const n = this.argCnt();
+    if (n > 64n) throw new Error(`bpf prog ${this.prog.name}: nregs ${n} at ctx-8 is not a slot count`);
+    return { err: 0n, value: this.word(Number(n)) };
+  }
+
+  /** bpf_get_attach_cookie. */
+  cookie(): bigint {
+    const rc = this.rt.currentRunCtx(this.hart);
+    if (rc === 0n) {
+      this.rt.warn(`bpf_get_attach_cookie: prog ${this.prog} runs without a run_ctx (not entered through __bpf_prog_enter)`);
+      return 0n;
+    }
+    return this.rt.kread(rc + BigInt(BPF_TRAMP_RUN_CTX.bpfCookie), 8, `bpf_get_attach_cookie (run_ctx ${hex(rc)})`);
+  }
+
+  /** `*(type *)addr` through a BTF pointer: 0 when the read faults (counted in prog.probeFaults). */
+  read(addr: bigint, type: ScalarType = 'u64'): bigint {
+    const { size } = scalarInfo(type);
+    const b = this.rt.probeRead(addr, size);
+    if (!b) {
+      this.prog.probeFaults++;
+      return 0n;
+    }
+    return extend(type, readLe(b, 0, size));
+  }
+
+  private decl(which: string | number): ArgLayout {
+    const args = this.prog.args;
+    if (!args) throw new Error(`bpf prog ${this.prog.name}: no arguments declared (args), read ctx.word(i) instead`);
+    const a = typeof which === 'number' ? args[which] : args.find((x) => x.name === which);
+    if (!a) throw new Error(`bpf prog ${this.prog.name}: no argument ${typeof which === 'number' ? `#${which}` : `'${which}'`} (declared: ${args.map((x) => x.name).join(', ') || 'none'})`);
+    return a;
+  }
+}
