@@ -58,10 +58,10 @@ export function progImageCode(era: TrampolineEra, base: bigint, calls: readonly 
   a.option('norvc');
   a.label('sled');
   for (let i = 0; i < sledInsns(era); i++) a.nop();
-  a.label('tail_call_entry');
+  a.label('tcc_init');
   a.addi(A6, ZERO, MAX_TAIL_CALL_CNT);
   a.option('pop');
-  a.label('prologue');
+  a.label('tail_call_entry');
   a.addi(SP, SP, -FRAME);
   a.sd(RA, FRAME - 8, SP);
   a.sd(S0, FRAME - 16, SP);
