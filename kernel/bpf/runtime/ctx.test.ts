@@ -134,8 +134,13 @@ describe('bpf ctx: return value, helpers, pointers', () => {
     writeCtx(env, [2n, 3n, 5n], { nregs: 2n });
     const test2 = runOn(env, { name: 'test2', attach: 'fexit', target: 'bpf_fentry_test2' }, helpers);
     expect(test2).to.deep.equal([2n, { err: 0n, value: 2n }, { err: 0n, value: 3n }, { err: 0n, value: 5n }]);
-    const fmod = runOn(env, { name: 'fm', attach: 'fmod_ret', target: 'bpf_modify_return_test' }, (ctx) => ctx.getFuncRet());
-    expect(fmod).to.deep.equal({ err: 0n, value: 5n });
+    const fmod = runOn(env, { name: 'fm', attach: 'fmod_ret', target: 'bpf_modify_return_test' }, (ctx) => [ctx.getFuncRet(), ctx.getFuncArg(-1)]);
+    expect(fmod).to.deep.equal([{ err: 0n, value: 5n }, { err: -22n, value: 0n }]);
+    // a garbage nregs sends bpf_get_func_ret off the ctx: a paging fault, as in the kernel
+    writeCtx(env, [2n, 3n, 5n], { nregs: 0x1000_0000_0000n });
+    const p = env.rt.loadProg({ name: 'g', attach: 'fexit', target: 'f', body: (ctx) => ctx.getFuncRet().value });
+    expect(env.k.call(p.bpfFunc, [env.ctx]).kind).to.equal('stop');
+    expect(env.k.log.problems()[0]!.text).to.include('bpf_get_func_ret: prog g ctx[17592186044416]');
   });
 
   it('bpf_get_func_ip reads ctx-16 for programs that declare it', () => {

@@ -107,7 +107,7 @@ export class ProgCtx {
 
   /** bpf_get_func_arg(ctx, n, &value). */
   getFuncArg(n: number): HelperResult {
-    if (BigInt(n) >= this.argCnt()) return { err: -EINVAL, value: 0n };
+    if (n < 0 || BigInt(n) >= this.argCnt()) return { err: -EINVAL, value: 0n };
     return { err: 0n, value: this.word(n) };
   }
 
@@ -115,8 +115,7 @@ export class ProgCtx {
   getFuncRet(): HelperResult {
     if (this.prog.attach !== 'fexit' && this.prog.attach !== 'fmod_ret') return { err: -EOPNOTSUPP, value: 0n };
     const n = this.argCnt();
-    if (n > 64n) throw new Error(`bpf prog ${this.prog.name}: nregs ${n} at ctx-8 is not a slot count`);
-    return { err: 0n, value: this.word(Number(n)) };
+    return { err: 0n, value: this.rt.kread(this.addr + n * BigInt(BPF_CTX.slot), 8, `bpf_get_func_ret: prog ${this.prog.name} ctx[${n}]`) };
   }
 
   /** bpf_get_attach_cookie. */

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { bootKernel, type Kernel } from '../../kernel';
-import { callKernel, scratchPage, type CallResult } from '../../image';
+import { callKernel, entryValue, scratchPage, type CallResult } from '../../image';
 import { poisonValue } from '../../../emulator/cpu/machine';
 import { T2 } from '../../../emulator/asm';
 import { bpfRuntime, type BpfRuntime } from './runtime';
@@ -98,6 +98,14 @@ describe('bpf runtime: __bpf_prog_enter / __bpf_prog_exit', () => {
     expect(warns[0]).to.include(`got start ${(start + 1n).toString(16)}`);
     expect(warns[0]).to.include(`returned ${start.toString(16)}`);
     expect(p.active).to.equal(0); // exit still did its work
+  });
+
+  it('the WARN says when the value is a marker: s1 never written after enter', () => {
+    const env = setup();
+    const p = env.rt.loadProg(counter('test1'));
+    enter(env, p.addr, env.scratch);
+    exit(env, p.addr, entryValue(9), env.scratch);
+    expect(env.k.log.problems()[0]!.text).to.include('(the value s1 held when the kernel call began: never written)');
   });
 
   it('a trampoline keeping the start in a caller-saved register is caught by the WARN (machine code)', () => {

@@ -28,7 +28,7 @@ import type { Program } from '../../../emulator/asm';
 import { PAGE_SIZE, PERM_W } from '../../../emulator/memory/memory';
 import { hex } from '../../../emulator/memory/address';
 import type { HostCallArea, Kallsyms, KernelLog } from '../../image';
-import { ABI_NAMES, unusedValue } from '../../image/call';
+import { ABI_NAMES, entryValue, unusedValue } from '../../image/call';
 import type { Profile, TrampolineEra } from '../../profiles/profiles';
 import { ProgCtx, type CtxHost } from './ctx';
 import { progImageCode, sledInsns, tailCallOffset, type ProgImageOptions } from './image';
@@ -93,6 +93,7 @@ export function markerHint(v: bigint): string {
   for (let r = 1; r < 32; r++) {
     if (v === poisonValue(r)) return ` (the poison a host call leaves in ${ABI_NAMES[r]}: a value kept in a caller-saved register across a call)`;
     if (v === unusedValue(r)) return ` (the value callKernel puts in an unused ${ABI_NAMES[r]}: never written)`;
+    if (v === entryValue(r)) return ` (the value ${ABI_NAMES[r]} held when the kernel call began: never written)`;
   }
   return '';
 }
