@@ -70,6 +70,8 @@ export const TRAMP_AREA_SIZE = 0x800000;
 export interface ManagerOptions {
   /** Bytes allocated per image (default a page); smaller exercises the -E2BIG check. */
   readonly imageSize?: number;
+  /** is_bpf_text(): program images text_poke may patch. */
+  readonly isBpfText?: (addr: bigint) => boolean;
 }
 
 export class Trampoline {
@@ -112,7 +114,10 @@ export class BpfTrampolines {
         traits: this.traits,
         mem: kernel.machine.memory,
         text: kernel.text,
-        isText: (ip) => (ip >= kernel.image.text.start && ip < kernel.image.text.end) || this.bpfText.some((r) => ip >= r.start && ip < r.end),
+        isText: (ip) =>
+          (ip >= kernel.image.text.start && ip < kernel.image.text.end) ||
+          this.bpfText.some((r) => ip >= r.start && ip < r.end) ||
+          (opts.isBpfText?.(ip) ?? false),
       };
     }
   }
@@ -142,7 +147,7 @@ export class BpfTrampolines {
       this.trampolines.set(key, tr);
     }
     const list = tr.links[prog.kind];
-    if ([...tr.links.fentry, ...tr.links.fexit, ...tr.links.fmod_ret].some((l) => l.prog === prog)) {
+    if ([...tr.links.fentry, ...tr.links.fexit, ...tr.links.fmod_ret].some((l) => l.prog.addr === prog.addr)) {
       return fail('EBUSY', `${prog.name} is already attached to ${tr.key}`);
     }
     if (tr.count >= this.kernel.profile.maxTrampLinks) {
@@ -217,6 +222,7 @@ export class BpfTrampolines {
     // Map the image and copy the code in (bpf_arch_text_copy through text patching since
     // prog_pack; before, the freshly allocated image was written and then made read-only).
     this.kernel.machine.memory.map(image.addr, this.imageSize, 'rx');
+    this.addBpfText(image.addr, this.imageSize);
     this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(image.addr, image.bytes));
     this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, image.bytes.length, { module: 'bpf' });
     const old = tr.image;
@@ -294,6 +300,8 @@ export class BpfTrampolines {
 
   private free(img: TrampImage): void {
     this.kernel.machine.memory.unmap(img.addr, img.size);
+    const i = this.bpfText.findIndex((r) => r.start === img.addr);
+    if (i >= 0) this.bpfText.splice(i, 1);
     this.kernel.image.kallsyms.remove(img.addr);
     for (const h of this.kernel.machine.harts) h.invalidate(img.addr, img.size);
   }
