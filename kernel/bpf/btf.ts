@@ -89,6 +89,20 @@ export const FUNC_MODELS: readonly FuncModel[] = [
 
 const BY_NAME = new Map(FUNC_MODELS.map((m) => [m.name, m]));
 
+/** Function models of code loaded at run time (modules, generated test functions), per kernel. */
+export class FuncModels {
+  private readonly extra = new Map<string, FuncModel>();
+  add(m: FuncModel): void {
+    this.extra.set(m.name, m);
+  }
+  remove(name: string): void {
+    this.extra.delete(name);
+  }
+  get(name: string): FuncModel | undefined {
+    return this.extra.get(name) ?? BY_NAME.get(name);
+  }
+}
+
 export function funcModel(name: string): FuncModel | undefined {
   return BY_NAME.get(name);
 }

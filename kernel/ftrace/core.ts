@@ -157,6 +157,39 @@ export class Ftrace {
     return okVoid;
   }
 
+  /**
+   * ftrace_module_init: make the sleds of newly loaded code (a module, generated test
+   * functions) ftrace locations. The compiler's nops are checked and converted like at boot;
+   * on any mismatch nothing is converted.
+   */
+  addSleds(sleds: readonly Sled[]): KResult {
+    const plan: { addr: bigint; bytes: Uint8Array }[] = [];
+    const recs: FtraceRecord[] = [];
+    for (const sled of sleds) {
+      const ip = this.arch.recIp(sled);
+      if (this.records.has(ip)) return fail('EEXIST', `ftrace: ${sled.func} is already an ftrace location`);
+      const want = this.arch.compilerBytes(sled, this.image.layout);
+      const have = this.mem.tryReadBytes(want.addr, want.bytes.length);
+      if (!have || !equal(have, want.bytes)) return fail('EINVAL', `ftrace: ${sled.func}: sled at ${hex(want.addr)} is not the compiler's nops (${hexBytes(have)})`);
+      const init = this.arch.initBytes(sled, this.sym('ftrace_caller'), this.nopOps.addr);
+      if (!init.ok) return init;
+      plan.push(...init.value);
+      recs.push({ ip, sled, state: NOP_STATE, literal: this.nopOps.addr });
+    }
+    this.text.mutex.with('ftrace_module_init', () => plan.forEach((p) => this.text.patchTextNosync(p.addr, p.bytes)));
+    for (const r of recs) this.records.set(r.ip, r);
+    return okVoid;
+  }
+
+  /** ftrace_release_mod: forget the records of unloaded code (they must be disabled). */
+  removeSleds(funcs: readonly string[]): KResult {
+    const recs = [...this.records.values()].filter((r) => funcs.includes(r.sled.func));
+    const busy = recs.find((r) => r.state.kind !== 'nop');
+    if (busy) return fail('EBUSY', `ftrace: ${busy.sled.func} is still traced`);
+    for (const r of recs) this.records.delete(r.ip);
+    return okVoid;
+  }
+
   private listFunc = 0n;
   private listRegsFunc = 0n;
   private assistFunc = 0n;

@@ -7,7 +7,7 @@ import type { Kernel } from '../../kernel';
 import { PAGE_SIZE } from '../../../emulator/memory/memory';
 import { fail, ok, okVoid, type KResult } from '../../errno';
 import type { FtraceOps } from '../../ftrace/core';
-import { funcModel, argSlots, type FuncModel } from '../btf';
+import { FuncModels, argSlots, type FuncModel } from '../btf';
 import { bpfArchTextPoke, type TextPokeEnv } from '../text-poke';
 import { ERAS, type EraTraits } from './era';
 import { generateTrampoline, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
@@ -100,6 +100,8 @@ export class BpfTrampolines {
   private readonly imageSize: number;
   private readonly bpfText: { start: bigint; end: bigint }[] = [];
   readonly poke: TextPokeEnv | undefined;
+  /** BTF of the kernel and of code loaded later (modules, generated functions). */
+  readonly models = new FuncModels();
 
   constructor(
     readonly kernel: Kernel,
@@ -179,9 +181,9 @@ export class BpfTrampolines {
 
   private resolve(target: AttachTarget): KResult<{ funcAddr: bigint; model: FuncModel }> {
     if (target.kind === 'prog') return ok({ funcAddr: target.prog.sled, model: target.prog.model });
-    const model = funcModel(target.name);
+    const model = this.models.get(target.name);
     if (!model) return fail('EINVAL', `${target.name} has no BTF function model`);
-    if (!this.kernel.image.functions.has(target.name)) return fail('ENOENT', `${target.name} is not a kernel function`);
+    if (!this.kernel.kallsyms.has(target.name)) return fail('ENOENT', `${target.name} is not a kernel function`);
     return ok({ funcAddr: this.kernel.sym(target.name), model });
   }
 
