@@ -81,6 +81,39 @@ export interface TrampCode {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
+/**
+ * Loads a 64-bit constant the way the RISC-V BPF JIT does (emit_imm): lui/addiw for a 32-bit
+ * value, otherwise the constant without its low 12 bits (shifted down past its trailing zeros)
+ * recursively, then slli and addi. Its length depends on the value; IMM_MAX_COUNT is a value
+ * that takes the longest sequence, for the sizing pass.
+ */
+export function emitImm(a: Assembler, rd: number, value: bigint): void {
+  const v = BigInt.asIntN(64, value);
+  const lower = BigInt.asIntN(12, v);
+  const upper = BigInt.asIntN(64, (v + 0x800n) >> 12n);
+  if (v >= -(2n ** 31n) && v < 2n ** 31n) {
+    if (upper === 0n) {
+      a.insn('addi', { rd, rs1: 0, imm12: Number(lower) });
+      return;
+    }
+    a.insn('lui', { rd, imm20: Number(BigInt.asIntN(32, upper << 12n)) });
+    if (lower !== 0n) a.insn('addiw', { rd, rs1: rd, imm12: Number(lower) });
+    return;
+  }
+  let shift = 0n;
+  let up = upper;
+  while ((up & 1n) === 0n) {
+    up >>= 1n;
+    shift++;
+  }
+  emitImm(a, rd, up);
+  a.insn('slli', { rd, rs1: rd, shamt6: Number(shift + 12n) });
+  if (lower !== 0n) a.insn('addi', { rd, rs1: rd, imm12: Number(lower) });
+}
+
+/** A constant whose emitImm sequence is the longest (8 instructions). */
+export const IMM_MAX_COUNT = 0x7fff7ff7ff7ff7ffn;
+
 /** arch_prepare_bpf_trampoline: the trampoline's machine code for a spec, or the kernel's error. */
 export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
   const t = s.traits;
@@ -154,10 +187,10 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
 
   sd(R.s1, -sregOff, R.fp);
   if (f.ipArg) {
-    a.li(R.t1, s.funcAddr);
+    emitImm(a, R.t1, s.funcAddr);
     sd(R.t1, -ipOff, R.fp);
   }
-  a.li(R.t1, BigInt(slots));
+  emitImm(a, R.t1, BigInt(slots));
   sd(R.t1, -nregsOff, R.fp);
   for (let i = 0; i < regSlots; i++) sd(A(i), -argsOff + 8 * i, R.fp);
   for (let i = 8; i < slots; i++) {
@@ -169,7 +202,7 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
   const origCall = s.funcAddr + (f.skipFrame ? BigInt(t.skipBytes) : 0n);
 
   if (f.callOrig) {
-    a.li(R.a0, s.im);
+    emitImm(a, R.a0, s.im);
     call(s.helpers.trampEnter);
   }
 
@@ -177,10 +210,10 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
   const invoke = (l: TrampLink, saveRetHere: boolean) => {
     const exit = `.Lexit${n++}`;
     if (l.cookie !== 0n) {
-      a.li(R.t1, l.cookie);
+      emitImm(a, R.t1, l.cookie);
       sd(R.t1, -runCtxOff + s.runCtx.cookieOff, R.fp);
     } else sd(R.zero, -runCtxOff + s.runCtx.cookieOff, R.fp);
-    a.li(R.a0, l.prog);
+    emitImm(a, R.a0, l.prog);
     addi(A(1), R.fp, -runCtxOff);
     call(s.helpers.progEnter);
     if (t.saveStartBeforeSkip) {
@@ -197,7 +230,7 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
       sd(R.a5, slotA5, R.fp);
     }
     a.label(exit);
-    a.li(R.a0, l.prog);
+    emitImm(a, R.a0, l.prog);
     a.insn('addi', { rd: A(1), rs1: R.s1, imm12: 0 });
     addi(A(2), R.fp, -runCtxOff);
     call(s.helpers.progExit);
@@ -236,7 +269,7 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
 
   if (f.callOrig) {
     a.label('.Lip_epilogue');
-    a.li(R.a0, s.im);
+    emitImm(a, R.a0, s.im);
     call(s.helpers.trampExit);
   }
   if (f.restoreRegs) for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);

@@ -10,7 +10,7 @@ import type { FtraceOps } from '../../ftrace/core';
 import { FuncModels, argSlots, type FuncModel } from '../btf';
 import { bpfArchTextPoke, type TextPokeEnv } from '../text-poke';
 import { ERAS, type EraTraits } from './era';
-import { generateTrampoline, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
+import { generateTrampoline, IMM_MAX_COUNT, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
 import { KERNEL_BASE } from '../../image';
 
 export type LinkKind = 'fentry' | 'fexit' | 'fmod_ret';
@@ -66,6 +66,7 @@ export interface BpfLink {
 /** Where trampoline images are allocated: the module area, within reach of kernel text. */
 export const TRAMP_AREA = KERNEL_BASE - 0x10000000n;
 export const TRAMP_AREA_SIZE = 0x800000;
+
 
 export interface ManagerOptions {
   /** Bytes allocated per image (default a page); smaller exercises the -E2BIG check. */
@@ -206,25 +207,35 @@ export class BpfTrampolines {
       restoreRegs: !callOrig,
       ipArg: [...l.fentry, ...l.fexit, ...l.fmod_ret].some((x) => x.prog.usesFuncIp),
     };
+    const toLink = (x: BpfLink): TrampLink => ({ prog: x.prog.addr, bpfFunc: x.prog.bpfFunc, cookie: x.cookie });
+    const spec = (image: bigint, im: bigint) => ({
+      traits, funcAddr: tr.funcAddr, nrArgSlots: argSlots(tr.model),
+      fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
+      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image,
+    });
+    // With bpf_prog_pack (v6.11+) the image is sized first: arch_bpf_trampoline_size runs the
+    // generator without an image, with a placeholder for `im` as large as any real one.
+    let size = this.imageSize;
+    if (traits.progPack) {
+      const sized = generateTrampoline(spec(TRAMP_AREA, IMM_MAX_COUNT));
+      if (!sized.ok) return sized;
+      size = Math.min(this.imageSize, sized.value.bytes.length);
+    }
     const addr = this.allocImage();
     if (!addr.ok) return addr;
     const im = this.runtime.newImage();
-    const toLink = (x: BpfLink): TrampLink => ({ prog: x.prog.addr, bpfFunc: x.prog.bpfFunc, cookie: x.cookie });
-    const code = generateTrampoline({
-      traits, funcAddr: tr.funcAddr, nrArgSlots: argSlots(tr.model),
-      fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
-      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image: addr.value,
-    });
+    const code = generateTrampoline(spec(addr.value, im));
     if (!code.ok) return code;
-    if (code.value.bytes.length > this.imageSize) {
-      this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${this.imageSize}-byte image`);
-      return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${this.imageSize}`);
+    if (code.value.bytes.length > size) {
+      this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${size}-byte image`);
+      return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${size}`);
     }
-    const image: TrampImage = { addr: addr.value, size: this.imageSize, im, ipAfterCall: code.value.ipAfterCall, ipEpilogue: code.value.ipEpilogue, flags, bytes: code.value.bytes };
+    const image: TrampImage = { addr: addr.value, size, im, ipAfterCall: code.value.ipAfterCall, ipEpilogue: code.value.ipEpilogue, flags, bytes: code.value.bytes };
     // Map the image and copy the code in (bpf_arch_text_copy through text patching since
     // prog_pack; before, the freshly allocated image was written and then made read-only).
-    this.kernel.machine.memory.map(image.addr, this.imageSize, 'rx');
-    this.addBpfText(image.addr, this.imageSize);
+    const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
+    this.kernel.machine.memory.map(image.addr, mapped, 'rx');
+    this.addBpfText(image.addr, mapped);
     this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(image.addr, image.bytes));
     this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, image.bytes.length, { module: 'bpf' });
     const old = tr.image;
@@ -301,11 +312,11 @@ export class BpfTrampolines {
   }
 
   private free(img: TrampImage): void {
-    this.kernel.machine.memory.unmap(img.addr, img.size);
+    this.kernel.machine.memory.unmap(img.addr, Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
     const i = this.bpfText.findIndex((r) => r.start === img.addr);
     if (i >= 0) this.bpfText.splice(i, 1);
     this.kernel.image.kallsyms.remove(img.addr);
-    for (const h of this.kernel.machine.harts) h.invalidate(img.addr, img.size);
+    for (const h of this.kernel.machine.harts) h.invalidate(img.addr, PAGE_SIZE);
   }
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Trampoline image teardown while a caller is still inside (the fexit_sleep situation), and
+ * bpf_arch_text_poke's own contract.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { bootKernel } from '../kernel';
+import { bpfOf } from './bpf';
+import type { BpfLink } from './trampoline/manager';
+import { bpfArchTextPoke, pokeBytes } from './text-poke';
+import { generateTrampoline, IMM_MAX_COUNT } from './trampoline/gen';
+import { ERAS } from './trampoline/era';
+
+describe('trampoline teardown', function () {
+  this.timeout(30000);
+  for (const name of ['v6.8', 'v6.11-norvc', 'v6.16']) {
+    it(`${name}: detaching fexit while a call is inside its image: the call finishes correctly, skips fexit, and the image is freed after it leaves`, () => {
+      const k = bootKernel(name);
+      const bpf = bpfOf(k);
+      let fexitRuns = 0;
+      let fexitLink: BpfLink | undefined;
+      let oldImage: bigint | undefined;
+      const obj = bpf.runtime.load({
+        name: 'sleep',
+        progs: [
+          // The fentry program runs inside the CALL_ORIG image (it exists because of the fexit
+          // link) and detaches the fexit program there, like a detach racing a sleeping call.
+          { name: 'fe', attach: 'fentry', target: 'bpf_fentry_test1', args: 1, body: () => { if (fexitLink) { oldImage = fexitLink.tramp.image?.addr; expect(bpf.detach(fexitLink).ok).to.equal(true); fexitLink = undefined; } } },
+          { name: 'fx', attach: 'fexit', target: 'bpf_fentry_test1', args: 1, body: () => { fexitRuns++; } },
+        ],
+      });
+      expect(bpf.attach(obj.prog('fe')).ok).to.equal(true);
+      const l = bpf.attach(obj.prog('fx'));
+      expect(l.ok).to.equal(true);
+      fexitLink = l.ok ? l.value : undefined;
+      const r = k.call('bpf_fentry_test1', [1n]);
+      expect(r.kind === 'returned' && r.value).to.equal(2n);
+      expect(fexitRuns, 'fexit skipped through the patched ip_after_call').to.equal(0);
+      const tr = bpf.trampolines.trampolineOf({ kind: 'kernel', name: 'bpf_fentry_test1' })!;
+      expect(tr.retired.map((i) => i.addr), 'old image kept while it was in use').to.deep.equal([oldImage]);
+      bpf.trampolines.reap();
+      expect(tr.retired).to.deep.equal([]);
+      expect(k.machine.memory.isMapped(oldImage!)).to.equal(false);
+      // The remaining fentry-only trampoline still works.
+      expect(k.call('bpf_fentry_test1', [1n]).kind).to.equal('returned');
+      expect(k.log.problems()).to.deep.equal([]);
+    });
+  }
+});
+
+describe('bpf_arch_text_poke', function () {
+  this.timeout(30000);
+  it('nop <-> call <-> jump transitions on a program sled, -EFAULT on a mismatch, -EINVAL outside text', () => {
+    for (const name of ['v6.3', 'v6.8']) {
+      const k = bootKernel(name);
+      const bpf = bpfOf(k);
+      const target = bpf.runtime.load({ name: 't', progs: [{ name: 'c', attach: 'classifier', body: () => 1n }] }).prog('c');
+      const env = bpf.trampolines.poke!;
+      const sled = target.image!.sled;
+      const t1 = target.image!.addr + 0x100n, t2 = target.image!.addr + 0x200n;
+      const at = () => k.machine.memory.readBytes(sled.addr, sled.size);
+      expect(bpfArchTextPoke(env, sled.addr, 'nop', 'call', 0n, t1, sled.insns).ok).to.equal(true);
+      const call = pokeBytes(env.traits, sled.addr, 'call', t1, sled.insns);
+      expect(call.ok && at()).to.deep.equal(call.ok && call.value);
+      // Wrong expected old target: -EFAULT, nothing written.
+      const bad = bpfArchTextPoke(env, sled.addr, 'call', 'nop', t2, 0n, sled.insns);
+      expect(bad.ok || bad.err, name).to.equal(-14);
+      expect(call.ok && at()).to.deep.equal(call.ok && call.value);
+      expect(bpfArchTextPoke(env, sled.addr, 'call', 'jump', t1, t2, sled.insns).ok).to.equal(true);
+      expect(bpfArchTextPoke(env, sled.addr, 'jump', 'nop', t2, 0n, sled.insns).ok).to.equal(true);
+      expect(at().every((b, i) => b === [0x13, 0, 0, 0][i % 4])).to.equal(true);
+      const outside = bpfArchTextPoke(env, 0xffffffc000000000n, 'nop', 'call', 0n, t1, 2);
+      expect(outside.ok || outside.err).to.equal(-22);
+    }
+  });
+});
+
+describe('trampoline sizing (v6.11+ bpf_prog_pack)', () => {
+  it('the generated size never exceeds the sized size, for any image and im address', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(ERAS['v6.11'], ERAS.current), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }),
+        fc.bigUintN(28), fc.bigUintN(64), fc.boolean(),
+        (traits, slots, nfe, nfx, nfm, imgOff, im, ip) => {
+          const link = (i: number) => ({ prog: 0xffffffff80601000n + BigInt(i * 128), bpfFunc: 0xffffffff80800100n + BigInt(i * 16), cookie: BigInt(i) });
+          const callOrig = nfx + nfm > 0;
+          const spec = (image: bigint, imv: bigint) => ({
+            traits, funcAddr: 0xffffffff80000100n, nrArgSlots: slots,
+            fentry: Array.from({ length: nfe }, (_, i) => link(i)), fexit: Array.from({ length: nfx }, (_, i) => link(10 + i)), fmodRet: Array.from({ length: nfm }, (_, i) => link(20 + i)),
+            flags: { callOrig, skipFrame: callOrig, restoreRegs: !callOrig, ipArg: ip }, im: imv,
+            helpers: { progEnter: 0xffffffff80800000n, progExit: 0xffffffff80800010n, trampEnter: 0xffffffff80800020n, trampExit: 0xffffffff80800030n },
+            runCtx: { size: 16, cookieOff: 0 }, image,
+          });
+          const sized = generateTrampoline(spec(0xffffffff70000000n, IMM_MAX_COUNT));
+          const real = generateTrampoline(spec(0xffffffff70000000n + (imgOff & ~3n), BigInt.asUintN(64, im)));
+          expect(sized.ok).to.equal(real.ok);
+          if (sized.ok && real.ok) expect(real.value.bytes.length).to.be.at.most(sized.value.bytes.length);
+        },
+      ),
+      { seed: 0x512e, numRuns: 200 },
+    );
+  });
+});
+
+describe('emitImm', () => {
+  it('loads every 64-bit value exactly, never in more instructions than IMM_MAX_COUNT takes', async () => {
+    const { Assembler } = await import('../../emulator/asm');
+    const { emitImm: emit } = await import('./trampoline/gen');
+    const { Machine } = await import('../../emulator/cpu/machine');
+    const len = (v: bigint) => { const a = new Assembler({ base: 0x10000n }); emit(a, 10, v); return a.finish().bytes; };
+    const max = len(IMM_MAX_COUNT).length;
+    expect(max).to.equal(32);
+    const m = new Machine();
+    const h = m.addHart();
+    m.memory.map(0x10000n, 0x1000, 'rwx');
+    fc.assert(fc.property(fc.oneof(fc.bigUintN(64), fc.bigUintN(32), fc.bigUintN(12), fc.constantFrom(0n, 0x800n, 0x80000800n, (1n << 63n) - 1n)), (v) => {
+      const code = len(v);
+      expect(code.length).to.be.at.most(max);
+      m.memory.writeBytes(0x10000n, new Uint8Array(0x100), true);
+      m.memory.writeBytes(0x10000n, code, true);
+      h.flushIcache();
+      h.pc = 0x10000n;
+      h.run(code.length / 4);
+      expect(h.reg(10)).to.equal(BigInt.asUintN(64, v));
+    }), { seed: 0x1aa, numRuns: 500 });
+  });
+});
