@@ -38,6 +38,8 @@ const CASES: [string, Partial<TrampSpec>][] = [
   ['fentry-fmodret-fexit-7args', { nrArgSlots: 7, fentry: [link(0xffffffff80800100n)], fmodRet: [link(0xffffffff80800110n)], fexit: [link(0xffffffff80800120n)], flags: CALL_ORIG }],
   ['fentry-ip-cookie', { fentry: [link(0xffffffff80800100n, 0x1234n)], flags: { callOrig: false, skipFrame: false, restoreRegs: true, ipArg: true } }],
   ['fexit-11args', { nrArgSlots: 11, fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }],
+  // struct_ops: called like a normal function, one frame, returns through ra (1732ebc4a261).
+  ['indirect-fentry-ret', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
 ];
 
 describe('trampoline generator', () => {
@@ -46,6 +48,7 @@ describe('trampoline generator', () => {
       for (const [name, over] of CASES) {
         const s = spec(era, over);
         if (s.nrArgSlots > ERAS[era].maxArgSlots) continue;
+        if (s.flags.indirect && !ERAS[era].indirectFrame) continue;
         it(`${era}: ${name}`, () => {
           const r = generateTrampoline(s);
           if (!r.ok) throw new Error(r.message);
@@ -85,6 +88,16 @@ describe('trampoline generator', () => {
   });
 
   describe('layout facts per era', () => {
+    it('struct_ops (INDIRECT): a single frame returning through ra, and RET_FENTRY_RET returns the program\'s value', () => {
+      const r = generateTrampoline(spec('current', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }));
+      if (!r.ok) throw new Error(r.message);
+      const text = listBytes(r.value.bytes, IMAGE);
+      expect(text).to.not.match(/\bt0\b/);
+      expect(text.trimEnd().split('\n').pop()).to.match(/\tret$/);
+      // the program's a0/a5 are saved after the call and reloaded before returning
+      expect(text).to.match(/sd\ta0,-\d+\(s0\)\n.*sd\ta5,-\d+\(s0\)/);
+    });
+
     it('SKIP_FRAME calls the original past the era\'s sled size: 16 bytes in v6.3, 8 after', () => {
       for (const [era, skip] of [['v6.3', 16n], ['v6.6', 8n], ['v6.11', 8n], ['current', 8n]] as const) {
         const r = generateTrampoline(spec(era, { fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }));
