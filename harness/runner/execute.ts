@@ -1,0 +1,108 @@
+/**
+ * Runs one test on one profile: a fresh TestContext, the test function (sync or async) with
+ * every exception caught, a wall-clock guard for async tests that never settle, and the raw
+ * TestRun (verdicts are filled in later from the expectations, see harness/expectations).
+ */
+import type { Profile } from '../../kernel/profiles/profiles';
+import { TestContext } from './context';
+import type { TestDef } from './registry';
+import type { TestRun } from './results';
+import { subtestSelected, type Selector } from './selection';
+
+export interface ExecOptions {
+  readonly selector: Selector;
+  readonly verbosity: number;
+  /** Instructions per test and per subtest (0: none). */
+  readonly watchdog: number;
+  /** An async test still pending after this long is a TIMEOUT (0: no limit). */
+  readonly wallTimeoutMs: number;
+  readonly clock: () => number;
+}
+
+export const DEFAULT_WALL_TIMEOUT_MS = 120_000;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Runs the test; resolves to the raw run, or undefined when the selection left nothing of it to report. */
+export async function executeTest(def: TestDef, profile: Profile, opts: ExecOptions): Promise<TestRun | undefined> {
+  const t = new TestContext({
+    profile,
+    testName: def.name,
+    funcName: def.exportName,
+    mode: 'run',
+    subtestSelected: (sub, num) => subtestSelected(opts.selector, def.name, def.number, sub, num),
+    verbosity: opts.verbosity,
+    watchdog: opts.watchdog,
+    clock: opts.clock,
+  });
+  const start = opts.clock();
+  try {
+    const r = def.fn(t);
+    if (isThenable(r)) await settleWithin(r, opts.wallTimeoutMs, t);
+  } catch (e) {
+    t.uncaught(e);
+  }
+  t.finish();
+  const own = { log: t.own.log, errors: t.own.errors, skipped: t.own.skipped, durationMs: t.own.durationMs, ...(t.own.skipReason !== undefined ? { skipReason: t.own.skipReason } : {}), ...(t.own.timeout !== undefined ? { timeout: t.own.timeout } : {}) };
+  // Everything the test had was filtered out and nothing went wrong outside its subtests.
+  if (t.subtests.length === 0 && t.filtered > 0 && own.errors === 0) return undefined;
+  return {
+    name: def.name,
+    number: def.number,
+    serial: def.serial,
+    profile: profile.name,
+    own,
+    subtests: t.subtests.map(({ started: _s, ...s }) => s),
+    filtered: t.filtered,
+    judgement: { verdict: 'pass' },
+    ownJudgement: { verdict: 'pass' },
+    durationMs: opts.clock() - start,
+  };
+}
+
+async function settleWithin(p: PromiseLike<unknown>, ms: number, t: TestContext): Promise<void> {
+  if (ms <= 0) {
+    await p;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), ms);
+  });
+  try {
+    const r = await Promise.race([Promise.resolve(p).then(() => 'done' as const), expired]);
+    if (r === 'expired') t.timeout(`the test did not finish within ${ms / 1000} s (wall clock)`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long list mode waits for an async test (its subtests do nothing, so it settles at once). */
+const LIST_WAIT_MS = 1000;
+
+/**
+ * Runs the test in list mode (t.subtest() records the name and returns false): the names of
+ * its selected subtests, or null when it has no subtests at all.
+ */
+export async function listSubtests(def: TestDef, profile: Profile, selector: Selector): Promise<string[] | null> {
+  const t = new TestContext({
+    profile,
+    testName: def.name,
+    funcName: def.exportName,
+    mode: 'list',
+    subtestSelected: (sub, num) => subtestSelected(selector, def.name, def.number, sub, num),
+    verbosity: 0,
+    watchdog: 0,
+    clock: () => 0,
+  });
+  try {
+    const r = def.fn(t);
+    if (isThenable(r)) await settleWithin(r, LIST_WAIT_MS, t);
+  } catch {
+    // a test that throws in list mode still listed what it had
+  }
+  t.finish();
+  return t.subtestCalls === 0 ? null : t.listed;
+}
