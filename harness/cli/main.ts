@@ -13,6 +13,10 @@ const VERBS: Record<string, Verb> = {
     load: async () => (await import('./cmd-disasm')).cmdDisasm,
   },
   profiles: { summary: 'profiles [--json]                   list the kernel profiles (-p NAME)', load: async () => (await import('./cmd-profiles')).cmdProfiles },
+  run: {
+    summary: 'run [-t NAMES] [-p PROFILE] [-l] [--ktap] ...   run the selftests on every kernel profile (test_progs options)',
+    load: async () => (await import('./cmd-run')).cmdRun,
+  },
 };
 
 export const USAGE = `usage: rvtramp <command> [options]
