@@ -1,0 +1,151 @@
+/**
+ * Skeleton-like helpers, as the upstream tests use a generated `<name>.skel.h`:
+ *
+ *   const skel = open_and_load(t, k, fentry_test);     // fentry_test__open_and_load()
+ *   const err = skel.attach();                         // fentry_test__attach(): 0 or -errno
+ *   skel.bss.test1_result                              // skel->bss->test1_result
+ *   skel.attach_prog('test1')                          // bpf_program__attach(): KResult<BpfLink>
+ *   skel.detach(); skel.destroy();                     // __detach() / __destroy()
+ *
+ * Loading never fails on the simulated kernel (there is no verifier): a broken object spec is
+ * a bug in the test and throws. Attaching fails the way the kernel refuses (-ENOTSUPP without a
+ * trampoline or direct calls, or for too many arguments; -EBUSY, -E2BIG ...), with libbpf's
+ * warning and the kernel's reason in the log.
+ */
+import type { TestContext } from '../../harness/runner/context';
+import type { Kernel } from '../../kernel/kernel';
+import { bpfOf, type AttachOptions, type Bpf } from '../../kernel/bpf/bpf';
+import type { BpfLink } from '../../kernel/bpf/trampoline/manager';
+import type { BpfObject, BpfProg, Bss, LoadOptions, ObjectSpec } from '../../kernel/bpf/runtime';
+import { describeError, type KResult } from '../../kernel/errno';
+
+export class Skeleton {
+  /** Links made by attach() / attach_prog(), by program name (bpf_link per program). */
+  readonly links = new Map<string, BpfLink>();
+  /** bpf_program__set_attach_target(prog, tgt_fd, NULL): attach to a program's image. */
+  private readonly targets = new Map<string, BpfProg>();
+  /** Per-program cookies for attach() (bpf_link_create's opts.tracing.cookie). */
+  private readonly cookies = new Map<string, bigint>();
+
+  constructor(
+    private readonly t: TestContext,
+    readonly k: Kernel,
+    readonly bpf: Bpf,
+    readonly obj: BpfObject,
+  ) {}
+
+  get name(): string {
+    return this.obj.name;
+  }
+
+  /** skel->bss */
+  get bss(): Bss {
+    return this.obj.bss;
+  }
+
+  /** skel->progs.<name> */
+  prog(name: string): BpfProg {
+    return this.obj.prog(name);
+  }
+
+  /** The loaded programs, in the object's order. */
+  get progs(): BpfProg[] {
+    return [...this.obj.progs.values()];
+  }
+
+  set_attach_target(prog: string, target: BpfProg): void {
+    this.prog(prog);
+    this.targets.set(prog, target);
+  }
+
+  set_cookie(prog: string, cookie: bigint): void {
+    this.prog(prog);
+    this.cookies.set(prog, cookie);
+  }
+
+  /**
+   * <skel>__attach(): attaches every loaded tracing program in order. Returns 0, or the first
+   * error (links made before it stay until detach() / destroy(), as libbpf leaves them).
+   */
+  attach(): number {
+    for (const p of this.progs) {
+      if (p.attach === 'classifier' || this.links.has(p.name)) continue;
+      const r = this.attach_prog(p.name);
+      if (!r.ok) {
+        this.t.log(`libbpf: prog '${p.name}': failed to auto-attach: ${r.err}`);
+        return r.err;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * bpf_program__attach() / bpf_link_create(): one link for one program (its cookie and attach
+   * target from set_cookie / set_attach_target unless given). A failure is logged with the
+   * kernel's reason.
+   */
+  attach_prog(name: string, opts: AttachOptions = {}): KResult<BpfLink> {
+    const p = this.prog(name);
+    const target = opts.targetProg ?? this.targets.get(name);
+    const cookie = opts.cookie ?? this.cookies.get(name);
+    const r = this.bpf.attach(p, { ...(target ? { targetProg: target } : {}), ...(cookie !== undefined ? { cookie } : {}) });
+    if (r.ok) {
+      if (!this.links.has(name)) this.links.set(name, r.value);
+    } else {
+      this.t.log(`libbpf: prog '${name}': failed to attach: ${describeError(r)}`);
+    }
+    return r;
+  }
+
+  /** bpf_link__destroy() of one link; false (with a FAIL line) when the kernel refused. */
+  detach_link(name: string): boolean {
+    const l = this.links.get(name);
+    if (!l) return true;
+    this.links.delete(name);
+    return this.t.ASSERT_OK(this.bpf.detach(l), `detach ${name}`);
+  }
+
+  /** <skel>__detach(): destroys every link (in attach order). */
+  detach(): boolean {
+    let ok = true;
+    for (const name of [...this.links.keys()]) ok = this.detach_link(name) && ok;
+    return ok;
+  }
+
+  /** <skel>__destroy(): detach, then unload the programs. */
+  destroy(): void {
+    this.detach();
+    this.obj.close();
+  }
+}
+
+/** <skel>__open_and_load(): the object's programs loaded (only those named in `only`, if given). */
+export function open_and_load(t: TestContext, k: Kernel, spec: ObjectSpec, opts: LoadOptions = {}): Skeleton {
+  const bpf = bpfOf(k);
+  return new Skeleton(t, k, bpf, bpf.runtime.load(spec, opts));
+}
+
+/** get_bpf_max_tramp_links(): BPF_MAX_TRAMP_LINKS of the running kernel (its "vmlinux BTF"). */
+export function get_bpf_max_tramp_links(k: Kernel): number {
+  return k.profile.maxTrampLinks;
+}
+
+/** The .bss values in declaration order (upstream loops over `(__u64 *)skel->bss`). */
+export function bssValues(skel: Skeleton): bigint[] {
+  return Object.values(skel.bss);
+}
+
+/** memset(skel->bss, 0, sizeof(*skel->bss)). */
+export function resetBss(skel: Skeleton): void {
+  skel.obj.resetBss();
+}
+
+let nextFd = 10;
+
+/**
+ * The fd a light skeleton's `<skel>__<prog>__attach()` returns: a new descriptor (>= 0) for a
+ * link, the negative error otherwise (for the upstream `ASSERT_LT(link_fd, 0, ...)` checks).
+ */
+export function link_fd(r: KResult<BpfLink>): number {
+  return r.ok ? nextFd++ : r.err;
+}
