@@ -37,7 +37,9 @@ export type KernelCallOutcome =
       readonly ok: false;
       /** 'timeout': the budget ran out (report with t.timeout); 'oops': anything else (t.fail). */
       readonly kind: 'oops' | 'timeout';
-      /** One line for the FAIL / TIMEOUT line: `<fn> <what happened>`. */
+      /** The FAIL line's tag: 'oops' (trap, BUG), 'abi' (returned with callee-saved registers changed), 'timeout'. */
+      readonly tag: 'oops' | 'abi' | 'timeout';
+      /** The rest of the FAIL / TIMEOUT line: `<fn>: <what happened>` and the first finding. */
       readonly message: string;
       /** The oops report text. */
       readonly oops: string;
@@ -69,18 +71,22 @@ export function kernel_call(k: Kernel, fn: string | bigint, args: readonly bigin
     if (r.kind !== 'returned') for (const f of m.explainStuck(k.hart.pc)) findings.push(f.message);
   }
   let message: string;
+  let tag: 'oops' | 'abi' | 'timeout';
   switch (r.kind) {
     case 'timeout':
-      message = `${name} did not return: instruction budget of ${opts.budget ?? CALL_BUDGET} exhausted at ${k.kallsyms.format(r.pc)}`;
+      tag = 'timeout';
+      message = `${name}: instruction budget of ${opts.budget ?? CALL_BUDGET} exhausted, pc ${k.kallsyms.format(r.pc)}`;
       break;
     case 'returned':
+      tag = 'abi';
       message = `${name} returned with ${r.abi.map((v) => `${v.reg} ${hex(v.actual)} (was ${hex(v.expected)})`).join(', ')}`;
       break;
     default:
-      message = `${name} did not return: ${oopsHeadline(input)} at ${k.kallsyms.format(k.hart.pc)}`;
+      tag = 'oops';
+      message = `${name}: ${oopsHeadline(input)}, epc ${k.kallsyms.format(k.hart.pc)}`;
   }
-  if (findings.length > 0) message += ` (${findings[0]})`;
-  return { ok: false, kind: r.kind === 'timeout' ? 'timeout' : 'oops', message, oops: oopsReport(input), findings };
+  if (findings.length > 0) message += `; ${findings[0]}`;
+  return { ok: false, kind: r.kind === 'timeout' ? 'timeout' : 'oops', tag, message, oops: oopsReport(input), findings };
 }
 
 /** Puts a failed call's report into the (sub)test's log: findings first, then the oops. */

@@ -94,7 +94,7 @@ export function test_run(t: TestContext, k: Kernel, type: number | BpfProg, opts
     const out = kernel_call(k, 'bpf_prog_test_run_tracing', [BigInt(attachType), buf], { monitors });
     if (!out.ok) {
       if (out.kind === 'timeout') t.timeout(`test_run ${out.message}`);
-      else t.fail(`test_run ${out.message}`);
+      else t.fail(`${out.tag} ${out.message}`);
       explain(t, out);
       return undefined;
     }
@@ -119,7 +119,7 @@ export function trigger_module_test_read(t: TestContext, k: Kernel, readSz: numb
     const out = kernel_call(k, 'bpf_testmod_test_read', [0n, 0n, 0n, 0n, 0n, BigInt(readSz)], { monitors });
     if (!out.ok) {
       if (out.kind === 'timeout') t.timeout(`trigger_read ${out.message}`);
-      else t.fail(`trigger_read ${out.message}`);
+      else t.fail(`${out.tag} ${out.message}`);
       explain(t, out);
       return undefined;
     }
