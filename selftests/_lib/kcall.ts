@@ -66,10 +66,9 @@ export function kernel_call(k: Kernel, fn: string | bigint, args: readonly bigin
     kernel: k.image.layout.name,
   };
   const findings: string[] = [];
-  for (const m of opts.monitors ?? []) {
-    for (const f of m.findings) findings.push(f.message);
-    if (r.kind !== 'returned') for (const f of m.explainStuck(k.hart.pc)) findings.push(f.message);
-  }
+  // What went wrong at a call boundary first, then the calls that never came back (innermost first).
+  for (const m of opts.monitors ?? []) for (const f of m.findings) findings.push(f.message);
+  if (r.kind !== 'returned') for (const m of [...(opts.monitors ?? [])].reverse()) for (const f of m.explainStuck(k.hart.pc)) findings.push(f.message);
   let message: string;
   let tag: 'oops' | 'abi' | 'timeout';
   switch (r.kind) {
