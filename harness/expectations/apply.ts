@@ -29,6 +29,7 @@ export function appliesToProfile(e: Expectation, profile: string): boolean {
 
 /** The verdict of one part as observed. */
 export function observed(p: PartRecord): Verdict {
+  if (p.broken !== undefined) return 'error';
   if (p.errors > 0) return p.timeout !== undefined ? 'timeout' : 'fail';
   return p.skipped ? 'skip' : 'pass';
 }
@@ -40,7 +41,7 @@ export function observed(p: PartRecord): Verdict {
  */
 function judgePart(p: PartRecord, e: Expectation | undefined, mustFail: boolean): Judgement {
   const seen = observed(p);
-  if (!e) return { verdict: seen };
+  if (!e || seen === 'error') return { verdict: seen };
   const about = { reason: e.reason, signature: e.signature };
   if (p.errors > 0) return { verdict: p.log.some((l) => l.includes(e.signature)) ? 'xfail' : 'badsig', ...about };
   return mustFail ? { verdict: 'xpass', ...about } : { verdict: seen };

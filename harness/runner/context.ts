@@ -19,7 +19,8 @@
  *     if (t.subtest('fentry_many_args')) { ... }
  *   }
  */
-import { bootKernel, type BootOptions, type Kernel } from '../../kernel/kernel';
+import { join } from 'node:path';
+import type { BootOptions, Kernel } from '../../kernel/kernel';
 import { describeError, type KResult } from '../../kernel/errno';
 import type { Profile } from '../../kernel/profiles/profiles';
 import type { LogLine } from '../../kernel/image/klog';
@@ -125,13 +126,16 @@ export class TestContext {
 
   /**
    * A fresh kernel booted on this run's profile. Its WARN/BUG lines fail the current
-   * (sub)test; its harts run under the watchdog (exhausting it is a TIMEOUT).
+   * (sub)test; its harts run under the watchdog (exhausting it is a TIMEOUT). In list mode
+   * (-l) its harts run no instruction at all: every call comes back as a timeout.
    */
   boot(opts: BootOptions = {}): Kernel {
+    // Loaded on first use: a worker thread that runs no kernel test starts without the emulator.
+    const { bootKernel } = require('../../kernel/kernel') as typeof import('../../kernel/kernel');
     const k = bootKernel(this.profile, opts);
     for (const line of k.log.lines()) this.kernelLine(line);
     k.log.subscribe((line) => this.kernelLine(line));
-    if (this.env.watchdog > 0) for (const hart of k.harts) this.guard(k, hart);
+    if (this.env.watchdog > 0 || this.env.mode === 'list') for (const hart of k.harts) this.guard(k, hart);
     return k;
   }
 
@@ -312,6 +316,8 @@ export class TestContext {
    */
   private guard(k: Kernel, hart: Kernel['harts'][number]): void {
     const wrap = (orig: (budget: number, depth?: number) => RunResult) => (budget: number, depth?: number): RunResult => {
+      // List mode only wants subtest names: kernel code does not run at all.
+      if (this.env.mode === 'list') return orig(0, depth);
       const capped = Math.max(0, Math.min(budget, this.budgetLeft));
       const before = hart.instret;
       const r = orig(capped, depth);
@@ -337,7 +343,13 @@ export class TestContext {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-/** The name of the nearest named function on the stack that is not in this file (V8 call sites). */
+/** The runner's modules that call test functions: stack walks stop there. */
+const RUNNER_FILES = new Set(['execute', 'runner', 'pool', 'worker'].flatMap((n) => [join(__dirname, `${n}.ts`), join(__dirname, `${n}.js`)]));
+
+/**
+ * The name of the nearest named function on the stack that is not in this file (V8 call
+ * sites), looking no further than the runner's (or a test framework's) own code.
+ */
 function callerFunction(): string | undefined {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
@@ -350,6 +362,8 @@ function callerFunction(): string | undefined {
     for (const s of sites) {
       const file = s.getFileName();
       if (!file || file === __filename || file.startsWith('node:') || s.isNative()) continue;
+      // The runner (or a test framework) called the test: nothing named above the test itself.
+      if (RUNNER_FILES.has(file) || file.includes('/node_modules/')) return undefined;
       const fn = s.getFunctionName() ?? s.getMethodName();
       if (!fn) continue;
       const last = fn.slice(fn.lastIndexOf('.') + 1);
@@ -369,13 +383,14 @@ function callerFunction(): string | undefined {
 function userFrames(stack: string): string[] {
   const out: string[] = [];
   const cwd = process.cwd() + '/';
-  const runnerDir = __dirname + '/';
   for (const line of stack.split('\n').slice(1)) {
     if (!/^\s+at /.test(line)) continue;
     if (line.includes('node:internal') || line.includes('(node:')) continue;
     const m = /\(?((?:\/|[A-Za-z]:\\)[^():]+):\d+:\d+\)?$/.exec(line);
-    if (m && m[1]!.startsWith(runnerDir) && !m[1]!.slice(runnerDir.length).includes('/')) break;
-    out.push(`    ${line.trim().split(cwd).join('')}`);
+    if (m && (RUNNER_FILES.has(m[1]!) || m[1]!.includes('/node_modules/'))) break;
+    // `at Object.test_x [as fn] (...)`: how the runner called it is noise; keep the name.
+    const frame = line.trim().split(cwd).join('').replace(/^at (async )?(?:Object\.)?([\w$.<>]+) \[as [\w$]+\]/, 'at $1$2');
+    out.push(`    ${frame}`);
     if (out.length === 6) break;
   }
   return out;

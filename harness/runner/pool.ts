@@ -41,8 +41,11 @@ interface Slot {
   ready: boolean;
 }
 
-/** Grace on top of the per-test wall limit before the main thread gives up on a worker. */
-const GRACE_MS = 5_000;
+/** Grace on top of the per-test wall limit before the main thread gives up on a worker: the
+ *  worker ends an async test itself at the limit; this only catches one stuck in synchronous code. */
+function graceMs(limit: number): number {
+  return Math.max(1_000, Math.min(5_000, limit));
+}
 
 // Bootstraps a worker from either the TypeScript sources (ts-node) or dist/.
 const BOOT = `
@@ -53,7 +56,7 @@ require(workerData.entry).workerMain();
 
 /** A run record for a test the runner could not finish. */
 export function brokenRun(test: TestDef, profile: Profile, kind: 'error' | 'timeout', message: string): TestRun {
-  const own: PartRecord = { log: [message], errors: 1, skipped: false, durationMs: 0, ...(kind === 'timeout' ? { timeout: message } : {}) };
+  const own: PartRecord = { log: [message], errors: 1, skipped: false, durationMs: 0, ...(kind === 'timeout' ? { timeout: message } : { broken: message }) };
   return {
     name: test.name,
     number: test.number,
@@ -121,7 +124,7 @@ export class WorkerPool {
       slot.job = job;
       const limit = this.init.exec.wallTimeoutMs;
       if (limit > 0) {
-        slot.timer = setTimeout(() => this.replace(slot, 'timeout', `TIMEOUT: the test did not finish within ${limit / 1000} s (wall clock); its worker thread was terminated`), limit + GRACE_MS);
+        slot.timer = setTimeout(() => this.replace(slot, 'timeout', `TIMEOUT: the test did not finish within ${limit / 1000} s (wall clock); its worker thread was terminated`), limit + graceMs(limit));
       }
       const msg: ToWorker = { type: 'run', id: job.id, test: job.test.name, profile: job.profile.name };
       slot.worker.postMessage(msg);

@@ -17,6 +17,8 @@ export interface PartRecord {
   timeout?: string;
   /** Wall-clock milliseconds (0 with a fixed clock). */
   durationMs: number;
+  /** Set when the runner lost the test (its worker thread died): the verdict is ERROR. */
+  broken?: string;
 }
 
 /**

@@ -17,6 +17,8 @@ export function workerMain(): void {
   let tests;
   try {
     tests = new Map(discoverTests(init.dir, true).map((t) => [t.name, t]));
+    // Load the kernel model now, not inside the first test's time limit.
+    require('../../kernel/kernel');
   } catch (e) {
     post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
     return;

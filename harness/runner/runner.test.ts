@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { discoverTests, findSelftestFiles, RegistryError } from './registry';
+import type { RunReport, TestRun } from './results';
+import { listTests, resolveProfiles, runTests } from './runner';
+import { parseNames, parseNumbers } from './selection';
+import { FIXTURES_DIR, runFixtures, WORKER_FIXTURES_DIR } from './testing';
+
+/** `name@profile verdict [sub:verdict ...]` per run: the whole outcome of a run in a few lines. */
+function verdicts(report: RunReport): string[] {
+  return report.runs.map((r) => [`${r.name}@${r.profile} ${r.judgement.verdict}`, ...r.subtests.map((s) => `${s.name}:${s.verdict}`)].join(' '));
+}
+
+describe('harness/runner/registry', () => {
+  it('finds *.selftest files recursively, one per base name, in path order', () => {
+    const files = findSelftestFiles(FIXTURES_DIR).map((f) => f.slice(FIXTURES_DIR.length + 1));
+    expect(files).to.deep.equal(['basic.selftest.ts', 'failures.selftest.ts', 'profiles.selftest.ts', 'timeouts.selftest.ts']);
+  });
+
+  it('numbers tests by the alphabetical position of their names (serial_ prefix dropped)', () => {
+    const tests = discoverTests(FIXTURES_DIR);
+    expect(tests.map((t) => `${t.number} ${t.name}${t.serial ? ' (serial)' : ''}`)).to.deep.equal([
+      '1 async', '2 era', '3 hang', '4 kernel_warn', '5 never_settles', '6 pass', '7 reports_timeout', '8 serial (serial)', '9 skip_all', '10 subtests', '11 throws', '12 whole',
+    ]);
+    expect(tests.find((t) => t.name === 'serial')!.exportName).to.equal('serial_test_serial');
+  });
+
+  describe('on a scratch directory of compiled (.js) selftests', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'rvtramp-registry-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('loads .js selftests from subdirectories and ignores other exports and files', () => {
+      mkdirSync(join(dir, 'progs'));
+      writeFileSync(join(dir, 'progs', 'b.selftest.js'), 'exports.test_zeta = () => {}; exports.helper = () => {}; exports.test_ = 1 && undefined;');
+      writeFileSync(join(dir, 'a.selftest.js'), 'exports.serial_test_alpha = () => {};');
+      writeFileSync(join(dir, 'notes.js'), 'exports.test_not_a_selftest = () => {};');
+      expect(discoverTests(dir).map((t) => t.name)).to.deep.equal(['alpha', 'zeta']);
+    });
+
+    it('a duplicate name, a non-function test export or a file that throws is a RegistryError naming the file', () => {
+      writeFileSync(join(dir, 'a.selftest.js'), 'exports.test_x = () => {};');
+      writeFileSync(join(dir, 'b.selftest.js'), 'exports.test_x = () => {};');
+      expect(() => discoverTests(dir)).to.throw(RegistryError, /test 'x' is defined twice: .*a\.selftest\.js and .*b\.selftest\.js/);
+      rmSync(join(dir, 'b.selftest.js'));
+      // (new file names each time: require() caches what it loaded)
+      writeFileSync(join(dir, 'c.selftest.js'), 'exports.test_y = 42;');
+      expect(() => discoverTests(dir)).to.throw(RegistryError, /c\.selftest\.js: export test_y is not a function/);
+      rmSync(join(dir, 'c.selftest.js'));
+      writeFileSync(join(dir, 'd.selftest.js'), 'throw new Error("syntax trouble")');
+      expect(() => discoverTests(dir)).to.throw(RegistryError, /cannot load .*d\.selftest\.js: syntax trouble/);
+    });
+
+    it('a missing directory has no tests, unless it must exist', () => {
+      expect(discoverTests(join(dir, 'nope'))).to.deep.equal([]);
+      expect(() => discoverTests(join(dir, 'nope'), true)).to.throw(RegistryError, /does not exist/);
+    });
+  });
+});
+
+describe('harness/runner: running the fixtures', () => {
+  let report: RunReport;
+  before(async () => {
+    report = await runFixtures();
+  });
+
+  it('every (test, profile) gets the verdict its outcome and the expectations call for', () => {
+    expect(verdicts(report)).to.deep.equal([
+      'async@v6.2 pass first:pass second:pass',
+      'era@v6.2 fail fentry:xpass fexit:xfail',
+      'hang@v6.2 timeout',
+      'kernel_warn@v6.2 fail',
+      'never_settles@v6.2 timeout',
+      'pass@v6.2 pass',
+      'reports_timeout@v6.2 timeout quick:pass slow:timeout',
+      'serial@v6.2 pass',
+      'skip_all@v6.2 skip',
+      'subtests@v6.2 fail ok:pass bad:fail skipped:skip',
+      'throws@v6.2 fail before:pass boom:fail',
+      'whole@v6.2 badsig',
+      'async@v6.8 pass first:pass second:pass',
+      'era@v6.8 pass fentry:pass fexit:pass',
+      'hang@v6.8 timeout',
+      'kernel_warn@v6.8 fail',
+      'never_settles@v6.8 timeout',
+      'pass@v6.8 pass',
+      'reports_timeout@v6.8 timeout quick:pass slow:timeout',
+      'serial@v6.8 pass',
+      'skip_all@v6.8 skip',
+      'subtests@v6.8 fail ok:pass bad:fail skipped:skip',
+      'throws@v6.8 fail before:pass boom:fail',
+      'whole@v6.8 pass',
+    ]);
+    expect(report.problems).to.deep.equal([]);
+  });
+
+  it('a test that throws ends there: later subtests never run', () => {
+    const throws = report.runs.find((r) => r.name === 'throws')!;
+    expect(throws.subtests.map((s) => s.name)).to.deep.equal(['before', 'boom']);
+    expect(throws.subtests[1]!.log[0]).to.equal('uncaught exception: Error: kaboom');
+    expect(throws.subtests[1]!.log[1]).to.match(/^ {4}at .*test_throws .*harness\/runner\/fixtures\/failures\.selftest\.ts:\d+:\d+\)$/);
+  });
+
+  it('hands runs on in order (profile, then test number) and each profile once complete', async () => {
+    const seen: string[] = [];
+    const r = await runFixtures({
+      selector: { allow: parseNames('pass,async', { substring: false }), deny: [], nums: [] },
+      onRun: (run) => seen.push(`${run.name}@${run.profile}`),
+      onProfile: (p, runs) => seen.push(`[${p}: ${runs.length}]`),
+    });
+    expect(seen).to.deep.equal(['async@v6.2', 'pass@v6.2', '[v6.2: 2]', 'async@v6.8', 'pass@v6.8', '[v6.8: 2]']);
+    expect(r.runs).to.have.length(4);
+  });
+
+  it('a test whose selected subtests all got filtered out is not reported; -n picks subtests by number', async () => {
+    const none = await runFixtures({ selector: { allow: parseNames('subtests/nosuch', { substring: false }), deny: [], nums: [] } });
+    expect(none.runs).to.deep.equal([]);
+    const one = await runFixtures({ profiles: resolveProfiles(['v6.8']), selector: { allow: [], deny: [], nums: [parseNumbers('10/2')] } });
+    expect(verdicts(one)).to.deep.equal(['subtests@v6.8 fail bad:fail']);
+    expect(one.runs[0]!.filtered).to.equal(2);
+  });
+
+  it('stale expectations are reported after the run', async () => {
+    const r = await runFixtures({
+      selector: { allow: parseNames('era', { substring: false }), deny: [], nums: [] },
+      expectations: [{ profile: 'v6.8', test: 'era/renamed', reason: 'r', signature: 's' }],
+    });
+    expect(r.problems).to.deep.equal(["expectation 'era/renamed' (r) matched no subtest of era on v6.8"]);
+  });
+
+  it('-l lists test/subtest names once each, in number order, honouring the selection', async () => {
+    const tests = discoverTests(FIXTURES_DIR);
+    const profiles = resolveProfiles(['v6.2', 'v6.8']);
+    const all = await listTests(tests, profiles);
+    expect(all.slice(0, 6)).to.deep.equal(['async/first', 'async/second', 'era/fentry', 'era/fexit', 'hang', 'kernel_warn']);
+    expect(all).to.include('throws/never');
+    const some = await listTests(tests, profiles, { allow: parseNames('subtests,throws/b', { substring: true }), deny: parseNames('subtests/skip*', { substring: false }), nums: [] });
+    expect(some).to.deep.equal(['subtests/ok', 'subtests/bad', 'throws/before', 'throws/boom']);
+  });
+});
+
+describe('harness/runner: worker threads (-j)', function () {
+  this.timeout(120_000);
+
+  it('give the same runs as one thread, serial tests included', async () => {
+    const strip = (r: TestRun) => ({ ...r, durationMs: 0, own: { ...r.own, durationMs: 0 }, subtests: r.subtests.map((s) => ({ ...s, durationMs: 0 })) });
+    // A generous wall clock (a loaded machine must not turn a slow run into a TIMEOUT), so
+    // without the test that waits for it; wall-clock limits in workers are the next test's.
+    const opts = { wallTimeoutMs: 60_000, selector: { allow: [], deny: parseNames('never_settles', { substring: false }), nums: [] } };
+    const one = await runFixtures(opts);
+    const two = await runFixtures({ ...opts, workers: 2 });
+    expect(one.runs).to.have.length(22);
+    expect(two.runs.map(strip)).to.deep.equal(one.runs.map(strip));
+  });
+
+  it('a worker that dies costs one ERROR run, one stuck in synchronous code one TIMEOUT; the rest still run', async () => {
+    const tests = discoverTests(WORKER_FIXTURES_DIR);
+    const report = await runTests({ tests, dir: WORKER_FIXTURES_DIR, profiles: resolveProfiles(['v6.8']), workers: 2, wallTimeoutMs: 300, clock: () => 0 });
+    expect(verdicts(report)).to.deep.equal(['exits@v6.8 error', 'fine@v6.8 pass', 'spins@v6.8 timeout']);
+    expect(report.runs[0]!.own.log).to.deep.equal(['worker thread exited with code 7']);
+    expect(report.runs[2]!.own.log[0]).to.match(/^TIMEOUT: the test did not finish within 0\.3 s \(wall clock\); its worker thread was terminated$/);
+  });
+});
