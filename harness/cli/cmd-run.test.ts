@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURE_EXPECTATIONS_FILE, FIXTURES_DIR } from '../runner/testing';
+import { parseCount, parseRunArgs } from './cmd-run';
+import { expectOneLineError, run } from './testing';
+
+const F = ['--selftests', FIXTURES_DIR, '--expectations', FIXTURE_EXPECTATIONS_FILE, '--wall-timeout', '0.2', '-w', '100k'];
+
+describe('rvtramp run: exit codes', function () {
+  this.timeout(120_000);
+
+  it('0 when everything is as expected (passes, skips, expected failures)', async () => {
+    const r = await run(['run', ...F, '-p', 'v6.2,v6.8', '-a', 'pass,skip_all,era/fexit,async']);
+    expect(r.code, r.out + r.err).to.equal(0);
+    expect(r.out).to.contain('#2/2     era/fexit@v6.2:OK (expected failure: trampoline era too old)\n');
+    expect(r.out).to.contain('#9       skip_all@v6.8:SKIP (no BPF trampoline on this profile)\n');
+    expect(r.out).to.match(/\nSummary: 8\/6 PASSED, 2 SKIPPED, 0 FAILED\n$/);
+    expect(r.err).to.equal('');
+  });
+
+  it('1 for a failure, a TIMEOUT, an XPASS or a wrong failure', async () => {
+    for (const sel of ['subtests', 'hang', 'era/fentry', 'whole']) {
+      const r = await run(['run', ...F, '-p', 'v6.2', '-a', sel]);
+      expect(r.code, `${sel}: ${r.out}`).to.equal(1);
+      expect(r.out).to.contain('All error logs:');
+    }
+  });
+
+  it('2 when no test matched (also for -l)', async () => {
+    const r = await run(['run', ...F, '-t', 'no_such_test']);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.equal('rvtramp run: no test matched\n');
+    expect((await run(['run', ...F, '-l', '-a', 'pass/nosub'])).code).to.equal(0); // pass has no subtests: listed as itself
+    expect((await run(['run', ...F, '-l', '-a', 'subtests/nosub'])).code).to.equal(2);
+  });
+
+  it('3, with one line naming the problem, for setup errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rvtramp-run-'));
+    try {
+      const stale = join(dir, 'stale.js');
+      writeFileSync(stale, "exports.EXPECTATIONS = [{ profile: 'v6.2', test: 'renamed_test', reason: 'r', signature: 's' }];");
+      const cases: [string[], RegExp][] = [
+        [['-x'], /^rvtramp run: unknown option '-x' \(see rvtramp run --help\)\n$/],
+        [['--frobnicate'], /unknown option '--frobnicate'/],
+        [['extra'], /unexpected argument 'extra'/],
+        [['-p', 'v9.9'], /unknown profile 'v9\.9' \(known: v6\.2, /],
+        [['-n', '3-1'], /bad test number range '3-1'/],
+        [['-vvv'], /^rvtramp run: Unrecognized verbosity setting \('vvv'\), only -v and -vv are supported\n$/],
+        [['-t', '@/nonexistent/DENYLIST'], /cannot read test list '\/nonexistent\/DENYLIST': ENOENT/],
+        [['-w', 'lots'], /bad watchdog budget 'lots'/],
+        [['-j', '0'], /bad number of workers '0'/],
+        [['-t'], /option '-t' needs a value/],
+        [['--expectations', stale], /expectation \{ profile: "v6\.2", test: 'renamed_test' \}: 'renamed_test' matches no test/],
+        [['--expectations', join(dir, 'missing.js')], /cannot load expectations/],
+        [['-J', join(dir, 'no/such/dir/out.json')], /-J .*: directory .* does not exist/],
+      ];
+      for (const [args, msg] of cases) {
+        const r = await run(['run', ...F, ...args]);
+        expect(r.code, args.join(' ')).to.equal(3);
+        expectOneLineError(r, msg);
+      }
+      const noDir = await run(['run', '--selftests', join(dir, 'nope')]);
+      expect(noDir.code).to.equal(3);
+      expectOneLineError(noDir, /selftests directory '.*nope' does not exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rvtramp run: listing, output files and options', function () {
+  this.timeout(120_000);
+
+  it('-l lists test/subtest names; -c counts them; selection applies', async () => {
+    const l = await run(['run', ...F, '-l', '-t', 'subtests,era']);
+    expect(l.code).to.equal(0);
+    expect(l.out).to.equal('era/fentry\nera/fexit\nsubtests/ok\nsubtests/bad\nsubtests/skipped\n');
+    const c = await run(['run', ...F, '-c', '-t', 'subtests,era', '-d', 'subtests/skipped']);
+    expect(c.out).to.equal('4\n');
+    // One -n: a set of tests and one set of subtests for all of them; several -n add up.
+    const n = await run(['run', ...F, '-l', '-n', '1-2,10/2']);
+    expect(n.out).to.equal('async/second\nera/fexit\nsubtests/bad\n');
+    const nn = await run(['run', ...F, '-l', '-n', '1-2', '-n', '10/2']);
+    expect(nn.out).to.equal('async/first\nasync/second\nera/fentry\nera/fexit\nsubtests/bad\n');
+  });
+
+  it('--ktap prints KTAP instead of test_progs lines; -J, --junit and --ktap=FILE write files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rvtramp-run-'));
+    try {
+      const k = await run(['run', ...F, '--ktap', '-p', 'v6.8', '-a', 'pass,era']);
+      expect(k.code).to.equal(0);
+      expect(k.out).to.equal(
+        [
+          'KTAP version 1',
+          '1..1',
+          '  KTAP version 1',
+          '  1..2',
+          '    KTAP version 1',
+          '    1..2',
+          '    ok 1 fentry',
+          '    ok 2 fexit',
+          '  ok 1 era',
+          '  ok 2 pass',
+          'ok 1 v6.8',
+          '# Totals: pass:3 fail:0 xfail:0 xpass:0 skip:0 error:0',
+          '',
+        ].join('\n'),
+      );
+      const files = { json: join(dir, 's.json'), junit: join(dir, 'j.xml'), ktap: join(dir, 'k.tap') };
+      const r = await run(['run', ...F, '-p', 'v6.2', '-a', 'subtests', '-J', files.json, '--junit', files.junit, `--ktap=${files.ktap}`]);
+      expect(r.code).to.equal(1);
+      expect(r.out).to.contain('#10      subtests@v6.2:FAIL\n');
+      const json = JSON.parse(readFileSync(files.json, 'utf8')) as { failed: number; results: { name: string; subtests: { name: string; message: string }[] }[] };
+      expect(json.failed).to.equal(1);
+      expect(json.results[0]!.subtests[0]).to.deep.include({ name: 'bad', message: 'check_retval:FAIL:retval unexpected retval: actual 5 != expected 2\nafter the failed check\n' });
+      expect(readFileSync(files.junit, 'utf8')).to.contain('<testsuite name="v6.2" tests="3" failures="1" errors="0" skipped="1"');
+      expect(readFileSync(files.ktap, 'utf8')).to.match(/^KTAP version 1\n1\.\.1\n[\s\S]*# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('-v prints passing logs; -w sets the watchdog budget', async () => {
+    const v = await run(['run', ...F, '-v', '-p', 'v6.8', '-a', 'pass']);
+    expect(v.out).to.equal('test_pass:PASS:sum 0 nsec\ntest_pass:PASS:zero 0 nsec\n#6       pass@v6.8:OK\n\nSummary: 1/0 PASSED, 0 SKIPPED, 0 FAILED\n');
+    const w = await run(['run', ...F, '-w', '2k', '-p', 'v6.8', '-a', 'hang']);
+    expect(w.out).to.contain('#3       hang@v6.8:FAIL (TIMEOUT: watchdog: instruction budget of 2000 exhausted)\n');
+  });
+
+  it('-j N runs on worker threads with the same output', async () => {
+    const args = ['run', ...F, '--wall-timeout', '60', '-p', 'v6.2', '-a', 'pass,era,serial,subtests'];
+    const one = await run(args);
+    const two = await run([...args, '-j', '2']);
+    expect(two.out).to.equal(one.out);
+    expect(two.code).to.equal(one.code);
+  });
+
+  it('--help documents the options and exit codes', async () => {
+    const h = await run(['run', '--help']);
+    expect(h.code).to.equal(0);
+    for (const opt of ['-t, --name', '-b, --name-blacklist', '-a, --allow', '-d, --deny', '-n, --num', '-p, --profile', '-l, --list', '-c, --count', '-v, -vv', '-j, --workers', '-w, --watchdog', '--ktap', '-J, --json-summary', '--junit', '--selftests', '--expectations', 'exit status: 0']) {
+      expect(h.out).to.contain(opt);
+    }
+  });
+});
+
+describe('rvtramp run: argument parsing', () => {
+  it('short options take their value attached or next; long ones with = or next', () => {
+    const o = parseRunArgs(['-tfoo', '-t', 'bar/baz', '--allow=x*', '--deny', 'y', '-n3/2', '-pv6.8', '--profile=v6.2,v6.11', '-vv', '-j3', '-w5M', '--json-summary=o.json', '--ktap']);
+    if (o === 'help') throw new Error('help');
+    expect(o.allow).to.deep.equal([{ test: '*foo*' }, { test: '*bar*', sub: '*baz*' }, { test: 'x*' }]);
+    expect(o.deny).to.deep.equal([{ test: 'y' }]);
+    expect(o.nums).to.deep.equal([{ tests: [3], subs: [2] }]);
+    expect(o.profiles).to.deep.equal(['v6.8', 'v6.2', 'v6.11']);
+    expect([o.verbosity, o.workers, o.watchdog, o.json, o.ktap]).to.deep.equal([2, 3, 5_000_000, 'o.json', true]);
+  });
+
+  it('watchdog counts take k / M / G', () => {
+    expect([parseCount('0', 'x'), parseCount('50k', 'x'), parseCount('2M', 'x'), parseCount('1G', 'x')]).to.deep.equal([0, 50_000, 2_000_000, 1_000_000_000]);
+  });
+});
