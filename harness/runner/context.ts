@@ -245,12 +245,12 @@ export class TestContext {
 
   // ---- runner side -----------------------------------------------------------------------------
 
-  /** @internal An exception escaped the test: it fails the current (sub)test. */
-  uncaught(e: unknown): void {
+  /** @internal An exception escaped the test (or a promise it dropped was rejected): it fails the current (sub)test. */
+  uncaught(e: unknown, what = 'uncaught exception'): void {
     if (this.closed) return;
     const p = this.part();
     const head = e instanceof Error ? `${e.name}: ${e.message}` : `thrown value: ${String(e)}`;
-    this.failPart(p, `uncaught exception: ${head}`);
+    this.failPart(p, `${what}: ${head}`);
     if (e instanceof Error && e.stack) p.log.push(...userFrames(e.stack));
   }
 

@@ -26,6 +26,35 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 /** Runs the test; resolves to the raw run, or undefined when the selection left nothing of it to report. */
+/** The test running in this thread (sequential runs and each worker run one at a time). */
+let running: TestContext | undefined;
+
+/**
+ * Until the returned function is called, an exception thrown from a timer or a promise
+ * rejection nobody handles fails the test running at that moment, instead of ending the
+ * process (Node's default) and with it the whole run.
+ */
+export function trapStrayErrors(): () => void {
+  const onException = (e: unknown) => {
+    if (running) running.uncaught(e, 'uncaught exception (async)');
+    else process.stderr.write(`rvtramp: uncaught exception outside any test: ${e instanceof Error ? e.stack : String(e)}\n`);
+  };
+  // Some hosts re-emit the event (mocha does): report each promise once.
+  const seen = new WeakSet<Promise<unknown>>();
+  const onRejection = (e: unknown, promise: Promise<unknown>) => {
+    if (seen.has(promise)) return;
+    seen.add(promise);
+    if (running) running.uncaught(e, 'unhandled promise rejection');
+    else process.stderr.write(`rvtramp: unhandled promise rejection outside any test: ${e instanceof Error ? e.stack : String(e)}\n`);
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+  };
+}
+
 export async function executeTest(def: TestDef, profile: Profile, opts: ExecOptions): Promise<TestRun | undefined> {
   const t = new TestContext({
     profile,
@@ -38,11 +67,16 @@ export async function executeTest(def: TestDef, profile: Profile, opts: ExecOpti
     clock: opts.clock,
   });
   const start = opts.clock();
+  running = t;
   try {
     const r = def.fn(t);
     if (isThenable(r)) await settleWithin(r, opts.wallTimeoutMs, t);
+    // Let rejections of promises the test dropped surface while it is still the running one.
+    await new Promise((resolve) => setImmediate(resolve));
   } catch (e) {
     t.uncaught(e);
+  } finally {
+    running = undefined;
   }
   t.finish();
   const own = { log: t.own.log, errors: t.own.errors, skipped: t.own.skipped, durationMs: t.own.durationMs, ...(t.own.skipReason !== undefined ? { skipReason: t.own.skipReason } : {}), ...(t.own.timeout !== undefined ? { timeout: t.own.timeout } : {}) };

@@ -22,7 +22,7 @@ describe('harness/runner/registry', () => {
   it('numbers tests by the alphabetical position of their names (serial_ prefix dropped)', () => {
     const tests = discoverTests(FIXTURES_DIR);
     expect(tests.map((t) => `${t.number} ${t.name}${t.serial ? ' (serial)' : ''}`)).to.deep.equal([
-      '1 async', '2 era', '3 hang', '4 kernel_warn', '5 never_settles', '6 pass', '7 reports_timeout', '8 serial (serial)', '9 skip_all', '10 subtests', '11 throws', '12 whole',
+      '1 async', '2 era', '3 hang', '4 kernel_warn', '5 never_settles', '6 pass', '7 reports_timeout', '8 serial (serial)', '9 skip_all', '10 subtests', '11 throws', '12 unhandled_rejection', '13 whole',
     ]);
     expect(tests.find((t) => t.name === 'serial')!.exportName).to.equal('serial_test_serial');
   });
@@ -81,6 +81,7 @@ describe('harness/runner: running the fixtures', () => {
       'skip_all@v6.2 skip',
       'subtests@v6.2 fail ok:pass bad:fail skipped:skip',
       'throws@v6.2 fail before:pass boom:fail',
+      'unhandled_rejection@v6.2 fail',
       'whole@v6.2 badsig',
       'async@v6.8 pass first:pass second:pass',
       'era@v6.8 pass fentry:pass fexit:pass',
@@ -93,9 +94,15 @@ describe('harness/runner: running the fixtures', () => {
       'skip_all@v6.8 skip',
       'subtests@v6.8 fail ok:pass bad:fail skipped:skip',
       'throws@v6.8 fail before:pass boom:fail',
+      'unhandled_rejection@v6.8 fail',
       'whole@v6.8 pass',
     ]);
     expect(report.problems).to.deep.equal([]);
+  });
+
+  it('a promise the test dropped that rejects fails that test, and the run goes on', () => {
+    const r = report.runs.find((x) => x.name === 'unhandled_rejection')!;
+    expect(r.own.log.slice(0, 2)).to.deep.equal(['test_unhandled_rejection:PASS:before 0 nsec', 'unhandled promise rejection: Error: nobody waited for this']);
   });
 
   it('a test that throws ends there: later subtests never run', () => {
@@ -153,7 +160,7 @@ describe('harness/runner: worker threads (-j)', function () {
     const opts = { wallTimeoutMs: 60_000, selector: { allow: [], deny: parseNames('never_settles', { substring: false }), nums: [] } };
     const one = await runFixtures(opts);
     const two = await runFixtures({ ...opts, workers: 2 });
-    expect(one.runs).to.have.length(22);
+    expect(one.runs).to.have.length(24);
     expect(two.runs.map(strip)).to.deep.equal(one.runs.map(strip));
   });
 

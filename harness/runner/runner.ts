@@ -14,7 +14,7 @@ import { PROFILES, type Profile } from '../../kernel/profiles/profiles';
 import { judgeRun, staleExpectations } from '../expectations/apply';
 import type { Expectation } from '../expectations/types';
 import { globMatch } from './glob';
-import { DEFAULT_WALL_TIMEOUT_MS, executeTest, listSubtests, type ExecOptions } from './execute';
+import { DEFAULT_WALL_TIMEOUT_MS, executeTest, listSubtests, trapStrayErrors, type ExecOptions } from './execute';
 import { WorkerPool } from './pool';
 import type { TestDef } from './registry';
 import type { RunReport, TestRun } from './results';
@@ -110,16 +110,20 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   };
 
   const workers = opts.workers ?? 0;
-  if (workers > 1) {
-    const pool = new WorkerPool(Math.min(workers, items.filter((i) => !i.test.serial).length || 1), { dir: opts.dir, exec: { ...exec, clock: undefined } });
-    try {
-      await Promise.all(items.filter((i) => !i.test.serial).map(async (it) => finish(it, await pool.run(it.test, it.profile))));
-    } finally {
-      await pool.close();
+  const parallel = workers > 1 ? items.filter((i) => !i.test.serial) : [];
+  const untrap = trapStrayErrors();
+  try {
+    if (parallel.length > 0) {
+      const pool = new WorkerPool(Math.min(workers, parallel.length), { dir: opts.dir, exec: { ...exec, clock: undefined } });
+      try {
+        await Promise.all(parallel.map(async (it) => finish(it, await pool.run(it.test, it.profile))));
+      } finally {
+        await pool.close();
+      }
     }
-    for (const it of items.filter((i) => i.test.serial)) finish(it, await executeTest(it.test, it.profile, exec));
-  } else {
-    for (const it of items) finish(it, await executeTest(it.test, it.profile, exec));
+    for (const it of items) if (!it.done) finish(it, await executeTest(it.test, it.profile, exec));
+  } finally {
+    untrap();
   }
   if (items.length === 0) for (const p of opts.profiles) opts.onProfile?.(p.name, []);
 

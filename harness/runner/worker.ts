@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getProfile } from '../../kernel/profiles/profiles';
-import { executeTest } from './execute';
+import { executeTest, trapStrayErrors } from './execute';
 import { discoverTests } from './registry';
 import type { FromWorker, ToWorker, WorkerInit } from './pool';
 
@@ -23,6 +23,7 @@ export function workerMain(): void {
     post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
     return;
   }
+  trapStrayErrors();
   port.on('message', (m: ToWorker) => {
     const def = tests.get(m.test);
     if (!def) {
