@@ -74,7 +74,8 @@ export function kernel_call(k: Kernel, fn: string | bigint, args: readonly bigin
   switch (r.kind) {
     case 'timeout':
       tag = 'timeout';
-      message = `${name}: instruction budget of ${opts.budget ?? CALL_BUDGET} exhausted, pc ${k.kallsyms.format(r.pc)}`;
+      // The call's own budget or the (sub)test's watchdog, whichever ran out first.
+      message = `${name}: still running after ${r.instructions} instructions, pc ${k.kallsyms.format(r.pc)}`;
       break;
     case 'returned':
       tag = 'abi';
