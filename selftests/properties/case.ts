@@ -40,7 +40,9 @@ export function describeStep(c: PropCase, s: Step): string {
 /** A multi-line summary: the functions, the programs, the steps. */
 export function describeCase(c: PropCase): string {
   const fns = c.module.functions.map((f, i) => {
-    const shape = f.frame === 'none' ? 'frameless leaf' : `frame +${f.pad}, s1..s${f.saved}, ${f.locals} locals${f.callee !== undefined ? `, calls ${fnName(f.callee)}` : ''}`;
+    const shape = f.frame === 'none'
+      ? 'frameless leaf'
+      : [`frame${f.pad ? ` +${f.pad} bytes` : ''}`, f.saved ? `s1..s${f.saved}` : '', f.locals ? `${f.locals} locals` : '', f.callee !== undefined ? `calls ${fnName(f.callee)}` : ''].filter(Boolean).join(', ');
     return `  ${signature(f, i)}  [${shape}]`;
   });
   return [...fns, ...c.steps.map((s, i) => `  ${i}: ${describeStep(c, s)}`)].join('\n');
@@ -50,9 +52,9 @@ export function describeCase(c: PropCase): string {
 
 const BIG = /^-?0x[0-9a-f]+$/;
 
-/** JSON text of a case; bigints become "0x..." strings (negative: "-0x..."). */
-export function caseToJson(c: PropCase): string {
-  return JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`) : v), 1);
+/** JSON text of a case (one line unless indent is given); bigints become "0x..." strings (negative: "-0x..."). */
+export function caseToJson(c: PropCase, indent?: number): string {
+  return JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`) : v), indent);
 }
 
 /** The case a caseToJson text describes. */

@@ -259,14 +259,27 @@ export function arbStepsCase(limits: GenLimits, opts: { readonly maxProgs?: numb
       const n = m.functions.length;
       const progs = normalizeProgs(m, ps, undefined);
       const steps: Step[] = [];
+      // No-op steps (detaching what was never attached, the tracer off while off) are left
+      // out, so that shrunk cases show only what matters.
+      const ever = new Set<number>();
+      let tracer = false;
       for (const r of raw) {
         if (r.op === 'attach' || r.op === 'detach') {
-          if (progs.length > 0) steps.push({ op: r.op, prog: r.x % progs.length });
+          if (progs.length === 0) continue;
+          const prog = r.x % progs.length;
+          if (r.op === 'detach' && !ever.has(prog)) continue;
+          ever.add(prog);
+          steps.push({ op: r.op, prog });
         } else if (r.op === 'call') {
           const fn = r.x % n;
           steps.push({ op: 'call', fn, args: fitArgs(m.functions[fn]!, r.args) });
-        } else if (r.op === 'tracer-on') steps.push({ op: 'tracer-on', fns: [...new Set(r.fns.map((x) => x % n))].sort() });
-        else steps.push({ op: 'tracer-off' });
+        } else if (r.op === 'tracer-on') {
+          tracer = true;
+          steps.push({ op: 'tracer-on', fns: [...new Set(r.fns.map((x) => x % n))].sort() });
+        } else if (tracer) {
+          tracer = false;
+          steps.push({ op: 'tracer-off' });
+        }
       }
       return { module: m, progs, steps };
     });
