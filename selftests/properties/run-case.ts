@@ -45,8 +45,9 @@ export type CaseResult = { readonly ok: true } | { readonly ok: false; readonly 
 export type Contract = 'transparency' | 'abi' | 'visibility' | 'restore' | 'image';
 export const CONTRACTS: readonly Contract[] = ['transparency', 'abi', 'visibility', 'restore', 'image'];
 
-/** crash: a call that did not come back; answer: the kernel answered an operation wrongly. */
-export type Category = Contract | 'crash' | 'answer';
+/** crash: a call that did not come back; answer: the kernel answered an operation wrongly;
+ *  model: the generator's model disagrees with its machine code (a harness bug). */
+export type Category = Contract | 'crash' | 'answer' | 'model';
 
 export interface Finding {
   readonly category: Category;
@@ -349,6 +350,7 @@ export class CaseRunner {
         f.add('transparency', `${what} returned ${hx(r.value)}, expected ${hx(expect.ret)}${expect.ret === base ? ' (its untraced value)' : ` (set by fmod_ret; untraced ${hx(base)})`}`);
       }
     }
+    if (f.all.some((x) => x.category === 'transparency')) this.crossCheck(fn, words, f);
     for (const mo of monitors) for (const x of mo.findings) f.add('abi', x.message);
     for (const s of this.stores.slice(0, 4)) f.add('image', `during ${what}: ${s} outside the stack and the functions' data`);
 
@@ -377,6 +379,23 @@ export class CaseRunner {
     if (rt.imagesInUse().length > 0) f.add('image', `after ${what}: trampoline images still referenced (__bpf_tramp_enter without exit)`);
     if (rt.currentRunCtx(k.hart) !== 0n) f.add('image', `after ${what}: current run_ctx is ${hx(rt.currentRunCtx(k.hart))}, not restored to 0`);
     for (const p of this.object?.progs.values() ?? []) if (p.active !== 0) f.add('image', `after ${what}: ${p.name}->active is ${p.active}`);
+  }
+
+  /**
+   * The expected values come from the TypeScript model; before blaming the kernel for a
+   * different result, run the same call untraced on a fresh kernel: if that disagrees with the
+   * model too, the generator is wrong, not the trampoline.
+   */
+  private crossCheck(fn: number, words: readonly bigint[], f: Findings): void {
+    const k = bootKernel(this.profile);
+    const mod = loadModule(k, moduleSpec(this.c.module));
+    if (!mod.ok) return;
+    const r = k.call(mod.value.fn(fnName(fn)).addr, words, { budget: this.budget });
+    const want = untraced(this.c.module, fn, words);
+    const hash = k.machine.memory.readU(mod.value.address(outName(fn)), 8);
+    if (r.kind !== 'returned' || r.value !== want.ret || hash !== want.hash) {
+      f.add('model', `untraced on a fresh kernel, ${fnName(fn)} gives ${r.kind === 'returned' ? `${hx(r.value)} (hash ${hx(hash)})` : r.kind}, the model ${hx(want.ret)} (hash ${hx(want.hash)}): the generator's model is wrong`);
+    }
   }
 
   private checkPatches(f: Findings): void {
@@ -439,9 +458,9 @@ function diffLists(what: string, want: readonly string[], got: readonly string[]
   }
 }
 
-/** Whether a finding belongs to the checked contracts (crashes and wrong answers always do). */
-function selected(f: Finding, checks: readonly Contract[] | undefined): boolean {
-  return checks === undefined || f.category === 'crash' || f.category === 'answer' || checks.includes(f.category);
+/** Whether a finding belongs to the checked contracts (crashes, wrong answers and model errors always do). */
+export function selected(f: Finding, checks: readonly Contract[] | undefined): boolean {
+  return checks === undefined || f.category === 'crash' || f.category === 'answer' || f.category === 'model' || checks.includes(f.category);
 }
 
 /**

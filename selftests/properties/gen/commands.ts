@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import type { Profile } from '../../../kernel/profiles/profiles';
-import { CaseRunner, expectedAttach, type Contract } from '../run-case';
+import { CaseRunner, expectedAttach, selected, type Contract } from '../run-case';
 import { describeStep, type PropCase, type Step } from '../case';
 import { CaseFailure } from '../params';
 import { arbModule, arbRawArgs, arbRawProg, fitArgs, normalizeProgs, type GenLimits, type RawArgs } from './arbitraries';
@@ -101,7 +101,7 @@ class StepCommand implements fc.Command<CmdModel, CmdReal> {
     const step = resolve(m.world, m, this.raw)!;
     this.shown = describeStep({ ...r.world, steps: [] }, step);
     r.steps.push(step);
-    const findings = r.runner.step(step).filter((f) => r.checks === undefined || f.category === 'crash' || f.category === 'answer' || r.checks.includes(f.category as Contract));
+    const findings = r.runner.step(step).filter((f) => selected(f, r.checks));
     advance(this.profile, r.world, m, step);
     const real = r.runner.state;
     if (JSON.stringify(real) !== JSON.stringify(m.state)) findings.push({ category: 'answer', text: `runner state ${JSON.stringify(real)} differs from the model's ${JSON.stringify(m.state)}` });
@@ -138,7 +138,7 @@ export function runCommands(p: Profile, w: World, cmds: Iterable<fc.Command<CmdM
   const runner = new CaseRunner(p, { ...w, steps: [] });
   const real: CmdReal = { world: w, runner, checks, steps: [] };
   fc.modelRun(() => ({ model: { world: w, state: runner.state, ever: new Set<number>() }, real }), cmds);
-  const end = runner.finish().filter((f) => checks === undefined || f.category === 'crash' || f.category === 'answer' || checks.includes(f.category as Contract));
+  const end = runner.finish().filter((f) => selected(f, checks));
   if (end.length > 0) throw new CaseFailure(end.map((f) => `[${f.category}] teardown: ${f.text}`));
 }
 
