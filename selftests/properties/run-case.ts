@@ -24,8 +24,7 @@
 import { bootKernel, type Kernel, FTRACE_TEXT } from '../../kernel/kernel';
 import { getProfile, type Profile } from '../../kernel/profiles/profiles';
 import { bpfOf, type Bpf } from '../../kernel/bpf/bpf';
-import type { BpfLink } from '../../kernel/bpf/trampoline/manager';
-import { TRAMP_AREA, TRAMP_AREA_SIZE } from '../../kernel/bpf/trampoline/manager';
+import { TRAMP_AREA, TRAMP_AREA_SIZE, type BpfLink } from '../../kernel/bpf/trampoline/manager';
 import { BPF_TEXT, BPF_TEXT_SIZE } from '../../kernel/bpf/runtime/layout';
 import type { BpfObject, ProgSpec } from '../../kernel/bpf/runtime';
 import type { ProgCtx } from '../../kernel/bpf/runtime/ctx';

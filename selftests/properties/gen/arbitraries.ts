@@ -210,8 +210,9 @@ export function arbAttachCase(limits: GenLimits, opts: AttachCaseOptions = {}): 
     .map(({ module: m, progs: { ps, focus }, tracer, calls, detachOrder, callFirst }) => {
       const n = m.functions.length;
       const progs = normalizeProgs(m, ps, focus ? 0 : undefined);
-      const callSteps: Step[] = calls.map((c) => {
-        const fn = c.fn % n;
+      const callSteps: Step[] = calls.map((c, i) => {
+        // With every program on function 0, the first call goes there.
+        const fn = focus && i === 0 ? 0 : c.fn % n;
         return { op: 'call', fn, args: fitArgs(m.functions[fn]!, c.args) };
       });
       const steps: Step[] = [];
