@@ -7,7 +7,9 @@
 import { expect } from 'chai';
 import { discoverTests, DEFAULT_SELFTESTS_DIR } from '../harness/runner/registry';
 import { resolveProfiles, runTests } from '../harness/runner/runner';
-import type { PartRecord, TestRun } from '../harness/runner/results';
+import { isFailing, type PartRecord, type TestRun } from '../harness/runner/results';
+import { EXPECTATIONS } from '../harness/expectations/expectations';
+import { PROFILE_NAMES } from '../kernel/profiles/profiles';
 
 const TESTS = [
   'abi_contract', 'bpf_cookie', 'fentry_fexit', 'fentry_test', 'fexit_bpf2bpf', 'fexit_sleep', 'fexit_stress', 'fexit_test',
@@ -78,6 +80,24 @@ describe('selftests', function () {
       if (p.part.skipped || /^(tracing_failure|sled_restore|fexit_bpf2bpf)\//.test(p.id)) continue;
       expect(failed(p.part), p.id).to.equal(true);
       expect(firstFailure(p.part), p.id).to.match(/test_run unexpected error: -14|:FAIL:(oops|abi) |unexpected error: -524|map_delete unexpected map_delete/);
+    }
+  });
+
+  // The CI gate: the whole suite on every profile, judged against the expectations list exactly
+  // as `rvtramp run` judges it (an unexpected failure, a failure with another signature and an
+  // unexpected pass all fail).
+  describe('every profile, judged against harness/expectations', () => {
+    for (const profile of PROFILE_NAMES) {
+      it(`${profile}: every result is as expected`, async () => {
+        const tests = discoverTests(DEFAULT_SELFTESTS_DIR);
+        const report = await runTests({ tests, dir: DEFAULT_SELFTESTS_DIR, profiles: resolveProfiles([profile]), clock: () => 0, expectations: EXPECTATIONS });
+        const bad = report.runs.flatMap((r) => [
+          ...(isFailing(r.ownJudgement.verdict) ? [`${r.name}: ${r.ownJudgement.verdict} ${r.ownJudgement.reason ?? ''} ${firstFailure(r.own)}`] : []),
+          ...r.subtests.filter((st) => isFailing(st.verdict)).map((st) => `${r.name}/${st.name}: ${st.verdict} ${firstFailure(st)}`),
+        ]);
+        expect(bad).to.deep.equal([]);
+        expect(report.problems).to.deep.equal([]);
+      });
     }
   });
 });
