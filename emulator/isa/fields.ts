@@ -106,6 +106,18 @@ export function extract(def: FieldDef, word: number): number {
   return v + (def.bias ?? 0);
 }
 
+/** Value bits some slice carries (all fields are at most 32 bits wide), computed once per field. */
+const coveredCache = new WeakMap<FieldDef, number>();
+function coveredBits(def: FieldDef): number {
+  let c = coveredCache.get(def);
+  if (c === undefined) {
+    c = 0;
+    for (const [hi, lo, vlo] of def.slices) c = (c | ((2 ** (hi - lo + 1) - 1) * 2 ** vlo)) >>> 0;
+    coveredCache.set(def, c);
+  }
+  return c;
+}
+
 /** Why a value cannot be put in a field, or undefined when it fits. */
 export function misfit(def: FieldDef, value: number): string | undefined {
   if (!Number.isInteger(value)) return `${value} is not an integer`;
@@ -116,16 +128,10 @@ export function misfit(def: FieldDef, value: number): string | undefined {
     return def.bias === undefined ? `${value} is out of range [${lo}, ${hi}]` : `x${value} is not one of x${lo + def.bias}..x${hi + def.bias}`;
   }
   const u = raw < 0 ? raw + 2 ** def.width : raw;
-  let covered = 0;
-  for (const [hi2, lo2, vlo] of def.slices) covered += ((2 ** (hi2 - lo2 + 1)) - 1) * 2 ** vlo;
   // Bits of the value that no slice carries must be zero (scaled immediates).
-  for (let b = 0; b < def.width; b++) {
-    const bit = Math.floor(u / 2 ** b) % 2;
-    const has = Math.floor(covered / 2 ** b) % 2;
-    if (bit === 1 && has === 0) {
-      const lowZero = def.slices.reduce((m, s) => Math.min(m, s[2]), 99);
-      return `${value} is not a multiple of ${2 ** lowZero}`;
-    }
+  if (((u & ~coveredBits(def)) >>> 0) !== 0) {
+    const lowZero = def.slices.reduce((m, sl) => Math.min(m, sl[2]), 99);
+    return `${value} is not a multiple of ${2 ** lowZero}`;
   }
   return undefined;
 }
