@@ -67,6 +67,8 @@ const tlbIndex = (a: number) => (a >>> 12) & TLB_MASK;
 
 export class Memory {
   private readonly pages = new Map<number, Page>();
+  /** Mapped pages nobody has touched yet: only their permissions (zero-filled when materialized). */
+  private readonly untouched = new Map<number, number>();
   private readonly watches: Watch[] = [];
   private readonly listeners: CodeListener[] = [];
   // One-entry caches. A cached page always has the permission its cache needs; the write
@@ -89,7 +91,7 @@ export class Memory {
     for (let pn = first; pn <= last; pn++) {
       const old = this.pages.get(pn);
       if (old) old.perm = p;
-      else this.pages.set(pn, new Page(pn, pn * PAGE_SIZE, p));
+      else this.untouched.set(pn, p);
     }
     this.flushCaches();
   }
@@ -100,8 +102,9 @@ export class Memory {
     const a = toNum(addr);
     for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + size - 1) / PAGE_SIZE); pn++) {
       const pg = this.pages.get(pn);
-      if (!pg) throw new Error(`memory: protect: 0x${toBig(pn * PAGE_SIZE).toString(16)} is not mapped`);
-      pg.perm = p;
+      if (pg) pg.perm = p;
+      else if (this.untouched.has(pn)) this.untouched.set(pn, p);
+      else throw new Error(`memory: protect: 0x${toBig(pn * PAGE_SIZE).toString(16)} is not mapped`);
     }
     this.flushCaches();
   }
@@ -109,22 +112,36 @@ export class Memory {
   unmap(addr: bigint, size: number): void {
     const a = toNum(addr);
     for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + size - 1) / PAGE_SIZE); pn++) {
+      this.untouched.delete(pn);
       if (this.pages.delete(pn)) this.notifyCode(pn);
     }
     this.flushCaches();
   }
 
   isMapped(addr: bigint): boolean {
-    return this.pages.has(Math.floor(toNum(addr) / PAGE_SIZE));
+    const pn = Math.floor(toNum(addr) / PAGE_SIZE);
+    return this.pages.has(pn) || this.untouched.has(pn);
   }
 
   permAt(addr: bigint): number | undefined {
-    return this.pages.get(Math.floor(toNum(addr) / PAGE_SIZE))?.perm;
+    const pn = Math.floor(toNum(addr) / PAGE_SIZE);
+    return this.pages.get(pn)?.perm ?? this.untouched.get(pn);
   }
 
   /** Page by page number, for the hart's fetch path. */
   page(pn: number): Page | undefined {
-    return this.pages.get(pn);
+    return this.pages.get(pn) ?? this.materialize(pn);
+  }
+
+  /** The page for a mapped but untouched page number, created zero-filled on first use. */
+  private materialize(pn: number): Page | undefined {
+    const perm = this.untouched.get(pn);
+    if (perm === undefined) return undefined;
+    this.untouched.delete(pn);
+    const pg = new Page(pn, pn * PAGE_SIZE, perm);
+    this.pages.set(pn, pg);
+    if (this.watches.length > 0) pg.watched = this.watches.some((w) => w.start < (pn + 1) * PAGE_SIZE && w.end > pn * PAGE_SIZE);
+    return pg;
   }
 
   addCodeListener(l: CodeListener): void {
@@ -156,7 +173,7 @@ export class Memory {
     for (const pg of this.pages.values()) pg.watched = false;
     for (const w of this.watches) {
       for (let pn = Math.floor(w.start / PAGE_SIZE); pn <= Math.floor((w.end - 1) / PAGE_SIZE); pn++) {
-        const pg = this.pages.get(pn);
+        const pg = this.page(pn);
         if (pg) pg.watched = true;
       }
     }
@@ -255,7 +272,7 @@ export class Memory {
 
   private pageFor(a: number, access: Access): Page {
     const pn = Math.floor(a / PAGE_SIZE);
-    const pg = this.pages.get(pn);
+    const pg = this.pages.get(pn) ?? this.materialize(pn);
     if (!pg) throw new MemFault(access, a, 'unmapped');
     const need = access === 'load' ? PERM_R : access === 'store' ? PERM_W : PERM_X;
     if ((pg.perm & need) === 0) throw new MemFault(access, a, 'permission');
@@ -318,13 +335,13 @@ export class Memory {
     const a = toNum(addr);
     // Check every page first, so a failed write changes nothing.
     for (let i = 0; i < bytes.length; ) {
-      const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE));
+      const pg = this.page(Math.floor((a + i) / PAGE_SIZE));
       if (!pg) throw new Error(`memory: write to unmapped address 0x${toBig(a + i).toString(16)}`);
       if (!force && (pg.perm & PERM_W) === 0) throw new Error(`memory: write to read-only address 0x${toBig(a + i).toString(16)}`);
       i += PAGE_SIZE - (a + i - pg.base);
     }
     for (let i = 0; i < bytes.length; ) {
-      const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE))!;
+      const pg = this.page(Math.floor((a + i) / PAGE_SIZE))!;
       const off = a + i - pg.base;
       const n = Math.min(PAGE_SIZE - off, bytes.length - i);
       pg.u8.set(bytes.subarray(i, i + n), off);
@@ -340,7 +357,7 @@ export class Memory {
     const a = toNum(addr);
     const out = new Uint8Array(len);
     for (let i = 0; i < len; ) {
-      const pg = this.pages.get(Math.floor((a + i) / PAGE_SIZE));
+      const pg = this.page(Math.floor((a + i) / PAGE_SIZE));
       if (!pg) throw new Error(`memory: read of unmapped address 0x${toBig(a + i).toString(16)}`);
       const off = a + i - pg.base;
       const n = Math.min(PAGE_SIZE - off, len - i);
