@@ -1,7 +1,6 @@
 /**
  * A view of a kernel in which loaded modules' functions look like image functions, for tools
- * that only know the image (`kernel.image.functions` / `kernel.image.sleds`): the call-boundary
- * monitor and the listings. Everything else (machine, kallsyms, ftrace, log) is the kernel's own.
+ * that only know the image (`kernel.image.functions` / `kernel.image.sleds`): the listings. Everything else (machine, kallsyms, ftrace, log) is the kernel's own.
  *
  * This is a bridge until those tools look functions up through kallsyms and ftrace records;
  * the view is read-only and costs nothing to make.
@@ -29,7 +28,7 @@ export function withModules(kernel: Kernel): Kernel {
   return Object.create(kernel, { image: { value: image } }) as Kernel;
 }
 
-/** A CallBoundaryMonitor on a kernel or module function. */
+/** A CallBoundaryMonitor on a kernel or module function (the monitor finds both through kallsyms). */
 export function boundaryMonitor(kernel: Kernel, func: string, opts: MonitorOptions = {}): CallBoundaryMonitor {
-  return new CallBoundaryMonitor(withModules(kernel), func, opts);
+  return new CallBoundaryMonitor(kernel, func, opts);
 }

@@ -50,12 +50,14 @@ export class CallBoundaryMonitor {
     readonly func: string,
     private readonly opts: MonitorOptions = {},
   ) {
-    const sym = kernel.image.functions.get(func);
-    if (!sym) throw new Error(`monitor: ${func} is not a kernel function`);
-    const sled = kernel.image.sleds.find((s) => s.func === func);
-    this.funcAddr = sym.value;
-    this.bodyStart = sym.value + BigInt(sled ? sled.size - sled.before : 0);
-    this.funcEnd = sym.value + sym.size;
+    // Any function kallsyms knows (the image, modules, generated code); its sled from ftrace.
+    const l = kernel.kallsyms.has(func) ? kernel.kallsyms.lookup(kernel.kallsyms.addressOf(func)) : undefined;
+    if (!l || l.offset !== 0n) throw new Error(`monitor: ${func} is not a kernel function`);
+    const ip = kernel.ftrace.locationOf(func);
+    const sled = ip === undefined ? undefined : kernel.ftrace.location(ip)?.sled;
+    this.funcAddr = l.addr;
+    this.bodyStart = l.addr + BigInt(sled ? sled.size - sled.before : 0);
+    this.funcEnd = l.addr + l.size;
     const m = kernel.machine;
     this.removers.push(m.addCodeHook(this.funcAddr, this.funcAddr + 2n, (h) => this.onEntry(h)));
     this.removers.push(m.addCodeHook(this.bodyStart, this.funcEnd, (h, pc) => this.onBody(pc)));
