@@ -1,0 +1,199 @@
+/**
+ * `rvtramp fuzz`: the property cases of selftests/properties on kernel profiles, with
+ * fast-check, for as many cases or seconds as asked; progress while it runs, a summary at the
+ * end, and a replay file for a counterexample (harness/fuzz). Exit 0 no failure, 1 a failure,
+ * 3 bad options.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Profile } from '../../kernel/profiles/profiles';
+import { describeCase } from '../../selftests/properties/case';
+import { BPF_PROFILES } from '../../selftests/properties/suite';
+import { resolveProfiles } from '../runner/runner';
+import { BATCH, runCampaign, type CampaignStats } from '../fuzz/campaign';
+import { replayOf, replayToJson } from '../fuzz/replay-file';
+import { CliError } from './errors';
+
+export const EXIT_SETUP = 3;
+
+export const FUZZ_USAGE = `usage: rvtramp fuzz [--runs N | --time SECONDS] [--seed S] [--shard i/n] [-p PROFILE...] [--out DIR]
+
+Runs the property cases (attachment sets, step sequences, fc.commands sequences) with
+fast-check on kernel profiles until N cases ran or SECONDS passed; stops at the first failure,
+shrinks it and writes a replay file (rvtramp replay FILE).
+
+  --runs N            cases to run (default 1000 unless --time)
+  --time SECONDS      run for this long (the batch running at the end finishes)
+  --seed S            campaign seed, an integer (default: from the clock, printed)
+  --shard i/n         run shard i of n (1 <= i <= n): the batches g with g mod n = i-1 of the
+                      campaign; shards of one seed are disjoint (see README "Fuzzing")
+  -p, --profile NAME  kernel profile, name or glob, repeatable or comma-separated (default: the
+                      correct BPF profiles v6.8, v6.11, v6.16 and their -norvc twins)
+  --out DIR           where replay files go (default ./fuzz-out)
+  -q, --quiet         no progress output
+
+exit status: 0 no failure, 1 a property failed (replay file written), 3 bad options
+`;
+
+export interface FuzzOptions {
+  runs?: number;
+  timeMs?: number;
+  seed: number;
+  seedGiven: boolean;
+  shard: { index: number; count: number };
+  profiles: Profile[];
+  out: string;
+  quiet: boolean;
+}
+
+const bad = (m: string) => new CliError(m, EXIT_SETUP);
+
+function int(opt: string, v: string | undefined, min: number): number {
+  if (v === undefined) throw bad(`${opt} needs a value`);
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min) throw bad(`${opt} ${v}: expected an integer >= ${min}`);
+  return Number(v);
+}
+
+export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
+  let runs: number | undefined;
+  let timeMs: number | undefined;
+  let seed: number | undefined;
+  let shard = { index: 1, count: 1 };
+  const patterns: string[] = [];
+  let out = 'fuzz-out';
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i]!;
+    let v: string | undefined;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const value = () => (v !== undefined ? v : argv[++i]);
+    switch (a) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--runs':
+        runs = int('--runs', value(), 1);
+        break;
+      case '--time': {
+        const s = value();
+        if (s === undefined || !/^\d+(\.\d+)?$/.test(s) || Number(s) <= 0) throw bad(`--time ${s ?? ''}: expected a positive number of seconds`.replace(/ $/, ''));
+        timeMs = Number(s) * 1000;
+        break;
+      }
+      case '--seed':
+        seed = int('--seed', value(), -(2 ** 31));
+        break;
+      case '--shard': {
+        const s = value();
+        const m = s === undefined ? null : /^(\d+)\/(\d+)$/.exec(s);
+        if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw bad(`--shard ${s ?? ''}: expected i/n with 1 <= i <= n`.replace(/ :/, ':'));
+        shard = { index: Number(m[1]), count: Number(m[2]) };
+        break;
+      }
+      case '-p':
+      case '--profile': {
+        const s = value();
+        if (s === undefined || s === '') throw bad(`${a} needs a profile name`);
+        patterns.push(...s.split(',').filter(Boolean));
+        break;
+      }
+      case '--out': {
+        const s = value();
+        if (s === undefined || s === '') throw bad('--out needs a directory');
+        out = s;
+        break;
+      }
+      case '-q':
+      case '--quiet':
+        quiet = true;
+        break;
+      default:
+        throw bad(a.startsWith('-') ? `unknown option '${a}' (see rvtramp fuzz --help)` : `unexpected argument '${a}'`);
+    }
+  }
+  if (runs !== undefined && timeMs !== undefined) throw bad('--runs and --time exclude each other');
+  let profiles: Profile[];
+  try {
+    profiles = patterns.length === 0 ? [...BPF_PROFILES] : resolveProfiles(patterns);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const seedGiven = seed !== undefined;
+  return {
+    ...(runs === undefined && timeMs === undefined ? { runs: 1000 } : runs !== undefined ? { runs } : { timeMs: timeMs! }),
+    seed: seed ?? (Date.now() & 0x7fffffff),
+    seedGiven,
+    shard,
+    profiles,
+    out,
+    quiet,
+  };
+}
+
+const rate = (s: CampaignStats) => (s.elapsedMs > 0 ? (s.cases * 1000) / s.elapsedMs : 0);
+
+function progressLine(s: CampaignStats, o: FuzzOptions): string {
+  const budget = o.runs !== undefined ? `/${o.runs}` : '';
+  const left = o.timeMs !== undefined ? `, ${Math.max(0, (o.timeMs - s.elapsedMs) / 1000).toFixed(0)} s left` : '';
+  return `fuzz: ${s.cases}${budget} cases, ${rate(s).toFixed(1)} cases/s, ${s.failures} failures${left}`;
+}
+
+export async function cmdFuzz(argv: string[]): Promise<number> {
+  const o = parseFuzzArgs(argv);
+  if (o === 'help') {
+    process.stdout.write(FUZZ_USAGE);
+    return 0;
+  }
+  const shardText = `${o.shard.index}/${o.shard.count}`;
+  const err = process.stderr;
+  const tty = err.isTTY === true && !o.quiet;
+  const names = o.profiles.map((p) => p.name).join(', ');
+  process.stdout.write(
+    `rvtramp fuzz: seed ${o.seed}${o.seedGiven ? '' : ' (from the clock)'}, shard ${shardText}, ${o.runs !== undefined ? `${o.runs} cases` : `${o.timeMs! / 1000} s`}, batches of ${BATCH}, profiles ${names}\n`,
+  );
+  let lastPrint = 0;
+  const progress = (s: CampaignStats) => {
+    if (o.quiet) return;
+    if (tty) {
+      if (s.elapsedMs - lastPrint < 200) return;
+      lastPrint = s.elapsedMs;
+      err.write(`\r\x1b[K${progressLine(s, o)}`);
+    } else if (s.elapsedMs - lastPrint >= 10_000) {
+      lastPrint = s.elapsedMs;
+      err.write(`${progressLine(s, o)}\n`);
+    }
+  };
+  const r = runCampaign({
+    profiles: o.profiles,
+    seed: o.seed,
+    shard: o.shard,
+    ...(o.runs !== undefined ? { runs: o.runs } : {}),
+    ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}),
+    progress,
+  });
+  if (tty) err.write('\r\x1b[K');
+  const s = r.stats;
+  const lines: string[] = [];
+  const f = r.failure;
+  if (f) {
+    const file = resolve(o.out, `${f.target.profile.name}-${f.target.property}-seed${o.seed}-batch${f.batch}.json`);
+    mkdirSync(resolve(o.out), { recursive: true });
+    writeFileSync(file, replayToJson(replayOf(f, { seed: o.seed, shard: shardText })));
+    lines.push(
+      `FAIL ${f.target.profile.name} ${f.target.property}: case ${f.atCase} of this run failed (batch ${f.batch}), shrunk in ${f.shrinks} steps to:`,
+      describeCase(f.case),
+      'findings:',
+      ...f.findings.map((x) => `  ${x}`),
+      `fast-check: seed ${f.seed} path ${f.path} (batch ${f.batch} of campaign seed ${o.seed})`,
+      `replay file: ${file}`,
+      `replay: rvtramp replay ${join(o.out, file.slice(resolve(o.out).length + 1))}`,
+    );
+  }
+  lines.push(`Summary: ${s.cases} cases in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return f ? 1 : 0;
+}
