@@ -193,7 +193,7 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
       `replay: rvtramp replay ${join(o.out, file.slice(resolve(o.out).length + 1))}`,
     );
   }
-  lines.push(`Summary: ${s.cases} cases in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}`);
+  lines.push(`Summary: ${s.cases} case${s.cases === 1 ? "" : "s"} in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}`);
   process.stdout.write(lines.join('\n') + '\n');
   return f ? 1 : 0;
 }

@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getProfile } from '../../kernel/profiles/profiles';
+import { BATCH, batchSeed, batchTarget, runCampaign, shardBatch } from '../fuzz/campaign';
+import { readReplay } from '../fuzz/replay-file';
+import { CliError } from './errors';
+import { cmdFuzz } from './cmd-fuzz';
+import { cmdReplay } from './cmd-replay';
+
+interface Captured { code: number; out: string; err: string }
+
+/** Runs a verb in-process with stdout/stderr captured; a CliError becomes main()'s one line. */
+async function capture(verb: string, fn: (argv: string[]) => Promise<number>, argv: string[]): Promise<Captured> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => (out.push(Buffer.from(s).toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(Buffer.from(s).toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await fn(argv);
+    return { code, out: out.join(''), err: err.join('') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    err.push(`rvtramp ${verb}: ${e.message}\n`);
+    return { code: e.exitCode, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+describe('rvtramp fuzz / replay', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'rvtramp-fuzz-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes on v6.16 with a fixed seed (exit 0, summary)', async () => {
+    const r = await capture('fuzz', cmdFuzz, ['--runs', '20', '--seed', '7', '-p', 'v6.16', '--out', dir]);
+    expect(r.code, r.out + r.err).to.equal(0);
+    expect(r.out).to.match(/^rvtramp fuzz: seed 7, shard 1\/1, 20 cases/);
+    expect(r.out).to.match(/Summary: 20 cases in [\d.]+ s, [\d.]+ cases\/s, 0 failures\n$/);
+  });
+
+  it('finds, shrinks and saves the 2023 bug on v6.5+direct-calls; replay shows the diagnosis', async () => {
+    const out = join(dir, 'broken');
+    const r = await capture('fuzz', cmdFuzz, ['--runs', '100', '--seed', '1', '-p', 'v6.5+direct-calls', '--out', out]);
+    expect(r.code, r.out + r.err).to.equal(1);
+    expect(r.out).to.match(/FAIL v6\.5\+direct-calls \w+: case \d+ of this run failed/);
+    expect(r.out).to.match(/Summary: \d+ cases? in [\d.]+ s, [\d.]+ cases\/s, 1 failure\n$/);
+    const files = readdirSync(out);
+    expect(files).to.have.length(1);
+    const file = join(out, files[0]!);
+    const rep = readReplay(file);
+    expect(rep.profile).to.equal('v6.5+direct-calls');
+    expect(rep.findings.length).to.be.greaterThan(0);
+    expect(rep.rvtramp).to.be.a('string');
+    expect(rep.seed).to.be.a('number');
+    expect(rep.case.steps.filter((s) => s.op === 'attach')).to.have.length(1); // shrunk
+    const d = await capture('replay', cmdReplay, [file]);
+    expect(d.code, d.out + d.err).to.equal(1);
+    expect(d.out).to.contain('FAIL: the case still fails on v6.5+direct-calls');
+    expect(d.out).to.match(/sled of rvt_gen_f\d/);
+    expect(d.out).to.match(/trampoline image for rvt_gen_f\d at bpf_trampoline_rvt_gen_f\d/);
+    expect(d.out).to.match(/\tauipc\t/);
+    // The same case on a fixed kernel passes: replay says so, exit 0.
+    const fixed = join(dir, 'fixed.json');
+    writeFileSync(fixed, require('node:fs').readFileSync(file, 'utf8').replace('"profile": "v6.5+direct-calls"', '"profile": "v6.8"'));
+    const p = await capture('replay', cmdReplay, [fixed]);
+    expect(p.code, p.out).to.equal(0);
+    expect(p.out).to.contain('PASS: the case passes now on v6.8');
+  });
+
+  it('shards: deterministic, disjoint, and together the unsharded campaign', () => {
+    const T = 18;
+    const n = 4;
+    const seen = new Map<number, number>();
+    for (let i = 1; i <= n; i++) for (let k = 0; k < 50; k++) {
+      const g = shardBatch({ index: i, count: n }, k);
+      expect(seen.has(g), `batch ${g} in two shards`).to.equal(false);
+      seen.set(g, i);
+    }
+    expect([...seen.keys()].sort((a, b) => a - b)).to.deep.equal([...Array(200).keys()]);
+    // Every shard visits every target, for any shard count.
+    for (const count of [2, 3, 6, 18]) for (let i = 1; i <= count; i++) {
+      const ts = new Set<number>();
+      for (let k = 0; k < T * 2; k++) ts.add(batchTarget(shardBatch({ index: i, count }, k), T));
+      expect(ts.size, `shard ${i}/${count}`).to.equal(T);
+    }
+    expect(batchSeed(5, 3)).to.equal(batchSeed(5, 3));
+    expect(batchSeed(5, 3)).to.not.equal(batchSeed(5, 4));
+    expect(batchSeed(5, 3)).to.not.equal(batchSeed(6, 3));
+    // Same options, same cases: a run records which batches and seeds it ran.
+    const profiles = [getProfile('v6.16')];
+    const a = runCampaign({ profiles, seed: 3, shard: { index: 2, count: 3 }, runs: BATCH * 2 });
+    const b = runCampaign({ profiles, seed: 3, shard: { index: 2, count: 3 }, runs: BATCH * 2 });
+    expect(a.stats.cases).to.equal(BATCH * 2);
+    expect(b.stats.batches).to.equal(a.stats.batches);
+  });
+
+  it('bad options: exit 3 and one line', async () => {
+    for (const argv of [['--runs', '0'], ['--runs', 'x'], ['--shard', '5/4'], ['--shard', '1'], ['-p', 'v9.9'], ['--runs', '3', '--time', '2'], ['--bogus'], ['--time', '-1']]) {
+      const r = await capture('fuzz', cmdFuzz, argv);
+      expect(r.code, argv.join(' ')).to.equal(3);
+      expect(r.err.trimEnd().split('\n'), r.err).to.have.length(1);
+      expect(r.err).to.match(/^rvtramp fuzz: /);
+    }
+    const missing = await capture('replay', cmdReplay, [join(dir, 'nope.json')]);
+    expect(missing.code).to.equal(3);
+    expect(missing.err).to.match(/^rvtramp replay: cannot read .*nope\.json: ENOENT\n$/);
+    const junk = join(dir, 'junk.json');
+    writeFileSync(junk, '{"a": 1}');
+    const j = await capture('replay', cmdReplay, [junk]);
+    expect(j.code).to.equal(3);
+    expect(j.err).to.match(/not an rvtramp replay file/);
+  });
+});
