@@ -12,6 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { haveTool } from '../emulator/testing/oracles';
+import { getProfile } from '../kernel/profiles/profiles';
+import { runCampaign } from '../harness/fuzz/campaign';
 
 const root = resolve(__dirname, __dirname.includes(`${'/'}dist${'/'}`) ? '../..' : '..');
 const shared = process.env['RVTRAMP_SHARED'] ?? resolve(root, '../shared');
@@ -53,6 +55,14 @@ function rvtramp(elf: string, args: string[]): { instret: number; secs: number; 
   const m = /instret (\d+) seconds ([\d.]+)/.exec(r.stderr);
   if (!m) throw new Error(`bench: rvtramp exec ${elf} printed no stats: ${r.stderr.trim()}`);
   return { instret: Number(m[1]), secs: Number(m[2]), stdout: r.stdout };
+}
+
+/** rvtramp fuzz throughput: property cases per second on one core (v6.16, seed 1, ~5 s). */
+function fuzzThroughput(): { profile: string; seed: number; seconds: number; cases: number; cases_per_s: number } {
+  const seconds = Number(process.env['RVTRAMP_BENCH_FUZZ_SECONDS'] ?? '5');
+  const r = runCampaign({ profiles: [getProfile('v6.16')], seed: 1, timeMs: seconds * 1000 });
+  const secs = r.stats.elapsedMs / 1000;
+  return { profile: 'v6.16', seed: 1, seconds: secs, cases: r.stats.cases, cases_per_s: r.stats.cases / secs };
 }
 
 function main(): number {
@@ -97,6 +107,7 @@ function main(): number {
     }
     rows.push(row);
   }
+  const fuzz = fuzzThroughput();
   const f = (v: number | undefined, d = 1) => (v === undefined ? '-' : v.toFixed(d));
   console.log(`rvtramp bench (${new Date().toISOString()}, node ${process.version})`);
   console.log('workload                  instret      rvtramp MIPS  qemu MIPS  native MIPS  rvtramp/qemu  rvtramp/native  same output');
@@ -105,9 +116,10 @@ function main(): number {
       `${r.workload.padEnd(25)} ${String(r.instret).padStart(11)}  ${f(r.rvtramp_mips).padStart(12)}  ${f(r.qemu_mips).padStart(9)}  ${f(r.native_mips).padStart(11)}  ${f(r.ratio_vs_qemu, 3).padStart(12)}  ${f(r.ratio_vs_native, 4).padStart(14)}  ${r.output_matches_qemu === undefined ? '-' : r.output_matches_qemu ? 'yes' : 'NO'}`,
     );
   }
+  console.log(`${`fuzz ${fuzz.profile} (seed ${fuzz.seed})`.padEnd(25)} ${`${fuzz.cases} cases`.padStart(11)}  ${`${f(fuzz.cases_per_s)} cases/s`.padStart(12)}  (rvtramp fuzz, one core, ${f(fuzz.seconds)} s)`);
   if (!qemu) console.log('qemu-riscv64 not installed: qemu columns empty (apt-get install qemu-user)');
   console.log('rvtramp seconds are its run loop (after load); qemu and native are wall time, best of 3.');
-  writeFileSync(join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+  writeFileSync(join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, fuzz }, null, 2));
   console.log(`wrote ${join(out, 'bench.json')}`);
   return rows.some((r) => r.output_matches_qemu === false) ? 1 : 0;
 }
