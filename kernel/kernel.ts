@@ -15,6 +15,8 @@ import { Ftrace } from './ftrace/core';
 import { entrySource } from './ftrace/entry';
 import { FunctionTracer } from './ftrace/tracer';
 import { describeError } from './errno';
+import type { MutantId } from './mutants/catalogue';
+import { bootDefaults } from './mutants/active';
 
 /** Where the ftrace entry code and its data live (inside the kernel's +-2 GiB window). */
 export const FTRACE_TEXT = KERNEL_BASE + 0x400000n;
@@ -26,6 +28,8 @@ export interface BootOptions {
   /** Number of harts (default 1). */
   readonly harts?: number;
   readonly patchFaults?: PatchFaults;
+  /** Re-introduce one bug of the mutation catalogue (kernel/mutants/catalogue.ts). */
+  readonly mutant?: MutantId;
 }
 
 export class Kernel {
@@ -37,6 +41,7 @@ export class Kernel {
   readonly text: TextPatcher;
   readonly ftrace: Ftrace;
   readonly tracer: FunctionTracer;
+  readonly mutant: MutantId | undefined;
 
   constructor(readonly profile: Profile, opts: BootOptions = {}) {
     this.image = loadKernelImage(this.machine, profile.layout);
@@ -44,13 +49,15 @@ export class Kernel {
     this.host.attach(this.image.kallsyms);
     const exts = layoutExts(this.image.layout);
     this.harts = Array.from({ length: opts.harts ?? 1 }, () => this.machine.addHart({ exts, staleIcache: opts.staleIcache ?? false }));
-    this.text = new TextPatcher(this.machine, this.log, opts.patchFaults ?? {});
+    const m = (this.mutant = opts.mutant);
+    const faults = m === 'f7-no-fence-i' ? { ...opts.patchFaults, skipFenceI: true } : opts.patchFaults;
+    this.text = new TextPatcher(this.machine, this.log, faults ?? {});
     const mem = this.machine.memory;
     mem.map(FTRACE_TEXT, PAGE_SIZE, 'rx');
     mem.map(FTRACE_DATA, PAGE_SIZE * 4, 'rw');
     this.image.kallsyms.add('function_trace_op', FTRACE_DATA, 8, { kind: 'data' });
-    this.ftrace = new Ftrace(profile, this.image, mem, this.text, this.log, this.host, this.image.kallsyms, { text: FTRACE_TEXT, data: FTRACE_DATA });
-    const entry = assemble(entrySource(profile.scheme, profile.directCalls === 'regs-t1'), {
+    this.ftrace = new Ftrace(profile, this.image, mem, this.text, this.log, this.host, this.image.kallsyms, { text: FTRACE_TEXT, data: FTRACE_DATA }, m);
+    const entry = assemble(entrySource(profile.scheme, profile.directCalls === 'regs-t1', m), {
       base: FTRACE_TEXT,
       symbols: { function_trace_op: FTRACE_DATA },
     });
@@ -82,5 +89,7 @@ export class Kernel {
 }
 
 export function bootKernel(profile: Profile | string, opts: BootOptions = {}): Kernel {
+  const d = bootDefaults();
+  if (d) opts = { ...d, ...opts };
   return new Kernel(typeof profile === 'string' ? getProfile(profile) : profile, opts);
 }

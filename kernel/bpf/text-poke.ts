@@ -11,11 +11,12 @@ import type { TextPatcher } from '../text/patch';
 import type { Memory } from '../../emulator/memory/memory';
 import { hex } from '../../emulator/memory/address';
 import type { EraTraits } from './trampoline/era';
+import type { MutantId } from '../mutants/catalogue';
 
 export type PokeType = 'nop' | 'call' | 'jump';
 
 /** The instructions a sled at ip holds for a poke type and target. */
-export function pokeBytes(traits: EraTraits, ip: bigint, type: PokeType, target: bigint, sledInsns: number): KResult<Uint8Array> {
+export function pokeBytes(traits: EraTraits, ip: bigint, type: PokeType, target: bigint, sledInsns: number, mutant?: MutantId): KResult<Uint8Array> {
   if (type === 'nop') return { ok: true, value: words(...Array.from({ length: sledInsns }, NOP)) };
   if (traits.progSled === 'ra16' && type === 'call') {
     // sd ra,-8(sp); auipc t1; jalr ra; ld ra,-8(sp): the pair is computed from ip + 4.
@@ -24,7 +25,8 @@ export function pokeBytes(traits: EraTraits, ip: bigint, type: PokeType, target:
     const v = new DataView(pair.buffer);
     return { ok: true, value: words(SD_RA(), v.getUint32(0, true), v.getUint32(4, true), LD_RA()) };
   }
-  const pair = callPair(ip, target, REG.t1, type === 'call' ? (traits.progSled === 'ra16' ? REG.ra : REG.t0) : REG.zero);
+  const link = type === 'call' && mutant !== 'bt15-call-link-zero' ? (traits.progSled === 'ra16' ? REG.ra : REG.t0) : REG.zero;
+  const pair = callPair(ip, target, REG.t1, link);
   if (!pair) return fail('ERANGE', `text_poke: ${hex(target)} out of reach of ${hex(ip)}`);
   if (sledInsns === 2) return { ok: true, value: pair };
   // A 4-instruction sled holding a 2-instruction jump: the rest stays nops.
@@ -38,6 +40,7 @@ export interface TextPokeEnv {
   readonly text: TextPatcher;
   /** is_kernel_text() || is_bpf_text(): addresses that may be poked. */
   readonly isText: (ip: bigint) => boolean;
+  readonly mutant?: MutantId;
 }
 
 /** Sled length (instructions) of a poke site: the era's program sled, or 2 for ip_after_call. */
@@ -45,9 +48,10 @@ export function bpfArchTextPoke(
   env: TextPokeEnv, ip: bigint, oldType: PokeType, newType: PokeType, oldAddr: bigint, newAddr: bigint, sledInsns: number,
 ): KResult {
   if (!env.isText(ip)) return fail('EINVAL', `text_poke: ${hex(ip)} is neither kernel nor BPF text`);
-  const oldBytes = pokeBytes(env.traits, ip, oldType, oldAddr, sledInsns);
+  // bt15-one-poke-type: both sequences derived from the new type.
+  const oldBytes = pokeBytes(env.traits, ip, env.mutant === 'bt15-one-poke-type' ? newType : oldType, oldAddr, sledInsns, env.mutant);
   if (!oldBytes.ok) return oldBytes;
-  const newBytes = pokeBytes(env.traits, ip, newType, newAddr, sledInsns);
+  const newBytes = pokeBytes(env.traits, ip, newType, newAddr, sledInsns, env.mutant);
   if (!newBytes.ok) return newBytes;
   const have = env.mem.tryReadBytes(ip, oldBytes.value.length);
   if (!have || !have.every((b, i) => b === oldBytes.value[i])) {

@@ -9,6 +9,7 @@ import type { Sled, SledLayout } from '../image';
 import { NOP, REG, SD_RA, LD_RA, callPair, words, splitOffset, auipc, jalr, u64bytes } from './insn';
 import { fail, ok, type KResult } from '../errno';
 import { hex } from '../../emulator/memory/address';
+import type { MutantId } from '../mutants/catalogue';
 
 /** What a site does: nothing, or call a target (ftrace_caller, ftrace_regs_caller, a trampoline). */
 export type SiteState = { readonly kind: 'nop' } | { readonly kind: 'call'; readonly target: bigint };
@@ -76,11 +77,11 @@ const SCHEME_B: ArchFtrace = {
  * word toggles between nop and `jalr t0, lo(t0)`, a single aligned 4-byte store. A target is
  * reachable only if it shares the auipc's high part (within +-2 KiB of it).
  */
-function schemeC(ftraceCallerOf: () => bigint): ArchFtrace {
+function schemeC(ftraceCallerOf: () => bigint, mutant?: MutantId): ArchFtrace {
   const auipcHi = (s: Sled) => splitOffset(ftraceCallerOf() - s.funcAddr)!.hi;
   return {
     scheme: 'C',
-    recIp: (s) => s.funcAddr + 4n,
+    recIp: (s) => s.funcAddr + (mutant === 'rec-ip-off-by-4' ? 0n : 4n),
     compilerBytes: compilerSled,
     initBytes(s, caller, nopOps) {
       const split = splitOffset(caller - s.funcAddr);
@@ -102,6 +103,7 @@ function schemeC(ftraceCallerOf: () => bigint): ArchFtrace {
   };
 }
 
-export function archFtrace(scheme: FtraceScheme, ftraceCaller: () => bigint): ArchFtrace {
-  return scheme === 'A' ? SCHEME_A : scheme === 'B' ? SCHEME_B : schemeC(ftraceCaller);
+export function archFtrace(scheme: FtraceScheme, ftraceCaller: () => bigint, mutant?: MutantId): ArchFtrace {
+  if (scheme === 'B' && mutant === 'boot-nops-not-converted') return { ...SCHEME_B, initBytes: () => ok([]) };
+  return scheme === 'A' ? SCHEME_A : scheme === 'B' ? SCHEME_B : schemeC(ftraceCaller, mutant);
 }

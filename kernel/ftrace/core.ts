@@ -17,6 +17,7 @@ import { hex } from '../../emulator/memory/address';
 import type { Profile } from '../profiles/profiles';
 import type { KernelImage, Sled, KernelLog, HostCallArea, Kallsyms } from '../image';
 import type { TextPatcher } from '../text/patch';
+import type { MutantId } from '../mutants/catalogue';
 import { archFtrace, NOP_STATE, type ArchFtrace, type SiteState } from './arch';
 import { PT, FREGS, OPS } from './entry';
 import { callPair, REG, u64bytes } from './insn';
@@ -108,8 +109,9 @@ export class Ftrace {
     private readonly host: HostCallArea,
     private readonly kallsyms: Kallsyms,
     readonly areas: FtraceAreas,
+    private readonly mutant?: MutantId,
   ) {
-    this.arch = archFtrace(profile.scheme, () => this.sym('ftrace_caller'));
+    this.arch = archFtrace(profile.scheme, () => this.sym('ftrace_caller'), mutant);
     this.listOps = this.allocOps('ftrace_list_ops', () => undefined, false);
     this.nopOps = this.allocOps('ftrace_nop_ops', () => undefined, false);
   }
@@ -360,7 +362,7 @@ export class Ftrace {
     if (this.profile.scheme === 'C') {
       // The jalr can only reach targets near ftrace_caller (the boot-time auipc); anything else,
       // a far direct trampoline included, goes through ftrace_caller and the ops literal.
-      const straight = only?.direct !== undefined && this.arch.reaches(rec.sled, only.direct);
+      const straight = only?.direct !== undefined && (this.arch.reaches(rec.sled, only.direct) || this.mutant === 'f12-far-direct-call');
       return ok({ state: { kind: 'call', target: straight ? only.direct! : this.sym('ftrace_caller') }, literal: only ? only.addr : this.listOps.addr });
     }
     if (only?.direct !== undefined) {
@@ -370,7 +372,9 @@ export class Ftrace {
       }
       return ok({ state: { kind: 'call', target: only.direct }, literal: 0n });
     }
-    const regs = users.some((o) => o.saveRegs || o.direct !== undefined);
+    const regs = this.mutant === 'direct-via-ftrace-caller'
+      ? users.some((o) => o.saveRegs && o.direct === undefined)
+      : users.some((o) => o.saveRegs || o.direct !== undefined);
     return ok({ state: { kind: 'call', target: this.sym(regs ? 'ftrace_regs_caller' : 'ftrace_caller') }, literal: 0n });
   }
 
@@ -397,7 +401,7 @@ export class Ftrace {
         this.log.warn(`ftrace failed to modify [<${hex(cur.value.addr)}>] ${this.kallsyms.format(cur.value.addr)}: actual ${hexBytes(have)} expected ${hexBytes(cur.value.bytes)}`);
         return fail('EINVAL', `ftrace: ${rec.sled.func}: site bytes ${hexBytes(have)} differ from the expected ${hexBytes(cur.value.bytes)}`);
       }
-      if (this.profile.scheme === 'C' && !sameLiteral) {
+      if (this.profile.scheme === 'C' && !sameLiteral && this.mutant !== 'callops-literal-not-written') {
         writes.push({ addr: rec.sled.funcAddr - 8n, bytes: u64bytes(want.literal), nosync: true });
       }
       if (!sameState) {

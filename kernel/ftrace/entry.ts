@@ -11,6 +11,7 @@
  * pairs (norvc), retargeted by ftrace_update_ftrace_func.
  */
 import type { FtraceScheme } from '../profiles/profiles';
+import type { MutantId } from '../mutants/catalogue';
 
 /** Layout of `struct pt_regs` as ftrace_regs_caller saves it (Linux order: epc, x1..x31, ...). */
 export const PT = { EPC: 0, RA: 8, SP: 16, T0: 40, T1: 48, SIZE: 288 } as const;
@@ -82,7 +83,7 @@ ftrace_stub:
 }
 
 /** Scheme B (v6.3 .. v6.15): sled `auipc t0; jalr t0`; optional DIRECT_CALLS through t1. */
-function schemeB(direct: boolean): string {
+function schemeB(direct: boolean, m?: MutantId): string {
   const others: [string, number][] = [
     ['gp', 3], ['tp', 4], ['t0', 5], ['t1', 6], ['t2', 7], ['s0', 8], ['s1', 9],
     ['s2', 18], ['s3', 19], ['s4', 20], ['s5', 21], ['s6', 22], ['s7', 23], ['s8', 24], ['s9', 25], ['s10', 26], ['s11', 27],
@@ -99,7 +100,7 @@ ftrace_caller:
 ${saveA(0)}
     sd t0, 64(sp)
     sd ra, 72(sp)
-    addi a0, t0, -8
+    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
     mv a1, ra
     la a2, function_trace_op
     ld a2, 0(a2)
@@ -107,7 +108,7 @@ ${saveA(0)}
 ftrace_call:
     call ftrace_stub
 ${loadA(0)}
-    ld t0, 64(sp)
+${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)'}
     ld ra, 72(sp)
     addi sp, sp, 80
     jr t0
@@ -137,7 +138,7 @@ ftrace_regs_call:
 ${restored.map(([r, x]) => `    ld ${r}, ${ptReg(x)}(sp)`).join('\n')}
 ${loadA(ptReg(10))}
     addi sp, sp, ${PT.SIZE}
-${direct ? '    bnez t1, 1f\n    jr t0\n1:\n    jr t1' : '    jr t0'}
+${direct ? `    bnez t1, 1f\n    jr t0\n1:\n${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1` : '    jr t0'}
 
 ftrace_stub:
     ret
@@ -149,7 +150,7 @@ ftrace_stub_direct_tramp:
 }
 
 /** Scheme C (v6.16+) with CALL_OPS: the ops pointer literal sits 8 bytes before the function. */
-function schemeC(): string {
+function schemeC(m?: MutantId): string {
   return `
 # Entered from "auipc t0 (written at boot); jalr t0" at func + 0/4: t0 = func + 8, ra = parent.
 # The site's struct ftrace_ops pointer is the literal at func - 8 = t0 - 16. If that ops has a
@@ -176,7 +177,7 @@ ${saveA(FREGS.A0)}
 ftrace_call:
     jalr ra, 0(t1)
     ld t0, ${FREGS.EPC}(sp)
-    ld ra, ${FREGS.RA}(sp)
+${m === 'ftrace-caller-no-ra' ? '' : `    ld ra, ${FREGS.RA}(sp)`}
     ld s0, ${FREGS.S0}(sp)
     ld t1, ${FREGS.T1}(sp)
 ${loadA(FREGS.A0)}
@@ -194,10 +195,10 @@ ftrace_stub_direct_tramp:
 `;
 }
 
-export function entrySource(scheme: FtraceScheme, directCalls: boolean): string {
+export function entrySource(scheme: FtraceScheme, directCalls: boolean, mutant?: MutantId): string {
   switch (scheme) {
     case 'A': return schemeA();
-    case 'B': return schemeB(directCalls);
-    case 'C': return schemeC();
+    case 'B': return schemeB(directCalls, mutant);
+    case 'C': return schemeC(mutant);
   }
 }

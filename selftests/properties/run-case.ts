@@ -23,6 +23,7 @@
  */
 import { bootKernel, type Kernel, FTRACE_TEXT } from '../../kernel/kernel';
 import { getProfile, type Profile } from '../../kernel/profiles/profiles';
+import type { MutantId } from '../../kernel/mutants/catalogue';
 import { bpfOf, type Bpf } from '../../kernel/bpf/bpf';
 import { TRAMP_AREA, TRAMP_AREA_SIZE, type BpfLink } from '../../kernel/bpf/trampoline/manager';
 import { BPF_TEXT, BPF_TEXT_SIZE } from '../../kernel/bpf/runtime/layout';
@@ -65,6 +66,8 @@ export interface RunOptions {
   readonly budget?: number;
   /** Report only findings of these contracts (plus crashes and wrong answers). Default: all. */
   readonly checks?: readonly Contract[];
+  /** Boot the case's kernel with this bug of the mutation catalogue (rvtramp mutants). */
+  readonly mutant?: MutantId;
 }
 
 /** What the kernel must answer to attaching program j now (undefined: success). */
@@ -118,7 +121,7 @@ export class CaseRunner {
   constructor(profile: Profile | string, readonly c: PropCase, opts: RunOptions = {}) {
     this.profile = typeof profile === 'string' ? getProfile(profile) : profile;
     this.budget = opts.budget ?? 200_000;
-    this.kernel = bootKernel(this.profile);
+    this.kernel = bootKernel(this.profile, opts.mutant !== undefined ? { mutant: opts.mutant } : {});
     const k = this.kernel;
     const mod = loadModule(k, moduleSpec(c.module));
     if (!mod.ok) throw new Error(`runCase: loading the generated module: ${describeError(mod)}`);

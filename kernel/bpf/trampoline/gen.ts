@@ -20,6 +20,7 @@
 import { Assembler } from '../../../emulator/asm';
 import { fail, ok, type KResult } from '../../errno';
 import type { EraTraits } from './era';
+import type { MutantId } from '../../mutants/catalogue';
 
 export const R = { zero: 0, ra: 1, sp: 2, t0: 5, t1: 6, fp: 8, s1: 9, a0: 10, a5: 15 } as const;
 const A = (i: number) => 10 + i;
@@ -68,6 +69,8 @@ export interface TrampSpec {
   readonly runCtx: { readonly size: number; readonly cookieOff: number };
   /** Where the code will execute (the RX image). */
   readonly image: bigint;
+  /** A bug of the mutation catalogue to re-introduce (kernel/mutants/catalogue.ts). */
+  readonly mutant?: MutantId;
 }
 
 export interface TrampCode {
@@ -116,7 +119,11 @@ export const IMM_MAX_COUNT = 0x7fff7ff7ff7ff7ffn;
 
 /** arch_prepare_bpf_trampoline: the trampoline's machine code for a spec, or the kernel's error. */
 export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
-  const t = s.traits;
+  const m = s.mutant;
+  const t: EraTraits = m === undefined ? s.traits
+    : m === 'bt1b-ra16-frame' ? { ...s.traits, frame: 'ra16' }
+    : m === 'stale-s1-on-skip' ? { ...s.traits, saveStartBeforeSkip: false }
+    : s.traits;
   const f = s.flags;
   if (f.origStack || f.shareIpmodify) return fail('ENOTSUPP', 'trampoline: BPF_TRAMP_F_ORIG_STACK / SHARE_IPMODIFY are not supported on riscv');
   if (s.nrArgSlots > t.maxArgSlots) return fail('ENOTSUPP', `trampoline: ${s.nrArgSlots} argument slots, the ${t.era} generator supports ${t.maxArgSlots}`);
@@ -175,33 +182,35 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
     addi(R.fp, R.sp, stack);
   } else {
     // Frame record for the traced function (its ra is still the parent's), then our own with t0.
+    const swap = m === 't0-ra-swapped';
     addi(R.sp, R.sp, -16);
-    sd(R.ra, 8, R.sp);
+    sd(swap ? R.t0 : R.ra, 8, R.sp);
     sd(R.fp, 0, R.sp);
     addi(R.fp, R.sp, 16);
     addi(R.sp, R.sp, -stack);
-    sd(R.t0, stack - 8, R.sp);
+    sd(swap ? R.ra : R.t0, stack - 8, R.sp);
     sd(R.fp, stack - 16, R.sp);
     addi(R.fp, R.sp, stack);
   }
 
-  sd(R.s1, -sregOff, R.fp);
-  if (f.ipArg) {
+  if (m !== 's1-not-saved') sd(R.s1, -sregOff, R.fp);
+  if (f.ipArg && m !== 'ip-not-stored') {
     emitImm(a, R.t1, s.funcAddr);
     sd(R.t1, -ipOff, R.fp);
   }
-  emitImm(a, R.t1, BigInt(slots));
+  emitImm(a, R.t1, BigInt(m === 'nregs-wrong' ? slots + 1 : slots));
   sd(R.t1, -nregsOff, R.fp);
-  for (let i = 0; i < regSlots; i++) sd(A(i), -argsOff + 8 * i, R.fp);
+  const argSlotOff = m === 'arg-slot-off-by-8' ? 8 : 0;
+  for (let i = 0; i < regSlots; i++) if (!(i === 7 && m === 'a7-not-stored')) sd(A(i), -argsOff + 8 * i + argSlotOff, R.fp);
   for (let i = 8; i < slots; i++) {
     // Stack-passed arguments sit above the traced function's frame record: FP + 16.
-    ld(R.t1, 16 + 8 * (i - 8), R.fp);
+    ld(R.t1, (m === 'bt7-stack-args-fp8' ? 8 : 16) + 8 * (i - 8), R.fp);
     sd(R.t1, -argsOff + 8 * i, R.fp);
   }
 
-  const origCall = s.funcAddr + (f.skipFrame ? BigInt(t.skipBytes) : 0n);
+  const origCall = s.funcAddr + (f.skipFrame ? BigInt(m === 'bt1a-orig-call-16' ? 16 : t.skipBytes) : 0n);
 
-  if (f.callOrig) {
+  if (f.callOrig && m !== 'skip-tramp-enter') {
     emitImm(a, R.a0, s.im);
     call(s.helpers.trampEnter);
   }
@@ -209,7 +218,9 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
   let n = 0;
   const invoke = (l: TrampLink, saveRetHere: boolean) => {
     const exit = `.Lexit${n++}`;
-    if (l.cookie !== 0n) {
+    if (m === 'cookie-not-stored') {
+      // (mutant: no store)
+    } else if (l.cookie !== 0n) {
       emitImm(a, R.t1, l.cookie);
       sd(R.t1, -runCtxOff + s.runCtx.cookieOff, R.fp);
     } else sd(R.zero, -runCtxOff + s.runCtx.cookieOff, R.fp);
@@ -244,40 +255,48 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
     for (const l of s.fmodRet) {
       invoke(l, true);
       ld(R.t1, slotA0, R.fp);
-      a.bne(R.t1, R.zero, '.Lfexit');
+      if (m === 'fmod-ret-branch-inverted') a.beq(R.t1, R.zero, '.Lfexit');
+      else a.bne(R.t1, R.zero, '.Lfexit');
     }
   }
 
   let ipAfterCall: bigint | undefined;
   let ipEpilogue: bigint | undefined;
+  if (m === 'fexit-before-orig') for (const l of s.fexit) invoke(l, false);
   if (f.callOrig) {
     for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
     for (let i = 8; i < slots; i++) {
       ld(R.t1, -argsOff + 8 * i, R.fp);
-      sd(R.t1, 8 * (i - 8), R.sp);
+      sd(R.t1, 8 * (i - 8) + (m === 'bt7-outgoing-args-off' ? 8 : 0), R.sp);
     }
     call(origCall);
-    sd(R.a0, slotA0, R.fp);
-    if (t.retvalBoth) sd(R.a5, slotA5, R.fp);
+    if (m === 'bt4-only-a5-saved') sd(R.a5, slotA0, R.fp);
+    else if (m === 'retval-slots-swapped') {
+      sd(R.a0, slotA5, R.fp);
+      sd(R.a5, slotA0, R.fp);
+    } else {
+      sd(R.a0, slotA0, R.fp);
+      if (t.retvalBoth) sd(R.a5, slotA5, R.fp);
+    }
     a.label('.Lip_after_call');
     // Patched into a jump to the epilogue when the image is torn down while still in use.
     a.insn('addi', { rd: 0, rs1: 0, imm12: 0 });
     a.insn('addi', { rd: 0, rs1: 0, imm12: 0 });
   }
   a.label('.Lfexit');
-  for (const l of s.fexit) invoke(l, false);
+  if (m !== 'fexit-before-orig') for (const l of s.fexit) invoke(l, false);
 
   if (f.callOrig) {
     a.label('.Lip_epilogue');
     emitImm(a, R.a0, s.im);
     call(s.helpers.trampExit);
   }
-  if (f.restoreRegs) for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
+  if (f.restoreRegs && m !== 'args-not-restored') for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
   if (saveRet) {
-    ld(R.a0, slotA0, R.fp);
+    if (m !== 'epilogue-no-a0') ld(R.a0, slotA0, R.fp);
     if (t.retvalBoth) ld(R.a5, slotA5, R.fp);
   }
-  ld(R.s1, -sregOff, R.fp);
+  if (m !== 's1-not-saved') ld(R.s1, -sregOff, R.fp);
 
   // ---- epilogue --------------------------------------------------------------------------------
   if (t.frame === 'ra16') {

@@ -66,6 +66,8 @@ export interface BpfLink {
 /** Where trampoline images are allocated: the module area, within reach of kernel text. */
 export const TRAMP_AREA = KERNEL_BASE - 0x10000000n;
 export const TRAMP_AREA_SIZE = 0x800000;
+/** Where bpf_prog_pack's RW scratch copy would live (only the bt6 mutant uses its addresses). */
+const RW_SCRATCH = KERNEL_BASE - 0x20000000n;
 
 
 export interface ManagerOptions {
@@ -121,6 +123,7 @@ export class BpfTrampolines {
           (ip >= kernel.image.text.start && ip < kernel.image.text.end) ||
           this.bpfText.some((r) => ip >= r.start && ip < r.end) ||
           (opts.isBpfText?.(ip) ?? false),
+        mutant: kernel.mutant,
       };
     }
   }
@@ -203,7 +206,7 @@ export class BpfTrampolines {
     const callOrig = l.fexit.length > 0 || l.fmod_ret.length > 0;
     const flags: TrampFlags = {
       callOrig,
-      skipFrame: callOrig,
+      skipFrame: callOrig && this.kernel.mutant !== 'skip-frame-unset',
       restoreRegs: !callOrig,
       ipArg: [...l.fentry, ...l.fexit, ...l.fmod_ret].some((x) => x.prog.usesFuncIp),
     };
@@ -211,7 +214,7 @@ export class BpfTrampolines {
     const spec = (image: bigint, im: bigint) => ({
       traits, funcAddr: tr.funcAddr, nrArgSlots: argSlots(tr.model),
       fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
-      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image,
+      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image, mutant: this.kernel.mutant,
     });
     // With bpf_prog_pack (v6.11+) the image is sized first: arch_bpf_trampoline_size runs the
     // generator without an image, with a placeholder for `im` as large as any real one.
@@ -230,7 +233,14 @@ export class BpfTrampolines {
       this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${size}-byte image`);
       return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${size}`);
     }
-    const image: TrampImage = { addr: addr.value, size, im, ipAfterCall: code.value.ipAfterCall, ipEpilogue: code.value.ipEpilogue, flags, bytes: code.value.bytes };
+    let { ipAfterCall, ipEpilogue } = code.value;
+    if (this.kernel.mutant === 'bt6-ip-after-call-rw' && ipAfterCall !== undefined && ipEpilogue !== undefined) {
+      // The addresses in the RW scratch buffer the code was generated into (not the RX image).
+      const rw = (x: bigint) => x - addr.value + RW_SCRATCH;
+      ipAfterCall = rw(ipAfterCall);
+      ipEpilogue = rw(ipEpilogue);
+    }
+    const image: TrampImage = { addr: addr.value, size, im, ipAfterCall, ipEpilogue, flags, bytes: code.value.bytes };
     // Map the image and copy the code in (bpf_arch_text_copy through text patching since
     // prog_pack; before, the freshly allocated image was written and then made read-only).
     const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
@@ -282,11 +292,11 @@ export class BpfTrampolines {
    * skips the fexit programs, and free the image only once nobody is inside.
    */
   private retire(tr: Trampoline, old: TrampImage): void {
-    if (old.ipAfterCall !== undefined && old.ipEpilogue !== undefined) {
+    if (old.ipAfterCall !== undefined && old.ipEpilogue !== undefined && this.kernel.mutant !== 'no-ip-after-call-patch') {
       const r = bpfArchTextPoke(this.poke!, old.ipAfterCall, 'nop', 'jump', 0n, old.ipEpilogue, 2);
       if (!r.ok) this.kernel.log.warn(`bpf_tramp_image_put: ${r.message}`);
     }
-    if (this.runtime.imageRefs(old.im) === 0) this.free(old);
+    if (this.runtime.imageRefs(old.im) === 0 || this.kernel.mutant === 'free-image-in-use') this.free(old);
     else tr.retired.push(old);
   }
 
