@@ -12,6 +12,11 @@ const VERBS: Record<string, Verb> = {
     summary: 'disasm FILE [--symbol NAME] [--start ADDR --stop ADDR]   objdump -d compatible listing',
     load: async () => (await import('./cmd-disasm')).cmdDisasm,
   },
+  fuzz: {
+    summary: 'fuzz [--runs N | --time S] [--seed S] [--shard i/n] [-p PROFILE...] [--out DIR]   property-based fuzzing',
+    load: async () => (await import('./cmd-fuzz')).cmdFuzz,
+  },
+  replay: { summary: 'replay FILE                        re-run a fuzz failure with its full diagnosis', load: async () => (await import('./cmd-replay')).cmdReplay },
   profiles: { summary: 'profiles [--json]                   list the kernel profiles (-p NAME)', load: async () => (await import('./cmd-profiles')).cmdProfiles },
   run: {
     summary: 'run [-t NAMES] [-p PROFILE] [-l] [--ktap] ...   run the selftests on every kernel profile (test_progs options)',
