@@ -17,6 +17,7 @@ const VERBS: Record<string, Verb> = {
     load: async () => (await import('./cmd-fuzz')).cmdFuzz,
   },
   replay: { summary: 'replay FILE                        re-run a fuzz failure with its full diagnosis', load: async () => (await import('./cmd-replay')).cmdReplay },
+  mutants: { summary: 'mutants [--json] [--only ID] [--list]   run the suites against the mutation catalogue', load: async () => (await import('./cmd-mutants')).cmdMutants },
   profiles: { summary: 'profiles [--json]                   list the kernel profiles (-p NAME)', load: async () => (await import('./cmd-profiles')).cmdProfiles },
   run: {
     summary: 'run [-t NAMES] [-p PROFILE] [-l] [--ktap] ...   run the selftests on every kernel profile (test_progs options)',
