@@ -5,32 +5,7 @@ import { join } from 'node:path';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, batchSeed, batchTarget, runCampaign, shardBatch } from '../fuzz/campaign';
 import { readReplay } from '../fuzz/replay-file';
-import { CliError } from './errors';
-import { cmdFuzz } from './cmd-fuzz';
-import { cmdReplay } from './cmd-replay';
-
-interface Captured { code: number; out: string; err: string }
-
-/** Runs a verb in-process with stdout/stderr captured; a CliError becomes main()'s one line. */
-async function capture(verb: string, fn: (argv: string[]) => Promise<number>, argv: string[]): Promise<Captured> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => (out.push(Buffer.from(s).toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(Buffer.from(s).toString()), true)) as typeof process.stderr.write;
-  try {
-    const code = await fn(argv);
-    return { code, out: out.join(''), err: err.join('') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    err.push(`rvtramp ${verb}: ${e.message}\n`);
-    return { code: e.exitCode, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+import { run } from './testing';
 
 describe('rvtramp fuzz / replay', function () {
   this.timeout(60_000);
@@ -39,7 +14,7 @@ describe('rvtramp fuzz / replay', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('passes on v6.16 with a fixed seed (exit 0, summary)', async () => {
-    const r = await capture('fuzz', cmdFuzz, ['--runs', '20', '--seed', '7', '-p', 'v6.16', '--out', dir]);
+    const r = await run(['fuzz', '--runs', '20', '--seed', '7', '-p', 'v6.16', '--out', dir]);
     expect(r.code, r.out + r.err).to.equal(0);
     expect(r.out).to.match(/^rvtramp fuzz: seed 7, shard 1\/1, 20 cases/);
     expect(r.out).to.match(/Summary: 20 cases in [\d.]+ s, [\d.]+ cases\/s, 0 failures\n$/);
@@ -47,7 +22,7 @@ describe('rvtramp fuzz / replay', function () {
 
   it('finds, shrinks and saves the 2023 bug on v6.5+direct-calls; replay shows the diagnosis', async () => {
     const out = join(dir, 'broken');
-    const r = await capture('fuzz', cmdFuzz, ['--runs', '100', '--seed', '1', '-p', 'v6.5+direct-calls', '--out', out]);
+    const r = await run(['fuzz', '--runs', '100', '--seed', '1', '-p', 'v6.5+direct-calls', '--out', out]);
     expect(r.code, r.out + r.err).to.equal(1);
     expect(r.out).to.match(/FAIL v6\.5\+direct-calls \w+: case \d+ of this run failed/);
     expect(r.out).to.match(/Summary: \d+ cases? in [\d.]+ s, [\d.]+ cases\/s, 1 failure\n$/);
@@ -60,7 +35,7 @@ describe('rvtramp fuzz / replay', function () {
     expect(rep.rvtramp).to.be.a('string');
     expect(rep.seed).to.be.a('number');
     expect(rep.case.steps.filter((s) => s.op === 'attach')).to.have.length(1); // shrunk
-    const d = await capture('replay', cmdReplay, [file]);
+    const d = await run(['replay', file]);
     expect(d.code, d.out + d.err).to.equal(1);
     expect(d.out).to.contain('FAIL: the case still fails on v6.5+direct-calls');
     expect(d.out).to.match(/sled of rvt_gen_f\d/);
@@ -69,7 +44,7 @@ describe('rvtramp fuzz / replay', function () {
     // The same case on a fixed kernel passes: replay says so, exit 0.
     const fixed = join(dir, 'fixed.json');
     writeFileSync(fixed, require('node:fs').readFileSync(file, 'utf8').replace('"profile": "v6.5+direct-calls"', '"profile": "v6.8"'));
-    const p = await capture('replay', cmdReplay, [fixed]);
+    const p = await run(['replay', fixed]);
     expect(p.code, p.out).to.equal(0);
     expect(p.out).to.contain('PASS: the case passes now on v6.8');
   });
@@ -103,17 +78,17 @@ describe('rvtramp fuzz / replay', function () {
 
   it('bad options: exit 3 and one line', async () => {
     for (const argv of [['--runs', '0'], ['--runs', 'x'], ['--shard', '5/4'], ['--shard', '1'], ['-p', 'v9.9'], ['--runs', '3', '--time', '2'], ['--bogus'], ['--time', '-1']]) {
-      const r = await capture('fuzz', cmdFuzz, argv);
+      const r = await run(['fuzz', ...argv]);
       expect(r.code, argv.join(' ')).to.equal(3);
       expect(r.err.trimEnd().split('\n'), r.err).to.have.length(1);
       expect(r.err).to.match(/^rvtramp fuzz: /);
     }
-    const missing = await capture('replay', cmdReplay, [join(dir, 'nope.json')]);
+    const missing = await run(['replay', join(dir, 'nope.json')]);
     expect(missing.code).to.equal(3);
     expect(missing.err).to.match(/^rvtramp replay: cannot read .*nope\.json: ENOENT\n$/);
     const junk = join(dir, 'junk.json');
     writeFileSync(junk, '{"a": 1}');
-    const j = await capture('replay', cmdReplay, [junk]);
+    const j = await run(['replay', junk]);
     expect(j.code).to.equal(3);
     expect(j.err).to.match(/not an rvtramp replay file/);
   });
