@@ -140,7 +140,7 @@ export class Memory {
     this.untouched.delete(pn);
     const pg = new Page(pn, pn * PAGE_SIZE, perm);
     this.pages.set(pn, pg);
-    if (this.watches.length > 0) pg.watched = this.watches.some((w) => w.start < (pn + 1) * PAGE_SIZE && w.end > pn * PAGE_SIZE);
+    if (this.watches.length > 0) pg.watched = this.watchedPage(pn);
     return pg;
   }
 
@@ -170,14 +170,14 @@ export class Memory {
   }
 
   private refreshWatched(): void {
-    for (const pg of this.pages.values()) pg.watched = false;
-    for (const w of this.watches) {
-      for (let pn = Math.floor(w.start / PAGE_SIZE); pn <= Math.floor((w.end - 1) / PAGE_SIZE); pn++) {
-        const pg = this.page(pn);
-        if (pg) pg.watched = true;
-      }
-    }
+    // Only pages that exist: an untouched page learns about watches when it materializes.
+    for (const pg of this.pages.values()) pg.watched = this.watchedPage(pg.pn);
     this.flushCaches();
+  }
+
+  private watchedPage(pn: number): boolean {
+    const start = pn * PAGE_SIZE;
+    return this.watches.some((w) => w.start < start + PAGE_SIZE && w.end > start);
   }
 
   private flushCaches(): void {
