@@ -223,6 +223,18 @@ describe('hart: host calls and hooks', () => {
     expect(hart.reg(8)).to.equal(0x5050n);
   });
 
+  it('a host call sees its own address as the pc (for stack walks from inside it)', () => {
+    const { hart, machine } = machineWith([['jalr', { rd: RA, rs1: A1, imm12: 0 }], ['ebreak', {}]]);
+    machine.memory.map(HOST, 0x1000, 'rx');
+    let pc = 0n;
+    machine.addHostCall(HOST, (h) => {
+      pc = h.pc;
+    });
+    hart.setReg(A1, HOST);
+    hart.run(10);
+    expect(pc).to.equal(HOST);
+  });
+
   it('a host call can stop the run', () => {
     const { hart, machine } = machineWith([['jalr', { rd: RA, rs1: A1, imm12: 0 }]]);
     machine.memory.map(HOST, 0x1000, 'rx');

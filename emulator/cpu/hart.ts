@@ -365,6 +365,7 @@ export class Hart implements CodeListener {
             case 37: m.sh(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
             default:
               this.runN = n; // only handlers read counter CSRs mid-run
+              this.pcNum = op.pc; // and may look at the pc (host calls unwinding the stack)
               flow = op.h(this, op);
           }
           n++;
