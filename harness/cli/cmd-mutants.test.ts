@@ -31,11 +31,11 @@ describe('rvtramp mutants', function () {
   });
 
   it('--json reports kills by properties with the number of cases', async () => {
-    const r = await capture(['--json', '--only=rec-ip-off-by-4']);
+    const r = await capture(['--json', '--only=direct-via-ftrace-caller']);
     expect(r.code).to.equal(0);
     const j = JSON.parse(r.out) as { results: { id: string; killed: boolean; by: string; cases: number }[]; killRate: number };
     expect(j.killRate).to.equal(1);
-    expect(j.results[0]).to.include({ id: 'rec-ip-off-by-4', killed: true, by: 'property' });
+    expect(j.results[0]).to.include({ id: 'direct-via-ftrace-caller', killed: true, by: 'property' });
     expect(j.results[0]!.cases).to.be.a('number').greaterThan(0);
   });
 

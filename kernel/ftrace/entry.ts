@@ -118,7 +118,7 @@ ${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)'}
 # direct trampoline stores its address into the saved t1, and after restoring we jump there
 # (t0 still holds func + 8 for the trampoline to return into) instead of back to func + 8.` : ''}
 ftrace_regs_caller:
-${direct ? '    mv t1, zero\n' : ''}    addi sp, sp, -${PT.SIZE}
+${direct && m !== 'f5-t1-not-cleared' ? '    mv t1, zero\n' : ''}    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
     sd ra, ${PT.RA}(sp)
 ${others.map(([r, x]) => `    sd ${r}, ${ptReg(x)}(sp)`).join('\n')}

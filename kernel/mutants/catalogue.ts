@@ -49,6 +49,7 @@ export const MUTANTS = [
   { id: 'boot-nops-not-converted', source: 'synthetic', description: "boot leaves the compiler's c.nops in place instead of two 4-byte nops", profiles: ['v6.11'] },
   { id: 'callops-literal-not-written', source: 'synthetic', description: 'scheme C: the CALL_OPS literal before the function is never updated', profiles: ['v6.16'] },
   { id: 'f12-far-direct-call', source: 'F12', description: 'scheme C calls a direct trampoline from the sled even when it is beyond the jalr reach (-EINVAL)', profiles: ['v6.16'] },
+  { id: 'f5-t1-not-cleared', source: 'F5', description: "scheme B ftrace_regs_caller without `mv t1, zero`: a register-saving ops alone on a site jumps to the caller's stale t1", profiles: ['v6.11-norvc'] },
   { id: 'direct-via-ftrace-caller', source: 'synthetic', description: 'scheme B: a direct call shared with other ops goes through ftrace_caller, which saves no registers', profiles: ['v6.11-norvc'] },
   // ---- text patching (kernel/text/patch.ts) ----------------------------------------------------
   { id: 'f7-no-fence-i', source: 'F7/F9', description: 'text patching (stop_machine and nosync) without the per-hart fence.i / icache flush (PatchFaults.skipFenceI)', profiles: ['v6.11-norvc', 'v6.16'] },
