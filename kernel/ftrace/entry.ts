@@ -23,6 +23,13 @@ export const FREGS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, A0: 40, SIZE: 112 
 /** Layout of `struct ftrace_ops` fields the entry code reads (scheme C). */
 export const OPS = { FUNC: 0, DIRECT_CALL: 8, FLAGS: 16, SIZE: 32 } as const;
 
+/** a2 = the current ops (function_trace_op), a3 = the saved area, then the patchable call site. */
+const callTracer = () => `    la a2, function_trace_op
+    ld a2, 0(a2)
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub`;
+
 const A_REGS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
 const saveA = (base: number) => A_REGS.map((r, i) => `    sd ${r}, ${base + 8 * i}(sp)`).join('\n');
 const loadA = (base: number) => A_REGS.map((r, i) => `    ld ${r}, ${base + 8 * i}(sp)`).join('\n');
@@ -40,11 +47,7 @@ ${saveA(0)}
     sd ra, 64(sp)
     addi a0, ra, -12
     ld a1, 72(sp)
-    la a2, function_trace_op
-    ld a2, 0(a2)
-    mv a3, sp
-ftrace_call:
-    call ftrace_stub
+${callTracer()}
 ${loadA(0)}
     ld ra, 64(sp)
     addi sp, sp, 80
@@ -102,11 +105,7 @@ ${saveA(0)}
     sd ra, 72(sp)
     addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
     mv a1, ra
-    la a2, function_trace_op
-    ld a2, 0(a2)
-    mv a3, sp
-ftrace_call:
-    call ftrace_stub
+${callTracer()}
 ${loadA(0)}
 ${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)'}
     ld ra, 72(sp)

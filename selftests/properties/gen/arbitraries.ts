@@ -128,15 +128,8 @@ export function arbArgs(f: GenFunc): fc.Arbitrary<ArgValue[]> {
 
 // ---- programs -----------------------------------------------------------------------------------
 
-interface RawProg {
-  readonly kind: ProgKind;
-  readonly target: number;
-  readonly cookie: bigint;
-  readonly usesIp: boolean;
-  readonly argCnt: boolean;
-  readonly ret: bigint;
-  readonly r0: 32 | 64;
-}
+/** A program as generated, before normalizeProgs fits its target and limits to the module. */
+type RawProg = GenProg;
 
 const arbProgKind = fc.constantFrom<ProgKind>('fentry', 'fexit', 'fmod_ret');
 const ERRNOS = [-1n, -2n, -7n, -12n, -14n, -16n, -22n, -95n, -524n];
