@@ -6,13 +6,12 @@
  */
 import { Machine } from '../emulator/cpu/machine';
 import type { Hart } from '../emulator/cpu/hart';
-import { assemble } from '../emulator/asm';
 import { PAGE_SIZE } from '../emulator/memory/memory';
 import { getProfile, type Profile } from './profiles/profiles';
 import { loadKernelImage, layoutExts, hostCallArea, KernelLog, callKernel, KERNEL_BASE, type KernelImage, type HostCallArea, type CallOptions, type CallResult } from './image';
 import { TextPatcher, type PatchFaults } from './text/patch';
 import { Ftrace } from './ftrace/core';
-import { entrySource } from './ftrace/entry';
+import { entryCode } from './ftrace/entry-code';
 import { FunctionTracer } from './ftrace/tracer';
 import { describeError } from './errno';
 import type { MutantId } from './mutants/catalogue';
@@ -57,10 +56,7 @@ export class Kernel {
     mem.map(FTRACE_DATA, PAGE_SIZE * 4, 'rw');
     this.image.kallsyms.add('function_trace_op', FTRACE_DATA, 8, { kind: 'data' });
     this.ftrace = new Ftrace(profile, this.image, mem, this.text, this.log, this.host, this.image.kallsyms, { text: FTRACE_TEXT, data: FTRACE_DATA }, m);
-    const entry = assemble(entrySource(profile.scheme, profile.directCalls === 'regs-t1', m), {
-      base: FTRACE_TEXT,
-      symbols: { function_trace_op: FTRACE_DATA },
-    });
+    const entry = entryCode(profile.scheme, profile.directCalls === 'regs-t1', m, FTRACE_TEXT, FTRACE_DATA);
     mem.writeBytes(FTRACE_TEXT, entry.bytes, true);
     const syms = [...entry.symbols].sort((a, b) => (a[1] < b[1] ? -1 : 1));
     syms.forEach(([name, addr], i) => this.image.kallsyms.add(name, addr, Number((syms[i + 1]?.[1] ?? entry.end) - addr)));

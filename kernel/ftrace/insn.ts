@@ -16,7 +16,9 @@ export function splitOffset(off: bigint): { hi: number; lo: number } | undefined
   return { hi, lo };
 }
 
-export const NOP = (): number => encode('addi', { rd: 0, rs1: 0, imm12: 0 });
+// The fixed words are encoded once (encode is a pure function of its operands).
+const NOP_WORD = encode('addi', { rd: 0, rs1: 0, imm12: 0 });
+export const NOP = (): number => NOP_WORD;
 
 export function auipc(rd: number, hi: number): number {
   return encode('auipc', { rd, imm20: hi });
@@ -27,8 +29,10 @@ export function jalr(rd: number, rs1: number, lo: number): number {
 }
 
 /** `sd ra,-8(sp)` and `ld ra,-8(sp)`: the outer words of the 16-byte scheme A detour. */
-export const SD_RA = (): number => encode('sd', { rs1: REG.sp, rs2: REG.ra, simm12: -8 });
-export const LD_RA = (): number => encode('ld', { rd: REG.ra, rs1: REG.sp, imm12: -8 });
+const SD_RA_WORD = encode('sd', { rs1: REG.sp, rs2: REG.ra, simm12: -8 });
+const LD_RA_WORD = encode('ld', { rd: REG.ra, rs1: REG.sp, imm12: -8 });
+export const SD_RA = (): number => SD_RA_WORD;
+export const LD_RA = (): number => LD_RA_WORD;
 
 /** Little-endian bytes of 32-bit words. */
 export function words(...ws: number[]): Uint8Array {

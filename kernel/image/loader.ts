@@ -57,8 +57,15 @@ export interface KernelImage {
   sledOf(func: string): Sled;
 }
 
+let root: string | undefined;
+
 /** The repository root: the nearest ancestor holding kernel/image/out (from source or dist/). */
 export function repoRoot(): string {
+  // Found once per process: it was a filesystem walk on every boot.
+  return (root ??= findRepoRoot());
+}
+
+function findRepoRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     if (fs.existsSync(path.join(dir, 'kernel', 'image', 'out')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
