@@ -23,7 +23,7 @@
  * expressions are evaluated, never left as relocations.
  */
 import { FIELDS, misfit, type FieldKind, type FieldName } from '../isa/fields';
-import { encode, EncodeError } from '../isa/encode';
+import { encode, encodeFitted, EncodeError } from '../isa/encode';
 import { entry as lookup, type Entry } from '../isa/table';
 import { xreg, freg, CSR_NAMES, XREG_NAMES, FREG_NAMES } from '../isa/regnames';
 import type { Args } from '../isa/decode';
@@ -33,6 +33,7 @@ import { FORMS, formsOf, defaultFieldValue, fenceSet, fitsSlot, ROUNDING_MODES, 
 import { compress, mayCompress, spellingFilter, type RvcFilter } from './compress';
 import { liSequence } from './li';
 import { methodName, type InsnMethods, type Operand, type Reg, type Imm, type Target } from './methods';
+import { EncodedMemo, encodedKey } from './encoded';
 
 export type { Operand, Reg, Imm, Target, Csr, FenceSet } from './methods';
 
@@ -81,13 +82,20 @@ interface Pending {
 }
 type FieldValue = number | Pending;
 
+/** Operand names for messages, or how to make them (only an error needs them). */
+type Names = Readonly<Partial<Record<FieldName, string>>> | (() => Readonly<Partial<Record<FieldName, string>>>);
+const NO_NAMES: Readonly<Partial<Record<FieldName, string>>> = {};
+const namesOf = (n: Names): Readonly<Partial<Record<FieldName, string>>> => (typeof n === 'function' ? n() : n);
+
 type Item =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array; readonly where: Where; readonly listed: boolean }
+  /** An instruction already encoded (every operand was known when it was emitted). */
+  | { readonly kind: 'code'; readonly word: number; readonly size: 2 | 4; readonly where: Where }
   | {
       readonly kind: 'insn';
       readonly entry: Entry;
       readonly args: Readonly<Partial<Record<FieldName, FieldValue>>>;
-      readonly names: Readonly<Partial<Record<FieldName, string>>>;
+      readonly names: Names;
       /** May be replaced by an RVC form (then size starts at 2 and may grow to 4). */
       readonly shrink: boolean;
       readonly allow: RvcFilter | undefined;
@@ -97,6 +105,13 @@ type Item =
   | { readonly kind: 'data'; readonly width: 1 | 2 | 4 | 8; readonly expr: Expr; readonly where: Where }
   | { readonly kind: 'align'; readonly to: number; readonly fill: number | 'nop'; readonly where: Where }
   | { readonly kind: 'label'; readonly name: string; readonly where: Where };
+
+/** Instructions (op) and li sequences already encoded once, by what was written (encoded.ts). */
+const OP_MEMO = new EncodedMemo<Form>();
+const LI_MEMO = new EncodedMemo<undefined>();
+
+/** The address of item i (i = items.length: the end) once laid out. */
+type Addr = (i: number) => bigint;
 
 /** Thrown by the constant evaluator for anything that needs the layout. */
 const NOT_CONST = Symbol('not constant');
@@ -130,6 +145,39 @@ function le(bytes: Uint8Array, at: number, value: bigint, width: number): void {
   for (let i = 0; i < width; i++) bytes[at + i] = Number((value >> BigInt(8 * i)) & 0xffn);
 }
 
+/** An instruction word (a uint32 number) in 2 or 4 little-endian bytes. */
+function leWord(bytes: Uint8Array, at: number, word: number, size: 2 | 4): void {
+  bytes[at] = word & 0xff;
+  bytes[at + 1] = (word >>> 8) & 0xff;
+  if (size === 4) {
+    bytes[at + 2] = (word >>> 16) & 0xff;
+    bytes[at + 3] = (word >>> 24) & 0xff;
+  }
+}
+
+/**
+ * Wheres whose text is only built when something reads it (an error message, the listing):
+ * most instructions are never reported, and building every text was much of the assembler's
+ * time. Classes, so the getter lives on the prototype.
+ */
+class LazyWhere implements Where {
+  private made: string | undefined;
+  constructor(private readonly make: () => string) {}
+  get text(): string {
+    return (this.made ??= this.make());
+  }
+}
+const lazyWhere = (make: () => string): Where => new LazyWhere(make);
+
+/** `name {json args}`: the text of an instruction given as raw fields (Assembler.insn). */
+class RawWhere implements Where {
+  private made: string | undefined;
+  constructor(private readonly name: string, private readonly args: Args) {}
+  get text(): string {
+    return (this.made ??= `${this.name} ${JSON.stringify(this.args)}`);
+  }
+}
+
 export class Assembler {
   readonly base: bigint;
   /** Emit RVC forms from here on (`.option rvc` / `.option norvc`). */
@@ -158,14 +206,21 @@ export class Assembler {
    * (`a.addi(...)`) call this.
    */
   op(name: string, ...operands: Operand[]): this {
-    const plain: Where = { text: `${name} ${operands.map((o) => show(o)).join(', ')}`.trim() };
+    const plain = lazyWhere(() => `${name} ${operands.map((o) => show(o)).join(', ')}`.trim());
     const [o0, o1] = operands;
     if (operands.length === 2 && (name === 'li' || name === 'la' || name === 'lla' || name === 'call' || name === 'jump')) {
-      const where: Where = { text: name === 'jump' ? plain.text : `${name} ${regText(o0!)}, ${show(o1!)}` };
+      const where = name === 'jump' ? plain : lazyWhere(() => `${name} ${regText(o0!)}, ${show(o1!)}`);
       if (name === 'li') return this.macroLi(o0!, o1!, where);
       return name === 'jump' ? this.macroPcrel(name, o1!, o0!, where) : this.macroPcrel(name, o0!, o1!, where);
     }
     if ((name === 'call' || name === 'tail') && operands.length === 1) return this.macroPcrel(name, undefined, o0!, plain);
+    const key = encodedKey(this.compressed, name, operands);
+    const text = (form: Form) => lazyWhere(() => `${name} ${operands.map((o, i) => show(o, form.slots[i])).join(', ')}`.trim());
+    const hit = key === undefined ? undefined : OP_MEMO.get(key);
+    if (hit) {
+      this.items.push({ kind: 'code', word: hit.words[0]!, size: hit.sizes[0]!, where: text(hit.form) });
+      return this;
+    }
     const forms = formsOf(name);
     if (forms.length === 0) throw new AsmError(`${plain.text}: unknown instruction ${name}`);
     const counted = forms.filter((f) => operands.length <= f.slots.length && operands.length >= f.slots.length - f.optional);
@@ -177,8 +232,11 @@ export class Assembler {
       throw new AsmError(`${plain.text}: ${name} takes ${want} operands, got ${operands.length}`);
     }
     // Say it as it would be written: registers by ABI name.
-    const text = `${name} ${operands.map((o, i) => show(o, form.slots[i])).join(', ')}`.trim();
-    return this.emitForm(form, operands, { text });
+    const at = this.items.length;
+    this.emitForm(form, operands, text(form));
+    const it = this.items[at];
+    if (key !== undefined && this.items.length === at + 1 && it?.kind === 'code') OP_MEMO.set(key, { form, words: [it.word], sizes: [it.size] });
+    return this;
   }
 
   /**
@@ -186,14 +244,14 @@ export class Assembler {
    * `a.insn('addi', { rd: 10, rs1: 10, imm12: 1 })`.
    */
   insn(name: string, args: Args): this {
-    const where: Where = { text: `${name} ${JSON.stringify(args)}` };
+    const where = new RawWhere(name, args);
     let e: Entry;
     try {
       e = lookup(name);
     } catch {
       throw new AsmError(`${where.text}: unknown instruction ${name}`);
     }
-    this.emitInsn(e, args, {}, where, false);
+    this.emitInsn(e, args, NO_NAMES, where, false);
     return this;
   }
 
@@ -208,28 +266,33 @@ export class Assembler {
     const n = form.slots.length;
     if (operands.length > n || operands.length < n - form.optional) fail(`${form.name} takes ${n} operands (${form.syntax}), got ${operands.length}`);
     const args: Partial<Record<FieldName, FieldValue>> = { ...form.fixed };
-    const names: Partial<Record<FieldName, string>> = {};
-    form.slots.forEach((slot: Slot, i) => {
+    const slots = form.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       const op = operands[i];
-      if (op === undefined) return;
-      const label = 'field' in slot ? `operand ${i + 1} (${slot.field})` : `operand ${i + 1}`;
+      if (op === undefined) continue;
       if ('literal' in slot) {
-        if (this.register(op, 'xreg') !== slot.literal) fail(`${label} must be ${slot.text}, got ${show(op)}`);
-        return;
+        if (this.register(op, 'xreg') !== slot.literal) fail(`operand ${i + 1} must be ${slot.text}, got ${show(op)}`);
+        continue;
       }
-      names[slot.field] = label;
       try {
         args[slot.field] = this.fieldValue(slot.kind, op);
       } catch (err) {
-        if (err instanceof AsmError) fail(`${label}: ${err.message}`);
+        if (err instanceof AsmError) fail(`operand ${i + 1} (${slot.field}): ${err.message}`);
         throw err;
       }
-    });
-    if (form.same) args[form.same[1]] = args[form.same[0]];
-    for (const f of form.entry.fields) {
-      if (args[f] === undefined) args[f] = defaultFieldValue(f);
-      names[f] ??= `${f} (implied by ${form.name})`;
     }
+    if (form.same) args[form.same[1]] = args[form.same[0]];
+    for (const f of form.entry.fields) if (args[f] === undefined) args[f] = defaultFieldValue(f);
+    // What each field is called in a message: the operand it came from, or the form.
+    const names = (): Partial<Record<FieldName, string>> => {
+      const n: Partial<Record<FieldName, string>> = {};
+      slots.forEach((slot, i) => {
+        if (operands[i] !== undefined && 'field' in slot) n[slot.field] = `operand ${i + 1} (${slot.field})`;
+      });
+      for (const f of form.entry.fields) n[f] ??= `${f} (implied by ${form.name})`;
+      return n;
+    };
     const rvc = spellingFilter(form);
     this.emitInsn(form.entry, args, names, where, rvc !== 'none', rvc === 'none' ? undefined : rvc);
     return this;
@@ -277,13 +340,24 @@ export class Assembler {
     if (r === undefined) throw new AsmError(`${where.text}: operand 1 must be an integer register, got ${show(rd)}`, where.line);
     let v: bigint | undefined;
     try {
-      v = this.constValue(toExpr(value));
+      v = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : this.constValue(toExpr(value));
     } catch (err) {
       if (err instanceof AsmError) throw new AsmError(`${where.text}: ${err.message}`, where.line);
       throw err;
     }
     if (v === undefined) throw new AsmError(`${where.text}: li needs a constant; use la/lla for an address`, where.line);
-    for (const step of liSequence(r, v)) this.emitInsn(lookup(step.name), step.args, {}, where, true);
+    const key = [this.compressed, r, v];
+    const hit = LI_MEMO.get(key);
+    if (hit) {
+      for (let i = 0; i < hit.words.length; i++) this.items.push({ kind: 'code', word: hit.words[i]!, size: hit.sizes[i]!, where });
+      return this;
+    }
+    const at = this.items.length;
+    for (const step of liSequence(r, v)) this.emitInsn(lookup(step.name), step.args, NO_NAMES, where, true);
+    const made = this.items.slice(at);
+    if (made.every((it) => it.kind === 'code')) {
+      LI_MEMO.set(key, { form: undefined, words: made.map((it) => (it.kind === 'code' ? it.word : 0)), sizes: made.map((it) => (it.kind === 'code' ? it.size : 4)) });
+    }
     return this;
   }
 
@@ -306,10 +380,10 @@ export class Assembler {
     const temp = kind === 'call' ? (r === undefined ? RA_ : T1_) : kind === 'tail' ? T1_ : r!;
     const anchor = `.L pcrel ${this.hidden++}`;
     this.defineLabel(anchor, where);
-    this.emitInsn(lookup('auipc'), { rd: temp, imm20: { expr: { kind: 'reloc', op: 'pcrel_hi', a: t }, as: 'upper' } }, {}, where, false);
+    this.emitInsn(lookup('auipc'), { rd: temp, imm20: { expr: { kind: 'reloc', op: 'pcrel_hi', a: t }, as: 'upper' } }, NO_NAMES, where, false);
     const lo: Pending = { expr: { kind: 'reloc', op: 'pcrel_lo', a: sym(anchor) }, as: 'value' };
-    if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: temp, rs1: temp, imm12: lo }, {}, where, false);
-    else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? (r ?? RA_) : 0, rs1: temp, imm12: lo }, {}, where, false);
+    if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: temp, rs1: temp, imm12: lo }, NO_NAMES, where, false);
+    else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? (r ?? RA_) : 0, rs1: temp, imm12: lo }, NO_NAMES, where, false);
     return this;
   }
 
@@ -421,14 +495,17 @@ export class Assembler {
   /** Lays the code out, resolves every label and expression, and returns the bytes. */
   finish(): Program {
     const n = this.items.length;
-    const addr: bigint[] = new Array<bigint>(n + 1);
+    const base = this.base;
+    // Offsets from base (numbers); an item's address is base + its offset, modulo 2^64.
+    const off: number[] = new Array<number>(n + 1);
+    const addr: Addr = (i) => BigInt.asUintN(64, base + BigInt(off[i]!));
     const layout = () => {
-      let a = this.base;
+      let o = 0;
       for (let i = 0; i < n; i++) {
-        addr[i] = a;
-        a = BigInt.asUintN(64, a + BigInt(this.sizeAt(i, a)));
+        off[i] = o;
+        o += this.sizeAt(i, o);
       }
-      addr[n] = a;
+      off[n] = o;
     };
     // Shrinkable branches start at 2 bytes; each pass grows the ones that no longer fit.
     // Sizes only grow, so this ends after at most one pass per such branch.
@@ -440,7 +517,7 @@ export class Assembler {
         if (it.kind !== 'insn' || !it.shrink || it.size !== 2) continue;
         let ok = false;
         try {
-          ok = compress(it.entry, this.resolve(it, addr[i]!, addr), it.allow) !== undefined;
+          ok = compress(it.entry, this.resolve(it, addr(i), addr), it.allow) !== undefined;
         } catch {
           ok = false; // reported by the final pass at full size
         }
@@ -451,30 +528,33 @@ export class Assembler {
       }
       if (!grew) break;
     }
-    const size = Number(BigInt.asUintN(64, addr[n]! - this.base));
-    const bytes = new Uint8Array(size);
-    const listing: ListingLine[] = [];
+    const bytes = new Uint8Array(off[n]!);
+    // Listed items: index and size (the listing is built when someone reads it).
+    const listed: number[] = [];
     for (let i = 0; i < n; i++) {
       const it = this.items[i]!;
-      const at = Number(BigInt.asUintN(64, addr[i]! - this.base));
-      const pc = addr[i]!;
+      const at = off[i]!;
       const where = it.where;
-      const list = (sz: number) => listing.push(where.line === undefined ? { address: pc, size: sz, text: where.text } : { address: pc, size: sz, text: where.text, line: where.line });
       switch (it.kind) {
         case 'label':
           break;
+        case 'code':
+          leWord(bytes, at, it.word, it.size);
+          listed.push(i, it.size);
+          break;
         case 'bytes':
           bytes.set(it.bytes, at);
-          if (it.listed) list(it.bytes.length);
+          if (it.listed) listed.push(i, it.bytes.length);
           break;
         case 'data': {
+          const pc = addr(i);
           const v = this.wrap(where, () => evaluate(it.expr, this.env(pc, addr)));
           bytes.set(this.dataBytes(it.width, v, where), at);
-          list(it.width);
+          listed.push(i, it.width);
           break;
         }
         case 'align': {
-          const pad = this.sizeAt(i, pc);
+          const pad = this.sizeAt(i, at);
           let k = 0;
           if (it.fill !== 'nop') {
             bytes.fill(it.fill, at, at + pad);
@@ -489,12 +569,13 @@ export class Assembler {
           break;
         }
         case 'insn': {
+          const pc = addr(i);
           const args = this.wrap(where, () => this.resolve(it, pc, addr));
           const c = it.size === 2 && it.entry.size === 4 ? compress(it.entry, args, it.allow) : undefined;
           if (it.size === 2 && it.entry.size === 4 && !c) throw new AsmError(`${where.text}: internal error: compressed form lost after layout`, where.line);
-          const word = c ? this.encodeChecked(c.entry, c.args, {}, where) : this.encodeChecked(it.entry, args, it.names, where);
-          le(bytes, at, BigInt(word), it.size);
-          list(it.size);
+          const word = c ? this.encodeChecked(c.entry, c.args, NO_NAMES, where) : this.encodeChecked(it.entry, args, it.names, where);
+          leWord(bytes, at, word, it.size);
+          listed.push(i, it.size);
           break;
         }
       }
@@ -502,16 +583,30 @@ export class Assembler {
     const symbols = new Map<string, bigint>();
     const all = new Map<string, bigint>();
     for (const [name, i] of this.labels) {
-      all.set(name, addr[i]!);
-      if (!name.startsWith('.L')) symbols.set(name, addr[i]!);
+      const a = addr(i);
+      all.set(name, a);
+      if (!name.startsWith('.L')) symbols.set(name, a);
     }
-    const base = this.base;
+    const items = this.items;
+    let listing: ListingLine[] | undefined;
     return {
       base,
-      end: addr[n]!,
+      end: addr(n),
       bytes,
       symbols,
-      listing,
+      get listing(): readonly ListingLine[] {
+        if (!listing) {
+          listing = [];
+          for (let k = 0; k < listed.length; k += 2) {
+            const i = listed[k]!;
+            const size = listed[k + 1]!;
+            const where = items[i]!.where;
+            const address = addr(i);
+            listing.push(where.line === undefined ? { address, size, text: where.text } : { address, size, text: where.text, line: where.line });
+          }
+        }
+        return listing;
+      },
       address(label: string): bigint {
         const v = all.get(label);
         if (v === undefined) throw new AsmError(`no label ${label}`);
@@ -576,6 +671,9 @@ export class Assembler {
   }
 
   private immediate(op: Operand, as: 'value' | 'upper'): FieldValue {
+    // Plain numbers need no expression (what toExpr + constValue would make of them).
+    if (typeof op === 'number' && Number.isSafeInteger(op)) return as === 'upper' ? upperField(BigInt(op)) : op === 0 ? 0 : op;
+    if (typeof op === 'bigint') return as === 'upper' ? upperField(op) : safeNumber(op);
     if (typeof op === 'string' && (xreg(op) !== undefined || freg(op) !== undefined)) throw new AsmError(`expected an immediate, got register ${op}`);
     const e = toExpr(op);
     const c = this.constValue(e);
@@ -584,20 +682,19 @@ export class Assembler {
   }
 
   private emitInsn(
-    e: Entry, args: Readonly<Partial<Record<FieldName, FieldValue>>>, names: Readonly<Partial<Record<FieldName, string>>>,
+    e: Entry, args: Readonly<Partial<Record<FieldName, FieldValue>>>, names: Names,
     where: Where, compressible: boolean, allow?: RvcFilter,
   ): void {
-    const values = Object.values(args) as FieldValue[];
-    if (values.every((v) => typeof v === 'number')) {
+    let known = true;
+    for (const k in args) if (typeof args[k as FieldName] !== 'number') known = false;
+    if (known) {
       const a = args as Args;
       const c = compressible && this.compressed && e.size === 4 ? compress(e, a, allow) : undefined;
-      const word = c ? this.encodeChecked(c.entry, c.args, {}, where) : this.encodeChecked(e, a, names, where);
-      const size = c ? 2 : e.size;
-      const bytes = new Uint8Array(size);
-      le(bytes, 0, BigInt(word), size);
-      this.items.push({ kind: 'bytes', bytes, where, listed: true });
+      const word = c ? this.encodeChecked(c.entry, c.args, NO_NAMES, where) : this.encodeChecked(e, a, names, where);
+      this.items.push({ kind: 'code', word, size: c ? 2 : e.size, where });
       return;
     }
+    const values = Object.values(args) as FieldValue[];
     // GNU as never compresses an instruction with a relocated operand; only branch and jump
     // targets are worth relaxing.
     const shrink = compressible && this.compressed && e.size === 4 && mayCompress(e) && values.every((v) => typeof v === 'number' || v.as === 'target');
@@ -605,15 +702,16 @@ export class Assembler {
   }
 
   /** Encodes with messages that name the operand; the caller's `where` says which instruction. */
-  private encodeChecked(e: Entry, args: Args, names: Readonly<Partial<Record<FieldName, string>>>, where: Where): number {
+  private encodeChecked(e: Entry, args: Args, names: Names, where: Where): number {
     for (const [f, def] of e.defs) {
       const v = args[f];
       if (v === undefined) throw new AsmError(`${where.text}: missing ${f}`, where.line);
       const why = misfit(def, v);
-      if (why) throw new AsmError(`${where.text}: ${names[f] ?? f}: ${why}`, where.line);
+      if (why) throw new AsmError(`${where.text}: ${namesOf(names)[f] ?? f}: ${why}`, where.line);
     }
     try {
-      return encode(e, args);
+      // Every field was just checked: encode() would check them all again.
+      return encodeFitted(e, args);
     } catch (err) {
       if (err instanceof EncodeError) throw new AsmError(`${where.text}: ${err.message}`, where.line);
       throw err;
@@ -621,7 +719,7 @@ export class Assembler {
   }
 
   /** Field values of a pending instruction at address pc. */
-  private resolve(it: Extract<Item, { kind: 'insn' }>, pc: bigint, addr: readonly bigint[]): Args {
+  private resolve(it: Extract<Item, { kind: 'insn' }>, pc: bigint, addr: Addr): Args {
     const out: Args = {};
     for (const [f, v] of Object.entries(it.args) as [FieldName, FieldValue][]) {
       if (typeof v === 'number') {
@@ -637,7 +735,7 @@ export class Assembler {
         const off = BigInt.asIntN(64, x - pc);
         const why = misfit(FIELDS[f], Number(off));
         if (why) {
-          const name = it.names[f] ?? f;
+          const name = namesOf(it.names)[f] ?? f;
           throw new AsmError(`${name}: target ${format(v.expr)} is ${off} bytes away: ${why.replace(/^-?\d+ /, '')}`);
         }
         out[f] = Number(off);
@@ -655,14 +753,19 @@ export class Assembler {
     }
   }
 
-  private sizeAt(i: number, a: bigint): number {
+  /** Size of item i when it starts at offset `o` from base. */
+  private sizeAt(i: number, o: number): number {
     const it = this.items[i]!;
     switch (it.kind) {
       case 'label': return 0;
+      case 'code': return it.size;
       case 'bytes': return it.bytes.length;
       case 'data': return it.width;
       case 'insn': return it.size;
-      case 'align': return Number((BigInt(it.to) - (a % BigInt(it.to))) % BigInt(it.to));
+      case 'align': {
+        const a = BigInt.asUintN(64, this.base + BigInt(o));
+        return Number((BigInt(it.to) - (a % BigInt(it.to))) % BigInt(it.to));
+      }
     }
   }
 
@@ -706,16 +809,16 @@ export class Assembler {
     }
   }
 
-  private env(pc: bigint, addr: readonly bigint[]): EvalEnv {
+  private env(pc: bigint, addr: Addr): EvalEnv {
     const seen = new Set<string>();
     const symbol = (name: string): bigint => {
       const l = this.labels.get(name);
-      if (l !== undefined) return addr[l]!;
+      if (l !== undefined) return addr(l);
       const q = this.equs.get(name);
       if (q) {
         if (seen.has(name)) throw new AsmError(`${name} is defined in terms of itself`);
         seen.add(name);
-        const v = evaluate(q.expr, { pc: addr[q.at]!, symbol, pcrelTarget });
+        const v = evaluate(q.expr, { pc: addr(q.at), symbol, pcrelTarget });
         seen.delete(name);
         return v;
       }
@@ -733,7 +836,8 @@ export class Assembler {
       if (hi === undefined || typeof hi === 'number' || hi.expr.kind !== 'reloc' || hi.expr.op !== 'pcrel_hi') {
         throw new AsmError(`%pcrel_lo(${label}): ${label} does not label an auipc with %pcrel_hi`);
       }
-      return BigInt.asIntN(64, evaluate(hi.expr.a, { pc: addr[j]!, symbol, pcrelTarget }) - addr[j]!);
+      const at = addr(j);
+      return BigInt.asIntN(64, evaluate(hi.expr.a, { pc: at, symbol, pcrelTarget }) - at);
     };
     return { pc, symbol, pcrelTarget };
   }

@@ -13,14 +13,27 @@ import { misfit, type FieldName } from '../isa/fields';
 import { TABLE, type Entry } from '../isa/table';
 import { isHint, type Args } from '../isa/decode';
 
+/** A compressed entry with its expansion as lists (inverted for every instruction emitted with RVC). */
+interface Candidate {
+  readonly entry: Entry;
+  /** [base field, compressed field or the constant the base field must hold]. */
+  readonly from: readonly (readonly [FieldName, FieldName | number])[];
+  readonly not: readonly (readonly [FieldName, number])[];
+}
+
 /** Compressed entries by the base instruction they expand to, in table order (first wins). */
-const BY_BASE: ReadonlyMap<string, readonly Entry[]> = (() => {
-  const m = new Map<string, Entry[]>();
+const BY_BASE: ReadonlyMap<string, readonly Candidate[]> = (() => {
+  const m = new Map<string, Candidate[]>();
   for (const e of TABLE) {
     if (!e.expand) continue;
+    const c: Candidate = {
+      entry: e,
+      from: Object.entries(e.expand.args) as [FieldName, FieldName | number][],
+      not: Object.entries(e.not ?? {}) as [FieldName, number][],
+    };
     const list = m.get(e.expand.to);
-    if (list) list.push(e);
-    else m.set(e.expand.to, [e]);
+    if (list) list.push(c);
+    else m.set(e.expand.to, [c]);
   }
   return m;
 })();
@@ -37,9 +50,10 @@ const EQUIVALENTS: Readonly<Record<string, { readonly to: string; readonly map: 
 };
 
 /** The compressed entry's fields that expand to `args`, if any. */
-function invert(c: Entry, args: Args): Args | undefined {
+function invert(cand: Candidate, args: Args): Args | undefined {
+  const c = cand.entry;
   const out: Args = {};
-  for (const [baseField, src] of Object.entries(c.expand!.args) as [FieldName, FieldName | number][]) {
+  for (const [baseField, src] of cand.from) {
     const v = args[baseField];
     if (v === undefined) return undefined;
     if (typeof src === 'number') {
@@ -54,17 +68,17 @@ function invert(c: Entry, args: Args): Args | undefined {
     const v = out[f];
     if (v === undefined || misfit(def, v) !== undefined) return undefined;
   }
-  if ((c.nonzero ?? []).some((f) => out[f] === 0)) return undefined;
-  if (Object.entries(c.not ?? {}).some(([f, v]) => out[f as FieldName] === v)) return undefined;
+  if (c.nonzero) for (const f of c.nonzero) if (out[f] === 0) return undefined;
+  for (const [f, v] of cand.not) if (out[f] === v) return undefined;
   if (isHint(c, out)) return undefined;
   return out;
 }
 
 function direct(name: string, args: Args, allow?: RvcFilter): { entry: Entry; args: Args } | undefined {
   for (const c of BY_BASE.get(name) ?? []) {
-    if (allow && !allow(c)) continue;
+    if (allow && !allow(c.entry)) continue;
     const a = invert(c, args);
-    if (a) return { entry: c, args: a };
+    if (a) return { entry: c.entry, args: a };
   }
   return undefined;
 }

@@ -9,12 +9,25 @@ export class EncodeError extends Error {}
 /** Encodes `name` with the given field values. Every field of the entry must be given. */
 export function encode(name: string | Entry, args: Args): number {
   const e = typeof name === 'string' ? lookup(name) : name;
-  let w = e.match;
   for (const [f, def] of e.defs) {
     const v = args[f];
     if (v === undefined) throw new EncodeError(`${e.name}: missing operand ${f}`);
     const why = misfit(def, v);
     if (why) throw new EncodeError(`${e.name}: operand ${f}: ${why}`);
+  }
+  return encodeFitted(e, args);
+}
+
+/**
+ * encode() for operands the caller has already checked with misfit (the assembler does, to
+ * name the operand in its message): the same word and the same other errors, without checking
+ * every field twice.
+ */
+export function encodeFitted(e: Entry, args: Args): number {
+  let w = e.match;
+  for (const [f, def] of e.defs) {
+    const v = args[f];
+    if (v === undefined) throw new EncodeError(`${e.name}: missing operand ${f}`);
     w = insert(def, w, v);
   }
   for (const k of Object.keys(args)) {

@@ -34,7 +34,56 @@ export interface FieldDef {
 }
 
 const f = (kind: FieldKind, width: number, signed: boolean, slices: Slice[], bias?: number): FieldDef =>
-  bias === undefined ? { kind, width, signed, slices } : { kind, width, signed, slices, bias };
+  withFit(bias === undefined ? { kind, width, signed, slices } : { kind, width, signed, slices, bias });
+
+/**
+ * What misfit / insert need of a field, computed once: the accepted raw range, the value bits
+ * some slice carries, and each slice as shift / mask. The assembler checks and inserts every
+ * field of every instruction it emits, so these two are hot.
+ */
+interface Fit {
+  readonly bias: number;
+  readonly lo: number;
+  readonly hi: number;
+  /** 2 ** width: added to a negative raw value to get its two's complement bits. */
+  readonly mod: number;
+  /** Value bits some slice carries (all fields are at most 32 bits wide). */
+  readonly covered: number;
+  /** Per slice: instruction bit lo, value bit lo, and the slice's bit mask (width n, at 0). */
+  readonly slices: readonly (readonly [instLo: number, valueLo: number, bits: number])[];
+}
+
+const FIT = Symbol('fit');
+type WithFit = FieldDef & { readonly [FIT]?: Fit };
+
+function computeFit(def: FieldDef): Fit {
+  let covered = 0;
+  for (const [hi, lo, vlo] of def.slices) covered = (covered | ((2 ** (hi - lo + 1) - 1) * 2 ** vlo)) >>> 0;
+  return {
+    bias: def.bias ?? 0,
+    lo: def.signed ? -(2 ** (def.width - 1)) : 0,
+    hi: def.signed ? 2 ** (def.width - 1) - 1 : 2 ** def.width - 1,
+    mod: 2 ** def.width,
+    covered,
+    slices: def.slices.map(([hi, lo, vlo]) => [lo, vlo, hi - lo + 1 >= 32 ? 0xffffffff : (1 << (hi - lo + 1)) - 1] as const),
+  };
+}
+
+/** The table's own fields carry their Fit (not enumerable: a FieldDef still compares as plain data). */
+function withFit(def: FieldDef): FieldDef {
+  Object.defineProperty(def, FIT, { value: computeFit(def), enumerable: false });
+  return def;
+}
+
+/** Field definitions made elsewhere (tests) get theirs on first use. */
+const fitCache = new WeakMap<FieldDef, Fit>();
+function fitOf(def: FieldDef): Fit {
+  const own = (def as WithFit)[FIT];
+  if (own) return own;
+  let c = fitCache.get(def);
+  if (!c) fitCache.set(def, (c = computeFit(def)));
+  return c;
+}
 
 export const FIELDS = {
   // ---- 32-bit formats --------------------------------------------------------------------------
@@ -106,30 +155,28 @@ export function extract(def: FieldDef, word: number): number {
   return v + (def.bias ?? 0);
 }
 
-/** Value bits some slice carries (all fields are at most 32 bits wide), computed once per field. */
-const coveredCache = new WeakMap<FieldDef, number>();
-function coveredBits(def: FieldDef): number {
-  let c = coveredCache.get(def);
-  if (c === undefined) {
-    c = 0;
-    for (const [hi, lo, vlo] of def.slices) c = (c | ((2 ** (hi - lo + 1) - 1) * 2 ** vlo)) >>> 0;
-    coveredCache.set(def, c);
-  }
-  return c;
-}
-
 /** Why a value cannot be put in a field, or undefined when it fits. */
 export function misfit(def: FieldDef, value: number): string | undefined {
+  const fit = fitOf(def);
+  const raw = value - fit.bias;
+  if (raw >= fit.lo && raw <= fit.hi && Number.isInteger(raw)) {
+    const u = raw < 0 ? raw + fit.mod : raw;
+    // Bits of the value that no slice carries must be zero (scaled immediates).
+    if (((u & ~fit.covered) >>> 0) === 0) return undefined;
+  }
+  return whyMisfit(def, value, fit);
+}
+
+/** misfit's message, once the fast check above has failed. */
+function whyMisfit(def: FieldDef, value: number, fit: Fit): string | undefined {
   if (!Number.isInteger(value)) return `${value} is not an integer`;
-  const raw = value - (def.bias ?? 0);
-  const lo = def.signed ? -(2 ** (def.width - 1)) : 0;
-  const hi = def.signed ? 2 ** (def.width - 1) - 1 : 2 ** def.width - 1;
+  const raw = value - fit.bias;
+  const { lo, hi } = fit;
   if (raw < lo || raw > hi) {
     return def.bias === undefined ? `${value} is out of range [${lo}, ${hi}]` : `x${value} is not one of x${lo + def.bias}..x${hi + def.bias}`;
   }
-  const u = raw < 0 ? raw + 2 ** def.width : raw;
-  // Bits of the value that no slice carries must be zero (scaled immediates).
-  if (((u & ~coveredBits(def)) >>> 0) !== 0) {
+  const u = raw < 0 ? raw + fit.mod : raw;
+  if (((u & ~fit.covered) >>> 0) !== 0) {
     const lowZero = def.slices.reduce((m, sl) => Math.min(m, sl[2]), 99);
     return `${value} is not a multiple of ${2 ** lowZero}`;
   }
@@ -138,8 +185,18 @@ export function misfit(def: FieldDef, value: number): string | undefined {
 
 /** Puts a value into a field of an instruction word. The value must fit (see misfit). */
 export function insert(def: FieldDef, word: number, value: number): number {
-  const raw = value - (def.bias ?? 0);
-  const u = raw < 0 ? raw + 2 ** def.width : raw;
+  const fit = fitOf(def);
+  const raw = value - fit.bias;
+  const u = raw < 0 ? raw + fit.mod : raw;
+  if (u >>> 0 === u) {
+    // The usual case, a 32-bit pattern: shifts instead of divisions.
+    let w = word >>> 0;
+    for (const [lo, vlo, bits] of fit.slices) {
+      const m = (bits << lo) >>> 0;
+      w = ((w & ~m) | (((u >>> vlo) & bits) << lo & m)) >>> 0;
+    }
+    return w;
+  }
   let w = word >>> 0;
   for (const [hi, lo, vlo] of def.slices) {
     const n = hi - lo + 1;
