@@ -188,6 +188,10 @@ export class Assembler {
   private readonly externs = new Map<string, bigint>();
   private readonly optionStack: boolean[] = [];
   private hidden = 0;
+  /** Items that may still grow in finish() (RVC branches); while there are none, offsets are final. */
+  private shrinkable = 0;
+  /** The items laid out so far by finalOffset, and the offset after them. */
+  private readonly laidOut = { items: 0, offset: 0 };
 
   constructor(opts: AssemblerOptions = {}) {
     this.base = BigInt.asUintN(64, opts.base ?? 0n);
@@ -320,8 +324,8 @@ export class Assembler {
   call(target: Target): this;
   call(link: Reg, target: Target): this;
   call(a: Target, b?: Target): this {
-    if (b === undefined) return this.macroPcrel('call', undefined, a, { text: `call ${show(a)}` });
-    return this.macroPcrel('call', a, b, { text: `call ${regText(a)}, ${show(b)}` });
+    if (b === undefined) return this.macroPcrel('call', undefined, a, lazyWhere(() => `call ${show(a)}`));
+    return this.macroPcrel('call', a, b, lazyWhere(() => `call ${regText(a)}, ${show(b)}`));
   }
 
   /** `tail target`: auipc t1 + jalr x0 (t1 as in binutils 2.40). */
@@ -379,12 +383,45 @@ export class Assembler {
     const [RA_, T1_] = [1, 6];
     const temp = kind === 'call' ? (r === undefined ? RA_ : T1_) : kind === 'tail' ? T1_ : r!;
     const anchor = `.L pcrel ${this.hidden++}`;
+    if (t.kind === 'num' && this.pcrelNow(kind, anchor, temp, r ?? RA_, t.value, where)) return this;
     this.defineLabel(anchor, where);
     this.emitInsn(lookup('auipc'), { rd: temp, imm20: { expr: { kind: 'reloc', op: 'pcrel_hi', a: t }, as: 'upper' } }, NO_NAMES, where, false);
     const lo: Pending = { expr: { kind: 'reloc', op: 'pcrel_lo', a: sym(anchor) }, as: 'value' };
     if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: temp, rs1: temp, imm12: lo }, NO_NAMES, where, false);
     else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? (r ?? RA_) : 0, rs1: temp, imm12: lo }, NO_NAMES, where, false);
     return this;
+  }
+
+  /**
+   * The auipc pair to a constant address, encoded at once when its address is already final
+   * (nothing before it can still change size): the words finish() would compute, without the
+   * pending expressions. False (nothing emitted) when that is not possible or the target is
+   * out of auipc's reach, so that finish() reports it as usual.
+   */
+  private pcrelNow(kind: 'la' | 'lla' | 'call' | 'tail' | 'jump', anchor: string, temp: number, link: number, target: bigint, where: Where): boolean {
+    const o = this.finalOffset();
+    if (o === undefined) return false;
+    const pc = BigInt.asUintN(64, this.base + BigInt(o));
+    const off = BigInt.asIntN(64, target - pc);
+    const hi = (off + 0x800n) >> 12n;
+    if (hi < -(1n << 19n) || hi >= 1n << 19n) return false;
+    const lo = Number(BigInt.asIntN(12, off - hi * 4096n));
+    this.defineLabel(anchor, where);
+    this.emitInsn(lookup('auipc'), { rd: temp, imm20: upperField(hi) }, NO_NAMES, where, false);
+    if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: temp, rs1: temp, imm12: lo }, NO_NAMES, where, false);
+    else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? link : 0, rs1: temp, imm12: lo }, NO_NAMES, where, false);
+    return true;
+  }
+
+  /** Offset of the next item from base while every earlier item's size is final, else undefined. */
+  private finalOffset(): number | undefined {
+    if (this.shrinkable > 0) return undefined;
+    const k = this.laidOut;
+    while (k.items < this.items.length) {
+      k.offset += this.sizeAt(k.items, k.offset);
+      k.items++;
+    }
+    return k.offset;
   }
 
   // ---- labels, symbols, options ---------------------------------------------------------------
@@ -698,6 +735,7 @@ export class Assembler {
     // GNU as never compresses an instruction with a relocated operand; only branch and jump
     // targets are worth relaxing.
     const shrink = compressible && this.compressed && e.size === 4 && mayCompress(e) && values.every((v) => typeof v === 'number' || v.as === 'target');
+    if (shrink) this.shrinkable++;
     this.items.push({ kind: 'insn', entry: e, args, names, shrink, allow, size: e.size === 2 || shrink ? 2 : 4, where });
   }
 
@@ -721,12 +759,13 @@ export class Assembler {
   /** Field values of a pending instruction at address pc. */
   private resolve(it: Extract<Item, { kind: 'insn' }>, pc: bigint, addr: Addr): Args {
     const out: Args = {};
+    let env: EvalEnv | undefined;
     for (const [f, v] of Object.entries(it.args) as [FieldName, FieldValue][]) {
       if (typeof v === 'number') {
         out[f] = v;
         continue;
       }
-      const x = evaluate(v.expr, this.env(pc, addr));
+      const x = evaluate(v.expr, (env ??= this.env(pc, addr)));
       if (v.as === 'upper') {
         out[f] = upperField(x);
       } else if (v.as === 'value') {

@@ -30,7 +30,7 @@ export function encodeFitted(e: Entry, args: Args): number {
     if (v === undefined) throw new EncodeError(`${e.name}: missing operand ${f}`);
     w = insert(def, w, v);
   }
-  for (const k of Object.keys(args)) {
+  for (const k in args) {
     if (!e.fields.includes(k as FieldName)) throw new EncodeError(`${e.name}: has no operand ${k}`);
   }
   for (const f of e.nonzero ?? []) if (args[f] === 0) throw new EncodeError(`${e.name}: operand ${f} must not be zero`);

@@ -97,7 +97,12 @@ interface Observation {
 }
 
 const hx = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16)}`;
-const equalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined) => a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+/** Byte-for-byte equality (a plain loop: this runs on every step with nothing attached). */
+function equalBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export class CaseRunner {
   readonly profile: Profile;
