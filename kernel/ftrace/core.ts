@@ -19,6 +19,7 @@ import type { KernelImage, Sled, KernelLog, HostCallArea, Kallsyms } from '../im
 import type { TextPatcher } from '../text/patch';
 import type { MutantId } from '../mutants/catalogue';
 import { archFtrace, NOP_STATE, type ArchFtrace, type SiteState } from './arch';
+import { bootPlan } from './boot-plan';
 import { PT, FREGS, OPS } from './entry';
 import { callPair, REG, u64bytes } from './insn';
 import { fail, ok, okVoid, type KResult } from '../errno';
@@ -142,6 +143,18 @@ export class Ftrace {
     this.writeOpsStruct(this.nopOps, this.sym('ftrace_stub'));
     this.assistFunc = assist;
     // ftrace_init_nop for every sled: check the compiler's bytes, then convert.
+    const shared = bootPlan(this.arch, `${this.profile.scheme} ${this.mutant ?? ''}`, this.image.sleds, this.image.layout, this.sym('ftrace_caller'), this.nopOps.addr);
+    if (shared) {
+      for (const { sled, ip, want } of shared.sleds) {
+        const have = this.mem.tryReadBytes(want.addr, want.bytes.length);
+        if (!have || !equal(have, want.bytes)) {
+          return fail('EINVAL', `ftrace: ${sled.func}: sled at ${hex(want.addr)} is not the compiler's nops (${hexBytes(have)})`);
+        }
+        this.records.set(ip, { ip, sled, state: NOP_STATE, literal: this.nopOps.addr });
+      }
+      this.text.mutex.with('ftrace_init', () => shared.patches.forEach((p) => this.text.patchTextNosync(p.addr, p.bytes)));
+      return okVoid;
+    }
     const plan: { addr: bigint; bytes: Uint8Array }[] = [];
     for (const sled of this.image.sleds) {
       const want = this.arch.compilerBytes(sled, this.image.layout);
@@ -452,7 +465,9 @@ function sameSite(a: SiteState, b: SiteState): boolean {
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function hexBytes(b: Uint8Array | undefined): string {

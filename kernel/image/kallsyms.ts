@@ -90,6 +90,14 @@ export class Kallsyms {
     return k;
   }
 
+  /** An independent copy (symbols added to or removed from either do not show in the other). */
+  clone(): Kallsyms {
+    const k = new Kallsyms();
+    k.sorted = this.sorted.slice();
+    for (const [n, a] of this.byName) k.byName.set(n, a);
+    return k;
+  }
+
   /** Registers a runtime region (host call, trampoline, ftrace_caller) of `size` bytes. */
   add(name: string, addr: bigint, size: bigint | number, opts: AddOptions = {}): void {
     const sz = BigInt(size);

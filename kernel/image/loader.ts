@@ -123,40 +123,46 @@ function checkImageInfo(elf: ElfFile, layout: SledLayout): void {
   }
 }
 
-export interface LoadOptions {
-  /** Load this image instead of the committed one (e.g. a rebuilt or deliberately altered image). */
-  readonly elf?: ElfFile;
+/**
+ * What loading an image derives from its ELF alone (the same for every machine it is loaded
+ * into): the pages to map, the sections, kallsyms, the functions and their sleds. Computed once
+ * per (ELF, layout); each load maps and writes the pages and gets its own kallsyms copy.
+ */
+interface ImageTemplate {
+  /** Every page of an allocated section, in section order: address, permission, first section on it. */
+  readonly pages: readonly (readonly [bigint, SectionPerm, string])[];
+  readonly sections: readonly MappedSection[];
+  readonly kallsyms: Kallsyms;
+  readonly functions: ReadonlyMap<string, ElfSymbol>;
+  readonly sleds: readonly Sled[];
+  readonly sledByFunc: ReadonlyMap<string, Sled>;
 }
 
-/**
- * Maps the image of `layout` into the machine. The machine must not have anything mapped
- * where the image goes. Sections are mapped page by page with their permissions; two
- * sections that need different permissions on one page are an error (kernel.lds gives every
- * output section its own pages).
- */
-export function loadKernelImage(machine: Machine, layoutName: LayoutName, opts: LoadOptions = {}): KernelImage {
-  const layout = getLayout(layoutName);
-  const elf = opts.elf ?? readKernelElf(layout.name);
-  checkImageInfo(elf, layout);
-  const mem = machine.memory;
+const templates = new WeakMap<ElfFile, Map<string, ImageTemplate>>();
 
+function imageTemplate(elf: ElfFile, layout: SledLayout): ImageTemplate {
+  let byLayout = templates.get(elf);
+  if (!byLayout) templates.set(elf, (byLayout = new Map()));
+  let t = byLayout.get(layout.name);
+  if (!t) byLayout.set(layout.name, (t = makeTemplate(elf, layout)));
+  return t;
+}
+
+function makeTemplate(elf: ElfFile, layout: SledLayout): ImageTemplate {
+  checkImageInfo(elf, layout);
   const sections: MappedSection[] = [];
   const pagePerm = new Map<bigint, SectionPerm>();
+  const pages: [bigint, SectionPerm, string][] = [];
   for (const s of elf.sections) {
     if ((s.flags & SHF_ALLOC) === 0n || s.size === 0n) continue;
     const perm = sectionPerm(s.flags);
     for (let p = pageDown(s.addr); p < pageUp(s.addr + s.size); p += BigInt(PAGE_SIZE)) {
       const had = pagePerm.get(p);
       if (had !== undefined && had !== perm) throw new Error(`kernel image ${layout.name}: page ${hex(p)} holds sections needing ${had} and ${perm} (${s.name})`);
-      if (had === undefined && mem.isMapped(p)) throw new Error(`kernel image ${layout.name}: ${hex(p)} (${s.name}) is already mapped`);
+      if (had === undefined) pages.push([p, perm, s.name]);
       pagePerm.set(p, perm);
     }
     sections.push({ name: s.name, addr: s.addr, size: s.size, perm });
-  }
-  for (const [p, perm] of pagePerm) mem.map(p, PAGE_SIZE, perm);
-  for (const s of elf.sections) {
-    if ((s.flags & SHF_ALLOC) === 0n || s.size === 0n || s.type === SHT_NOBITS) continue;
-    mem.writeBytes(s.addr, s.bytes, true);
   }
 
   const kallsyms = Kallsyms.fromElf(elf);
@@ -176,6 +182,33 @@ export function loadKernelImage(machine: Machine, layoutName: LayoutName, opts: 
   });
   sleds.sort((a, b) => (a.address < b.address ? -1 : 1));
   const sledByFunc = new Map(sleds.map((s) => [s.func, s]));
+  return { pages, sections, kallsyms, functions, sleds, sledByFunc };
+}
+
+export interface LoadOptions {
+  /** Load this image instead of the committed one (e.g. a rebuilt or deliberately altered image). */
+  readonly elf?: ElfFile;
+}
+
+/**
+ * Maps the image of `layout` into the machine. The machine must not have anything mapped
+ * where the image goes. Sections are mapped page by page with their permissions; two
+ * sections that need different permissions on one page are an error (kernel.lds gives every
+ * output section its own pages).
+ */
+export function loadKernelImage(machine: Machine, layoutName: LayoutName, opts: LoadOptions = {}): KernelImage {
+  const layout = getLayout(layoutName);
+  const elf = opts.elf ?? readKernelElf(layout.name);
+  const t = imageTemplate(elf, layout);
+  const mem = machine.memory;
+  for (const [p, , name] of t.pages) if (mem.isMapped(p)) throw new Error(`kernel image ${layout.name}: ${hex(p)} (${name}) is already mapped`);
+  for (const [p, perm] of t.pages) mem.map(p, PAGE_SIZE, perm);
+  for (const s of elf.sections) {
+    if ((s.flags & SHF_ALLOC) === 0n || s.size === 0n || s.type === SHT_NOBITS) continue;
+    mem.writeBytes(s.addr, s.bytes, true);
+  }
+  const kallsyms = t.kallsyms.clone();
+  const { sections, functions, sleds, sledByFunc } = t;
 
   const bannerAddr = kallsyms.addressOf('linux_banner');
   const bannerSym = elf.symbol('linux_banner')!;
