@@ -87,6 +87,32 @@ export function insnLength(lo16: number): 2 | 4 {
  */
 export function decode(word: number): Decoded | undefined {
   const w = word >>> 0;
+  // A 16-bit parcel decodes from its low half alone.
+  const key = (w & 3) === 3 ? w : w & 0xffff;
+  const hit = decoded.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const d = decodeWord(w);
+  if (decoded.size >= DECODED_LIMIT) decoded.clear();
+  decoded.set(key, d ? freeze(d) : null);
+  return d;
+}
+
+/**
+ * Words decoded so far (null: illegal). Every emulated machine predecodes the same kernel and
+ * generated code again; the table search runs once per distinct word. The results are frozen,
+ * since every caller gets the same object.
+ */
+const decoded = new Map<number, Decoded | null>();
+const DECODED_LIMIT = 1 << 16;
+
+function freeze(d: Decoded): Decoded {
+  Object.freeze(d.args);
+  Object.freeze(d.base.args);
+  Object.freeze(d.base);
+  return Object.freeze(d);
+}
+
+function decodeWord(w: number): Decoded | undefined {
   const is32 = (w & 3) === 3;
   const list = is32 ? B32.get(key32(w)) : B16.get(key16(w & 0xffff));
   if (!list) return undefined;
