@@ -15,3 +15,8 @@ export const FAST_KIND: ReadonlyMap<string, number> = new Map([
   ['lui', 19], ['auipc', 19], ['beq', 20], ['bne', 21], ['blt', 22], ['bge', 23], ['bltu', 24], ['bgeu', 25], ['jal', 26],
   ['lw', 27], ['lbu', 28], ['ld', 29], ['sw', 30], ['sd', 31], ['sb', 32], ['lhu', 33], ['lwu', 34], ['lb', 35], ['lh', 36], ['sh', 37],
 ]);
+
+/** Kind of a block head the interpreter counts entries of, to find hot code to translate. */
+export const HEAD_KIND = 98;
+/** Kind of a block head with a translated trace (op.tr): the interpreter calls the trace. */
+export const TRACE_KIND = 99;

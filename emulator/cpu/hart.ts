@@ -16,7 +16,8 @@ import { Op, SINK, type Flow, type Handler } from './op';
 const NEXT: Flow = 0;
 const TAKEN: Flow = 1;
 import { HANDLERS, NOT_EXECUTED } from './handlers';
-import { FAST_KIND } from './fastpath';
+import { FAST_KIND, HEAD_KIND, TRACE_KIND } from './fastpath';
+import { buildTrace, translatable } from './translate/trace';
 import { TrapSignal, StopSignal, type RunResult, type Trap } from './trap';
 import { decode } from '../isa/decode';
 import type { Ext } from '../isa/entry';
@@ -32,6 +33,13 @@ export interface HartOptions {
   readonly hartId?: number;
   /** Run every instruction through its reference handler (no fast path); for differential tests. */
   readonly reference?: boolean;
+  /**
+   * Translate hot code into JavaScript functions (translate/trace.ts). The interpreter stays
+   * the engine for cold code, single steps, traced runs and instrumented instructions.
+   */
+  readonly translate?: boolean;
+  /** Entries of a block head before it is translated (default 32; 1 translates everything). */
+  readonly hotThreshold?: number;
 }
 
 // 'S' (sret, mret, wfi, sfence.vma) is deliberately absent: harts run without a privilege
@@ -67,6 +75,15 @@ export class Hart implements CodeListener {
   readonly alignMask: number;
   staleIcache: boolean;
   readonly reference: boolean;
+  /** Whether hot code runs as translated traces (HartOptions.translate). */
+  readonly translate: boolean;
+  private readonly hot: number;
+  /** Bumped whenever decoded code is dropped; a running trace stops when it changes. */
+  codeEpoch = 0;
+  /** Set by a trace when it returns or traps: instructions retired in the run so far. */
+  bn = 0;
+  /** Set by a trace when it traps: the pc of the faulting instruction. */
+  xpc = 0;
   reservation = NaN;
   /** Target of the last JUMP flow (jalr, host-call return). */
   jumpPc = 0;
@@ -90,6 +107,8 @@ export class Hart implements CodeListener {
     this.alignMask = this.exts.has('C') ? 1 : 3;
     this.staleIcache = opts.staleIcache ?? false;
     this.reference = opts.reference ?? false;
+    this.translate = (opts.translate ?? false) && !this.reference;
+    this.hot = Math.max(1, opts.hotThreshold ?? 32);
     this.m.addCodeListener(this);
     const counter = () => BigInt(this.instret);
     this.csrs.set(0xc00, { read: counter });
@@ -153,6 +172,7 @@ export class Hart implements CodeListener {
   }
 
   private dropPage(pn: number): void {
+    this.codeEpoch++;
     const ops = this.icache.get(pn);
     if (ops) unlink(ops);
     this.icache.delete(pn);
@@ -164,6 +184,7 @@ export class Hart implements CodeListener {
 
   /** Discards every decoded instruction (fence.i, or an embedder's flush_icache_all). */
   flushIcache(): void {
+    this.codeEpoch++;
     for (const ops of this.icache.values()) unlink(ops);
     this.icache.clear();
     this.fBase = NaN;
@@ -296,8 +317,9 @@ export class Hart implements CodeListener {
   private loop(budget: number, traced: boolean): RunResult {
     let n = 0;
     let op: Op | undefined;
+    let inTrace = false;
     try {
-      op = this.fetch(this.pcNum);
+      op = this.fetchHead(this.pcNum);
       if (traced) {
         while (n < budget) {
           this.trace[this.traceAt] = op.pc;
@@ -363,20 +385,45 @@ export class Hart implements CodeListener {
             case 35: { const v = (m.lbu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 24) >> 24; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
             case 36: { const v = (m.lhu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 16) >> 16; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
             case 37: m.sh(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
+            case 98: // HEAD_KIND: a block head; count its entries, translate it when hot
+              if (++op.heat < this.hot || !this.promote(op)) {
+                this.runN = n;
+                this.pcNum = op.pc;
+                flow = op.h(this, op);
+                break;
+              }
+              continue; // the head has just become TRACE_KIND: dispatch it again
+            case 99: { // TRACE_KIND: run the translated trace (translate/trace.ts for its contract)
+              const tr = op.tr!;
+              if (n + tr.max > budget) {
+                this.runN = n;
+                this.pcNum = op.pc;
+                flow = op.h(this, op);
+                break;
+              }
+              inTrace = true;
+              const next = tr.fn(this, L, H, m, n, budget);
+              inTrace = false;
+              n = this.bn;
+              op = this.fetchHead(next);
+              continue;
+            }
             default:
               this.runN = n; // only handlers read counter CSRs mid-run
               this.pcNum = op.pc; // and may look at the pc (host calls unwinding the stack)
               flow = op.h(this, op);
           }
           n++;
-          op = flow === NEXT ? op.nOp ?? this.linkNext(op) : flow === TAKEN ? op.tOp ?? this.linkTarget(op) : this.fetch(this.jumpPc);
+          op = flow === NEXT ? op.nOp ?? this.linkNext(op) : flow === TAKEN ? op.tOp ?? this.linkTarget(op) : this.fetchHead(this.jumpPc);
         }
       }
       this.pcNum = op.pc;
       return { kind: 'budget', pc: toBig(op.pc) };
     } catch (e) {
       // The op that threw did not complete; when fetching its successor failed, it did.
-      const pc = this.faultPc ?? (op ? op.pc : this.pcNum);
+      // A trace reports its faulting instruction and retired count itself.
+      if (inTrace) n = this.bn;
+      const pc = inTrace ? this.xpc : this.faultPc ?? (op ? op.pc : this.pcNum);
       this.faultPc = undefined;
       this.pcNum = pc;
       return this.unwind(e, pc);
@@ -400,13 +447,50 @@ export class Hart implements CodeListener {
   }
 
   private linkTarget(op: Op): Op {
-    const t = this.fetch(op.target);
+    const t = this.fetchHead(op.target);
     if (this.samePage(op, t)) op.tOp = t;
     return t;
   }
 
   private samePage(a: Op, b: Op): boolean {
     return Math.floor(a.pc / PAGE_SIZE) === Math.floor(b.pc / PAGE_SIZE) && this.fOps[(b.pc - this.fBase) >> 1] === b;
+  }
+
+  /**
+   * fetch, for an address control flow jumps to: with the translator on, the op becomes a
+   * block head whose entries the interpreter counts (HEAD_KIND) until it is hot.
+   */
+  private fetchHead(pc: number): Op {
+    const op = this.fetch(pc);
+    if (this.translate && op.k0 < 0 && op.heat === 0) {
+      op.k0 = op.k;
+      if (translatable(op)) op.k = HEAD_KIND;
+      else op.heat = -1;
+    }
+    return op;
+  }
+
+  /** A head became hot: translate the trace starting there, or leave it to the interpreter. */
+  private promote(op: Op): boolean {
+    op.heat = -1;
+    const tr = buildTrace(op, (pc) => this.peek(pc));
+    if (tr) {
+      op.tr = tr;
+      op.k = TRACE_KIND;
+      return true;
+    }
+    op.k = op.k0;
+    return false;
+  }
+
+  /** The op at pc for the translator, or undefined when fetching it would fault. */
+  private peek(pc: number): Op | undefined {
+    try {
+      return this.fetch(pc);
+    } catch {
+      this.faultPc = undefined;
+      return undefined;
+    }
   }
 
   /** The op for pc, decoding it on first use. */

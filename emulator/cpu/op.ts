@@ -5,6 +5,7 @@
  * jump targets, auipc values, link addresses), since the op belongs to its address.
  */
 import type { Hart } from './hart';
+import type { Trace } from './translate/trace';
 
 /**
  * Executes one instruction and says where control goes: to `o.next` (NEXT), to the
@@ -44,6 +45,12 @@ export class Op {
   /** Cached successor ops within the same page (threaded dispatch); cleared when the page is dropped. */
   nOp: Op | null = null;
   tOp: Op | null = null;
+  /** Block translator (translate/): the fast kind before this op became a block head (-1: not a head). */
+  k0 = -1;
+  /** Times this block head was entered by the interpreter; -1 once it was promoted or refused. */
+  heat = 0;
+  /** The translated trace starting at this op (fast kind TRACE_KIND). */
+  tr: Trace | null = null;
   constructor(
     readonly pc: number,
     readonly size: 2 | 4,

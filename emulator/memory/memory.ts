@@ -64,6 +64,8 @@ const NO_PAGE = new Page(NaN, NaN, 0);
 const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
 const tlbIndex = (a: number) => (a >>> 12) & TLB_MASK;
+/** Tag of an empty cache entry: bit 11 set, which page-masked addresses never have. */
+export const NO_TAG = 0x800;
 
 export class Memory {
   private readonly pages = new Map<number, Page>();
@@ -75,9 +77,19 @@ export class Memory {
   // cache never holds code or watched pages, the read cache never holds watched pages.
   // Direct-mapped caches indexed by page number bits 0..7 of the address's page.
   private readonly rBase = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  readonly rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
   private readonly wBase = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  readonly wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  /**
+   * The same caches as integer tags, for translated code (emulator/cpu/translate), which
+   * computes addresses as register halves: entry i holds the page whose base has low word
+   * rTagLo[i] and high word rTagHi[i]. An empty entry has the tag NO_TAG, which no masked
+   * address matches. Kept in step with rBase/wBase by every fill and flush below.
+   */
+  readonly rTagLo = new Int32Array(TLB_SIZE).fill(NO_TAG);
+  readonly rTagHi = new Int32Array(TLB_SIZE);
+  readonly wTagLo = new Int32Array(TLB_SIZE).fill(NO_TAG);
+  readonly wTagHi = new Int32Array(TLB_SIZE);
 
   // ---- mapping ----------------------------------------------------------------------------------
 
@@ -155,6 +167,7 @@ export class Memory {
     if (this.wPage[i] === pg) {
       this.wPage[i] = NO_PAGE;
       this.wBase[i] = NaN;
+      this.wTagLo[i] = NO_TAG;
     }
   }
 
@@ -183,8 +196,10 @@ export class Memory {
   private flushCaches(): void {
     this.rBase.fill(NaN);
     this.rPage.fill(NO_PAGE);
+    this.rTagLo.fill(NO_TAG);
     this.wBase.fill(NaN);
     this.wPage.fill(NO_PAGE);
+    this.wTagLo.fill(NO_TAG);
   }
 
   private notifyCode(pn: number): void {
@@ -292,6 +307,8 @@ export class Memory {
       const i = tlbIndex(pg.base);
       this.rPage[i] = pg;
       this.rBase[i] = pg.base;
+      this.rTagLo[i] = pg.base | 0;
+      this.rTagHi[i] = Math.floor(pg.base / 4294967296);
     } else this.fireWatch('read', a, size, BigInt(v));
     return v;
   }
@@ -317,6 +334,8 @@ export class Memory {
       const i = tlbIndex(pg.base);
       this.wPage[i] = pg;
       this.wBase[i] = pg.base;
+      this.wTagLo[i] = pg.base | 0;
+      this.wTagHi[i] = Math.floor(pg.base / 4294967296);
     }
   }
 

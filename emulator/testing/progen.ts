@@ -43,7 +43,7 @@ const imm12 = fc.integer({ min: -2048, max: 2047 });
 const memOff = fc.integer({ min: 0, max: DATA_WINDOW - 8 });
 
 /** One straight-line statement (one or two instructions). */
-const simple: fc.Arbitrary<string> = fc.oneof(
+export const simple: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...R_OPS), rd, rs, rs).map(([op, d, a, b]) => `${op} ${d}, ${a}, ${b}`) },
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...I_OPS), rd, rs, imm12).map(([op, d, a, i]) => `${op} ${d}, ${a}, ${i}`) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...SH6), rd, rs, fc.integer({ min: 0, max: 63 })).map(([op, d, a, i]) => `${op} ${d}, ${a}, ${i}`) },
@@ -71,7 +71,7 @@ let labelSeq = 0;
 const fresh = () => `L${labelSeq++}`;
 
 /** A statement: straight-line code, a forward branch or jump over a block, or a small loop. */
-const stmt: fc.Arbitrary<string> = fc.letrec((tie) => ({
+export const stmt: fc.Arbitrary<string> = fc.letrec((tie) => ({
   stmt: fc.oneof(
     { weight: 8, arbitrary: simple },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...BRANCHES), rs, rs, fc.array(tie('leaf') as fc.Arbitrary<string>, { maxLength: 3 }))

@@ -44,7 +44,19 @@ describe('rvtramp exec', () => {
     expect(await run(['exec', f])).to.deep.equal({ code: 7, out: 'hi\n', err: '' });
     const s = await run(['exec', '--stats', f]);
     expect(s.out).to.equal('hi\n');
-    expect(s.err).to.match(/^rvtramp: instret \d+ seconds [\d.]+ MIPS [\d.]+\n$/);
+    expect(s.err).to.match(/^rvtramp: instret \d+ seconds [\d.]+ MIPS [\d.]+ engine translator\n$/);
+  });
+
+  it('--engine interpreter and --engine translator run the same program to the same result', async () => {
+    const f = file('hello2.elf', elfOf(HELLO));
+    for (const engine of ['interpreter', 'translator']) {
+      const s = await run(['exec', '--stats', '--engine', engine, f]);
+      expect({ code: s.code, out: s.out }).to.deep.equal({ code: 7, out: 'hi\n' });
+      expect(s.err).to.match(new RegExp(`^rvtramp: instret 7 seconds [\\d.]+ MIPS [\\d.]+ engine ${engine}\\n$`));
+    }
+    const bad = await run(['exec', '--engine', 'jit', f]);
+    expect(bad.code).to.equal(2);
+    expectOneLineError(bad, /--engine needs one of translator, interpreter, got 'jit'/);
   });
 
   it('passes argv to the program (argc in a0 of _start is on the stack)', async () => {

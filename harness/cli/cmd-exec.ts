@@ -1,19 +1,24 @@
-/** `rvtramp exec [--stats] ELF [args...]`: run a static riscv64 Linux program in the emulator. */
+/** `rvtramp exec [--stats] [--engine E] ELF [args...]`: run a static riscv64 Linux program in the emulator. */
 import { readFileSync } from 'node:fs';
 import { CliError } from './errors';
 import { loadProgram, runProgram, LoadError } from '../../emulator/user/runner';
 import { ElfError } from '../../emulator/elf/reader';
 
-const HELP = `usage: rvtramp exec [--stats] [--max-insns N] ELF [args...]
+const HELP = `usage: rvtramp exec [--stats] [--max-insns N] [--engine E] ELF [args...]
 
 Runs a static riscv64 Linux executable. Its stdout/stderr and exit status are the program's.
   --stats         print instructions retired, seconds and MIPS on stderr
   --max-insns N   stop with an error after N instructions (watchdog)
+  --engine E      translator (default: hot code becomes JavaScript) or interpreter
 `;
+
+export type Engine = 'translator' | 'interpreter';
+const ENGINES: readonly Engine[] = ['translator', 'interpreter'];
 
 export async function cmdExec(argv: string[]): Promise<number> {
   let stats = false;
   let max: number | undefined;
+  let engine: Engine = 'translator';
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -25,6 +30,10 @@ export async function cmdExec(argv: string[]): Promise<number> {
       const v = Number(argv[++i]);
       if (!Number.isSafeInteger(v) || v <= 0) throw new CliError(`--max-insns needs a positive integer, got '${argv[i] ?? ''}'`, 2);
       max = v;
+    } else if (a === '--engine') {
+      const v = argv[++i] ?? '';
+      if (!(ENGINES as readonly string[]).includes(v)) throw new CliError(`--engine needs one of ${ENGINES.join(', ')}, got '${v}'`, 2);
+      engine = v as Engine;
     } else if (a === '--') {
       i++;
       break;
@@ -42,7 +51,7 @@ export async function cmdExec(argv: string[]): Promise<number> {
   const args = argv.slice(i);
   let prog;
   try {
-    prog = loadProgram(bytes, file, { argv: args });
+    prog = loadProgram(bytes, file, { argv: args, hart: { translate: engine === 'translator' } });
   } catch (e) {
     if (e instanceof ElfError || e instanceof LoadError) throw new CliError(e.message);
     throw e;
@@ -65,7 +74,7 @@ export async function cmdExec(argv: string[]): Promise<number> {
   flush();
   if (stats) {
     const n = prog.hart.instret;
-    process.stderr.write(`rvtramp: instret ${n} seconds ${secs.toFixed(3)} MIPS ${(n / secs / 1e6).toFixed(1)}\n`);
+    process.stderr.write(`rvtramp: instret ${n} seconds ${secs.toFixed(3)} MIPS ${(n / secs / 1e6).toFixed(1)} engine ${engine}\n`);
   }
   if (outcome.kind === 'error') throw new CliError(`${file}: ${outcome.message}`);
   return outcome.code;
