@@ -103,19 +103,35 @@ export class Kallsyms {
     const sz = BigInt(size);
     if (sz <= 0n) throw new Error(`kallsyms: ${name}: size must be positive`);
     const a = BigInt.asUintN(64, addr);
-    const clash = this.sorted.find((s) => a < s.addr + s.size && s.addr < a + sz);
+    // The symbols are sorted and do not overlap, so only the two around the insertion point
+    // can overlap the new one (the lower one first, as a scan from the start would find).
+    const i = this.firstAbove(a);
+    const before = this.sorted[i - 1];
+    const after = this.sorted[i];
+    const clash = before && a < before.addr + before.size ? before : after && after.addr < a + sz ? after : undefined;
     if (clash) throw new Error(`kallsyms: ${name} [${hex(a)}, ${hex(a + sz)}) overlaps ${clash.name} [${hex(clash.addr)}, ${hex(clash.addr + clash.size)})`);
     const sym: Ksym = { name, addr: a, size: sz, kind: opts.kind ?? 'runtime', ...(opts.module !== undefined ? { module: opts.module } : {}) };
-    const i = this.sorted.findIndex((s) => s.addr > a);
-    this.sorted.splice(i < 0 ? this.sorted.length : i, 0, sym);
+    this.sorted.splice(i, 0, sym);
     this.byName.set(name, a);
+  }
+
+  /** Index of the first symbol starting above a (sorted.length when none does). */
+  private firstAbove(a: bigint): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid]!.addr > a) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** Removes the region starting at addr (a freed trampoline). True when there was one. */
   remove(addr: bigint): boolean {
     const a = BigInt.asUintN(64, addr);
-    const i = this.sorted.findIndex((s) => s.addr === a);
-    if (i < 0) return false;
+    const i = this.firstAbove(a) - 1;
+    if (i < 0 || this.sorted[i]!.addr !== a) return false;
     const [s] = this.sorted.splice(i, 1);
     if (this.byName.get(s!.name) === a) this.byName.delete(s!.name);
     return true;

@@ -87,4 +87,28 @@ describe('kernel/image kallsyms (runtime regions)', () => {
     expect(k.format(tramp)).to.equal('0xffffffff7f000000');
     expect(k.has('bpf_trampoline_6442')).to.equal(false);
   });
+
+  it('names the lower of two regions a new one overlaps, and finds overlaps on either side', () => {
+    const k = Kallsyms.fromElf(readKernelElf('callops-rvc'));
+    const base = 0xffffffff7f000000n;
+    k.add('a', base, 0x100);
+    k.add('b', base + 0x200n, 0x100);
+    k.add('c', base + 0x100n, 0x100); // exactly between: touches both, overlaps neither
+    expect(() => k.add('x', base + 0xf0n, 0x20)).to.throw(/x .* overlaps a /);
+    expect(() => k.add('y', base + 0x1f0n, 0x20)).to.throw(/y .* overlaps c /);
+    expect(() => k.add('z', base - 0x10n, 0x20)).to.throw(/z .* overlaps a /);
+    expect(k.entries().filter((s) => s.addr >= base && s.addr < base + 0x300n).map((s) => s.name)).to.deep.equal(['a', 'c', 'b']);
+    expect(k.remove(base + 0x100n)).to.equal(true);
+    expect(k.remove(base + 0x180n)).to.equal(false);
+  });
+
+  it('clone() is independent of the original', () => {
+    const k = Kallsyms.fromElf(readKernelElf('callops-rvc'));
+    const c = k.clone();
+    c.add('only_in_clone', 0xffffffff7f000000n, 0x10);
+    expect(k.has('only_in_clone')).to.equal(false);
+    expect(c.format(0xffffffff7f000004n)).to.equal('only_in_clone+0x4/0x10');
+    expect(k.lookup(0xffffffff7f000004n)).to.equal(undefined);
+    expect(c.entries().length).to.equal(k.entries().length + 1);
+  });
 });
