@@ -19,23 +19,27 @@ const root = resolve(__dirname, __dirname.includes(`${'/'}dist${'/'}`) ? '../..'
 const shared = process.env['RVTRAMP_SHARED'] ?? resolve(root, '../shared');
 const out = join(root, 'bench-out');
 
+type Engine = 'translator' | 'interpreter';
+const ENGINES: readonly Engine[] = ['translator', 'interpreter'];
+
 interface Row {
   workload: string;
   instret: number;
-  rvtramp_s: number;
-  rvtramp_mips: number;
+  /** rvtramp exec per engine: run-loop seconds and MIPS. */
+  rvtramp: Record<Engine, { s: number; mips: number; ratio_vs_qemu?: number; ratio_vs_native?: number }>;
   qemu_s?: number;
   qemu_mips?: number;
   native_s?: number;
   native_mips?: number;
-  ratio_vs_qemu?: number;
-  ratio_vs_native?: number;
   output_matches_qemu?: boolean;
 }
 
+/** The targets of issue 7 on this machine class, checked in the report. */
+const TARGETS = { translator_vs_qemu: 0.3, interpreter_mips: 200, matrix_s: 3, cold_start_s: 0.5, fuzz_cases_per_s: 2000 };
+
 function timed(cmd: string, args: string[]): { secs: number; stdout: string; status: number | null } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.error) throw new Error(`bench: cannot run ${cmd}: ${r.error.message}`);
   return { secs, stdout: r.stdout, status: r.status };
@@ -50,8 +54,8 @@ function best(n: number, cmd: string, args: string[]): { secs: number; stdout: s
   return b;
 }
 
-function rvtramp(elf: string, args: string[]): { instret: number; secs: number; stdout: string } {
-  const r = spawnSync(process.execPath, [join(root, 'bin/rvtramp.js'), 'exec', '--stats', elf, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function rvtramp(engine: Engine, elf: string, args: string[]): { instret: number; secs: number; stdout: string } {
+  const r = spawnSync(process.execPath, [join(root, 'bin/rvtramp.js'), 'exec', '--stats', '--engine', engine, elf, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const m = /instret (\d+) seconds ([\d.]+)/.exec(r.stderr);
   if (!m) throw new Error(`bench: rvtramp exec ${elf} printed no stats: ${r.stderr.trim()}`);
   return { instret: Number(m[1]), secs: Number(m[2]), stdout: r.stdout };
@@ -90,38 +94,81 @@ function main(): number {
   const rows: Row[] = [];
   for (const [name, elf, args, native] of workloads) {
     const path = join(out, elf);
-    const ours = rvtramp(path, args);
-    const row: Row = { workload: name, instret: ours.instret, rvtramp_s: ours.secs, rvtramp_mips: ours.instret / ours.secs / 1e6 };
+    const runs = ENGINES.map((e) => rvtramp(e, path, args));
+    const [tr, interp] = runs as [ReturnType<typeof rvtramp>, ReturnType<typeof rvtramp>];
+    if (tr.instret !== interp.instret || tr.stdout !== interp.stdout) {
+      console.error(`bench: ${name}: the translator and the interpreter disagree (instret ${tr.instret} vs ${interp.instret})`);
+      return 1;
+    }
+    const row: Row = {
+      workload: name,
+      instret: tr.instret,
+      rvtramp: { translator: { s: tr.secs, mips: tr.instret / tr.secs / 1e6 }, interpreter: { s: interp.secs, mips: interp.instret / interp.secs / 1e6 } },
+    };
     if (qemu) {
       const q = best(3, 'qemu-riscv64', [path, ...args]);
       row.qemu_s = q.secs;
-      row.qemu_mips = ours.instret / q.secs / 1e6;
-      row.ratio_vs_qemu = row.rvtramp_mips / row.qemu_mips;
-      row.output_matches_qemu = q.stdout === ours.stdout;
+      row.qemu_mips = tr.instret / q.secs / 1e6;
+      for (const e of ENGINES) row.rvtramp[e].ratio_vs_qemu = row.rvtramp[e].mips / row.qemu_mips;
+      row.output_matches_qemu = q.stdout === tr.stdout;
     }
     if (native && existsSync(join(out, native))) {
       const n = best(3, join(out, native), args);
       row.native_s = n.secs;
-      row.native_mips = ours.instret / n.secs / 1e6;
-      row.ratio_vs_native = row.rvtramp_mips / row.native_mips;
+      row.native_mips = tr.instret / n.secs / 1e6;
+      for (const e of ENGINES) row.rvtramp[e].ratio_vs_native = row.rvtramp[e].mips / row.native_mips;
     }
     rows.push(row);
   }
+  const matrix = matrixWallTime();
+  const cold = coldStart();
   const fuzz = fuzzThroughput();
   const f = (v: number | undefined, d = 1) => (v === undefined ? '-' : v.toFixed(d));
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? '  (target met)' : '  (target missed)');
   console.log(`rvtramp bench (${new Date().toISOString()}, node ${process.version})`);
-  console.log('workload                  instret      rvtramp MIPS  qemu MIPS  native MIPS  rvtramp/qemu  rvtramp/native  same output');
+  console.log('workload                  instret      translator  interpreter  qemu MIPS  native MIPS  transl/qemu  interp/qemu  transl/native  same output');
   for (const r of rows) {
+    const t = r.rvtramp.translator, i = r.rvtramp.interpreter;
     console.log(
-      `${r.workload.padEnd(25)} ${String(r.instret).padStart(11)}  ${f(r.rvtramp_mips).padStart(12)}  ${f(r.qemu_mips).padStart(9)}  ${f(r.native_mips).padStart(11)}  ${f(r.ratio_vs_qemu, 3).padStart(12)}  ${f(r.ratio_vs_native, 4).padStart(14)}  ${r.output_matches_qemu === undefined ? '-' : r.output_matches_qemu ? 'yes' : 'NO'}`,
+      `${r.workload.padEnd(25)} ${String(r.instret).padStart(11)}  ${f(t.mips).padStart(10)}  ${f(i.mips).padStart(11)}  ${f(r.qemu_mips).padStart(9)}  ${f(r.native_mips).padStart(11)}  ${f(t.ratio_vs_qemu, 3).padStart(11)}  ${f(i.ratio_vs_qemu, 3).padStart(11)}  ${f(t.ratio_vs_native, 4).padStart(13)}  ${r.output_matches_qemu === undefined ? '-' : r.output_matches_qemu ? 'yes' : 'NO'}`,
     );
   }
-  console.log(`${`fuzz ${fuzz.profile} (seed ${fuzz.seed})`.padEnd(25)} ${`${fuzz.cases} cases`.padStart(11)}  ${`${f(fuzz.cases_per_s)} cases/s`.padStart(12)}  (rvtramp fuzz, one core, ${f(fuzz.seconds)} s)`);
+  const gc = rows[0]!;
+  console.log('(MIPS columns: rvtramp exec --engine translator / interpreter, qemu-riscv64, native; rvtramp seconds are its run loop after load, qemu and native wall time, best of 3)');
+  console.log('');
+  console.log(`translator vs qemu on ${gc.workload}: ${f(gc.rvtramp.translator.ratio_vs_qemu, 3)}x${verdict(gc.rvtramp.translator.ratio_vs_qemu === undefined ? undefined : gc.rvtramp.translator.ratio_vs_qemu >= TARGETS.translator_vs_qemu)} [target >= ${TARGETS.translator_vs_qemu}x]`);
+  console.log(`interpreter on ${gc.workload}: ${f(gc.rvtramp.interpreter.mips)} MIPS${verdict(gc.rvtramp.interpreter.mips >= TARGETS.interpreter_mips)} [target >= ${TARGETS.interpreter_mips}]`);
+  console.log(`rvtramp run (full matrix, ${matrix.summary}): ${f(matrix.seconds, 2)} s wall${verdict(matrix.seconds <= TARGETS.matrix_s)} [target <= ${TARGETS.matrix_s} s]`);
+  for (const c of cold) console.log(`cold start: ${c.command.padEnd(28)} ${f(c.seconds, 3)} s wall (best of 3)${c.target ? verdict(c.seconds <= TARGETS.cold_start_s) + ` [target <= ${TARGETS.cold_start_s} s]` : ''}`);
+  console.log(`fuzz ${fuzz.profile} (seed ${fuzz.seed}): ${fuzz.cases} cases in ${f(fuzz.seconds)} s = ${f(fuzz.cases_per_s)} cases/s on one core${verdict(fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s)} [aim >= ${TARGETS.fuzz_cases_per_s}]`);
   if (!qemu) console.log('qemu-riscv64 not installed: qemu columns empty (apt-get install qemu-user)');
-  console.log('rvtramp seconds are its run loop (after load); qemu and native are wall time, best of 3.');
-  writeFileSync(join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, fuzz }, null, 2));
+  writeFileSync(join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, targets: TARGETS, rows, matrix, cold_start: cold, fuzz }, null, 2));
   console.log(`wrote ${join(out, 'bench.json')}`);
   return rows.some((r) => r.output_matches_qemu === false) ? 1 : 0;
+}
+
+/** Wall time of the whole `rvtramp run` matrix (every selftest on every profile), one run. */
+function matrixWallTime(): { seconds: number; summary: string; exit: number | null } {
+  const r = timed(process.execPath, [join(root, 'bin/rvtramp.js'), 'run']);
+  const summary = /Summary: ([^\n]*)/.exec(r.stdout)?.[1] ?? 'no summary line';
+  return { seconds: r.secs, summary, exit: r.status };
+}
+
+/**
+ * Cold start, best of 3: through npx (what users type; npm's own `npm exec` start-up is
+ * measured alongside, since no change to rvtramp can make it shorter) and through node.
+ */
+function coldStart(): { command: string; seconds: number; target: boolean }[] {
+  const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+  const cli = join(root, 'bin/rvtramp.js');
+  const cases: [string, string, string[], boolean][] = [
+    ['npx rvtramp --help', npx, ['rvtramp', '--help'], true],
+    ['npx rvtramp run -l', npx, ['rvtramp', 'run', '-l'], true],
+    ['node bin/rvtramp.js --help', process.execPath, [cli, '--help'], false],
+    ['node bin/rvtramp.js run -l', process.execPath, [cli, 'run', '-l'], false],
+    ['npm exec -- node -e 0 (npx alone)', npx, ['--', 'node', '-e', '0'], false],
+  ];
+  return cases.map(([command, cmd, args, target]) => ({ command, seconds: best(3, cmd, args).secs, target }));
 }
 
 process.exitCode = main();
