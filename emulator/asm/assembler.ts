@@ -478,12 +478,13 @@ export class Assembler {
   /** @internal Data values; `where` (text front end) names the statement. */
   data(width: 1 | 2 | 4 | 8, values: readonly Imm[], directive: string, at?: Where): this {
     for (const v of values) {
-      const where: Where = at ?? { text: `${directive} ${show(v)}` };
+      const where: Where = at ?? lazyWhere(() => `${directive} ${show(v)}`);
       let e: Expr;
       let c: bigint | undefined;
       try {
         e = toExpr(v);
-        c = this.constValue(e);
+        // A plain number needs no evaluation (what constValue would make of it).
+        c = e.kind === 'num' ? e.value : this.constValue(e);
       } catch (err) {
         if (err instanceof AsmError) throw new AsmError(`${where.text}: ${err.message}`, where.line);
         throw err;
