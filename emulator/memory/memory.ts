@@ -75,11 +75,14 @@ export class Memory {
   private readonly listeners: CodeListener[] = [];
   // One-entry caches. A cached page always has the permission its cache needs; the write
   // cache never holds code or watched pages, the read cache never holds watched pages.
-  // Direct-mapped caches indexed by page number bits 0..7 of the address's page.
+  // Direct-mapped caches indexed by page number bits 0..7 of the address's page; an entry is
+  // the page's base and its byte and word views (one load less than going through the Page).
   private readonly rBase = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  readonly rU8: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE.u8);
+  readonly rI32: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(NO_PAGE.i32);
   private readonly wBase = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  readonly wU8: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE.u8);
+  readonly wI32: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(NO_PAGE.i32);
   /**
    * The same caches as integer tags, for translated code (emulator/cpu/translate), which
    * computes addresses as register halves: entry i holds the page whose base has low word
@@ -164,8 +167,9 @@ export class Memory {
   markCode(pg: Page): void {
     pg.code = true;
     const i = tlbIndex(pg.base);
-    if (this.wPage[i] === pg) {
-      this.wPage[i] = NO_PAGE;
+    if (this.wU8[i] === pg.u8) {
+      this.wU8[i] = NO_PAGE.u8;
+      this.wI32[i] = NO_PAGE.i32;
       this.wBase[i] = NaN;
       this.wTagLo[i] = NO_TAG;
     }
@@ -195,10 +199,12 @@ export class Memory {
 
   private flushCaches(): void {
     this.rBase.fill(NaN);
-    this.rPage.fill(NO_PAGE);
+    this.rU8.fill(NO_PAGE.u8);
+    this.rI32.fill(NO_PAGE.i32);
     this.rTagLo.fill(NO_TAG);
     this.wBase.fill(NaN);
-    this.wPage.fill(NO_PAGE);
+    this.wU8.fill(NO_PAGE.u8);
+    this.wI32.fill(NO_PAGE.i32);
     this.wTagLo.fill(NO_TAG);
   }
 
@@ -212,7 +218,7 @@ export class Memory {
   lw(a: number): number {
     const i = tlbIndex(a);
     const off = a - this.rBase[i]!;
-    if (off >= 0 && off <= PAGE - 4 && (off & 3) === 0) return this.rPage[i]!.i32[off >> 2]!;
+    if (off >= 0 && off <= PAGE - 4 && (off & 3) === 0) return this.rI32[i]![off >> 2]!;
     return this.loadSlow(a, 4) | 0;
   }
 
@@ -220,7 +226,7 @@ export class Memory {
     const i = tlbIndex(a);
     const off = a - this.rBase[i]!;
     if (off >= 0 && off <= PAGE - 2) {
-      const u = this.rPage[i]!.u8;
+      const u = this.rU8[i]!;
       return u[off]! | (u[off + 1]! << 8);
     }
     return this.loadSlow(a, 2);
@@ -229,7 +235,7 @@ export class Memory {
   lbu(a: number): number {
     const i = tlbIndex(a);
     const off = a - this.rBase[i]!;
-    if (off >= 0 && off < PAGE) return this.rPage[i]!.u8[off]!;
+    if (off >= 0 && off < PAGE) return this.rU8[i]![off]!;
     return this.loadSlow(a, 1);
   }
 
@@ -237,7 +243,7 @@ export class Memory {
     const i = tlbIndex(a);
     const off = a - this.wBase[i]!;
     if (off >= 0 && off <= PAGE - 4 && (off & 3) === 0) {
-      this.wPage[i]!.i32[off >> 2] = v;
+      this.wI32[i]![off >> 2] = v;
       return;
     }
     this.storeSlow(a, 4, v, 0);
@@ -248,7 +254,7 @@ export class Memory {
     const i = tlbIndex(a);
     const off = a - this.wBase[i]!;
     if (off >= 0 && off <= PAGE - 8 && (off & 3) === 0) {
-      const w = this.wPage[i]!.i32;
+      const w = this.wI32[i]!;
       w[off >> 2] = lo;
       w[(off >> 2) + 1] = hi;
       return;
@@ -260,7 +266,7 @@ export class Memory {
     const i = tlbIndex(a);
     const off = a - this.wBase[i]!;
     if (off >= 0 && off <= PAGE - 2) {
-      const u = this.wPage[i]!.u8;
+      const u = this.wU8[i]!;
       u[off] = v;
       u[off + 1] = v >>> 8;
       return;
@@ -272,7 +278,7 @@ export class Memory {
     const i = tlbIndex(a);
     const off = a - this.wBase[i]!;
     if (off >= 0 && off < PAGE) {
-      this.wPage[i]!.u8[off] = v;
+      this.wU8[i]![off] = v;
       return;
     }
     this.storeSlow(a, 1, v, 0);
@@ -305,7 +311,8 @@ export class Memory {
     const pg = this.pageFor(a, 'load');
     if (!pg.watched) {
       const i = tlbIndex(pg.base);
-      this.rPage[i] = pg;
+      this.rU8[i] = pg.u8;
+      this.rI32[i] = pg.i32;
       this.rBase[i] = pg.base;
       this.rTagLo[i] = pg.base | 0;
       this.rTagHi[i] = Math.floor(pg.base / 4294967296);
@@ -332,7 +339,8 @@ export class Memory {
     if (pg.watched) this.fireWatch('write', a, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0) & ((1n << BigInt(8 * size)) - 1n));
     else if (!code && !pg.code) {
       const i = tlbIndex(pg.base);
-      this.wPage[i] = pg;
+      this.wU8[i] = pg.u8;
+      this.wI32[i] = pg.i32;
       this.wBase[i] = pg.base;
       this.wTagLo[i] = pg.base | 0;
       this.wTagHi[i] = Math.floor(pg.base / 4294967296);

@@ -17,8 +17,8 @@
  * itself, so both engines share one set of semantics. Control flow (branches, jal, jalr) is
  * left to the trace builder, which knows where the trace goes next.
  *
- * Other names in scope: h (hart), L/H (the hart's register halves), m (memory), rL/rH/rP and
- * wL/wH/wP (read and write cache tags and pages), o<k> (the op of instruction k), t (index of
+ * Other names in scope: h (hart), L/H (the hart's register halves), m (memory), rL/rH with rB/rW and
+ * wL/wH with wB/wW (read and write cache tags with their pages' byte and word views), o<k> (the op of instruction k), t (index of
  * the instruction that may trap), e0 (h.codeEpoch on entry).
  */
 import type { Op } from '../op';
@@ -125,21 +125,21 @@ export function emit(o: Op, k: number): Emitted {
     case 'sraiw': return alu(`{const v=${la}>>${s};${ld}=v;${hd}=v>>31;}`, [a]);
     case 'lui':
     case 'auipc': return alu(`${ld}=${I};${hd}=${IH};`, []);
-    case 'lw': return load(`const v=${hit('r', AL4)}?rP[i].i32[(lo&4095)>>2]:m.lw(${NUM});${ld}=v;${hd}=v>>31;`);
-    case 'lwu': return load(`const v=${hit('r', AL4)}?rP[i].i32[(lo&4095)>>2]:m.lw(${NUM});${ld}=v;${hd}=0;`);
-    case 'lbu': return load(`const v=${hit('r', ANY)}?rP[i].u8[lo&4095]:m.lbu(${NUM});${ld}=v;${hd}=0;`);
-    case 'lb': return load(`const v=((${hit('r', ANY)}?rP[i].u8[lo&4095]:m.lbu(${NUM}))<<24)>>24;${ld}=v;${hd}=v>>31;`);
-    case 'lhu': return load(`const v=${hit('r', AL2)}?rP[i].u8[lo&4095]|(rP[i].u8[(lo&4095)+1]<<8):m.lhu(${NUM});${ld}=v;${hd}=0;`);
-    case 'lh': return load(`const v=((${hit('r', AL2)}?rP[i].u8[lo&4095]|(rP[i].u8[(lo&4095)+1]<<8):m.lhu(${NUM}))<<16)>>16;${ld}=v;${hd}=v>>31;`);
+    case 'lw': return load(`const v=${hit('r', AL4)}?rW[i][(lo&4095)>>2]:m.lw(${NUM});${ld}=v;${hd}=v>>31;`);
+    case 'lwu': return load(`const v=${hit('r', AL4)}?rW[i][(lo&4095)>>2]:m.lw(${NUM});${ld}=v;${hd}=0;`);
+    case 'lbu': return load(`const v=${hit('r', ANY)}?rB[i][lo&4095]:m.lbu(${NUM});${ld}=v;${hd}=0;`);
+    case 'lb': return load(`const v=((${hit('r', ANY)}?rB[i][lo&4095]:m.lbu(${NUM}))<<24)>>24;${ld}=v;${hd}=v>>31;`);
+    case 'lhu': return load(`const v=${hit('r', AL2)}?rB[i][lo&4095]|(rB[i][(lo&4095)+1]<<8):m.lhu(${NUM});${ld}=v;${hd}=0;`);
+    case 'lh': return load(`const v=((${hit('r', AL2)}?rB[i][lo&4095]|(rB[i][(lo&4095)+1]<<8):m.lhu(${NUM}))<<16)>>16;${ld}=v;${hd}=v>>31;`);
     case 'ld':
       return load(
-        `let vl,vh;if(${hit('r', AL4)}&&(lo&4095)<=4088){const w=rP[i].i32,j=(lo&4095)>>2;vl=w[j];vh=w[j+1];}` +
+        `let vl,vh;if(${hit('r', AL4)}&&(lo&4095)<=4088){const w=rW[i],j=(lo&4095)>>2;vl=w[j];vh=w[j+1];}` +
           `else{const A=${NUM};vl=m.lw(A);vh=m.lw(A+4);}${ld}=vl;${hd}=vh;`,
       );
-    case 'sb': return store(hit('w', ANY), `wP[i].u8[lo&4095]=${lb};`, `m.sb(${NUM},${lb});`);
-    case 'sh': return store(hit('w', AL2), `const u=wP[i].u8,j=lo&4095;u[j]=${lb};u[j+1]=${lb}>>>8;`, `m.sh(${NUM},${lb});`);
-    case 'sw': return store(hit('w', AL4), `wP[i].i32[(lo&4095)>>2]=${lb};`, `m.sw(${NUM},${lb});`);
-    case 'sd': return store(`${hit('w', AL4)}&&(lo&4095)<=4088`, `const w=wP[i].i32,j=(lo&4095)>>2;w[j]=${lb};w[j+1]=${hb};`, `m.sd(${NUM},${lb},${hb});`);
+    case 'sb': return store(hit('w', ANY), `wB[i][lo&4095]=${lb};`, `m.sb(${NUM},${lb});`);
+    case 'sh': return store(hit('w', AL2), `const u=wB[i],j=lo&4095;u[j]=${lb};u[j+1]=${lb}>>>8;`, `m.sh(${NUM},${lb});`);
+    case 'sw': return store(hit('w', AL4), `wW[i][(lo&4095)>>2]=${lb};`, `m.sw(${NUM},${lb});`);
+    case 'sd': return store(`${hit('w', AL4)}&&(lo&4095)<=4088`, `const w=wW[i],j=(lo&4095)>>2;w[j]=${lb};w[j+1]=${hb};`, `m.sd(${NUM},${lb},${hb});`);
     default:
       // Everything else straight-line (M, A, Zb*, the rest of I) and jalr run their reference
       // handler. AMOs and sc store, so they end like a store.

@@ -140,7 +140,7 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
   const source = (
     `const MAX=${max},P=O.map((x)=>x.pc)${calls};\n` +
     `return function trace_${head.pc.toString(16).replace('-', 'm')}(h,L,H,m,n,lim){\n` +
-    `const rL=m.rTagLo,rH=m.rTagHi,rP=m.rPage,wL=m.wTagLo,wH=m.wTagHi,wP=m.wPage,e0=h.codeEpoch;\n` +
+    `const rL=m.rTagLo,rH=m.rTagHi,rB=m.rU8,rW=m.rI32,wL=m.wTagLo,wH=m.wTagHi,wB=m.wU8,wW=m.wI32,e0=h.codeEpoch;\n` +
     `let t=0,nx=0,k=0,${load};\n` +
     `x:try{for(;;){\n${body.join('\n')}\n${tail}\n}}catch(e){${WB}h.bn=n+t;h.xpc=P[t];throw e;}\n` +
     `${WB}h.bn=n+k;return nx;\n};`
