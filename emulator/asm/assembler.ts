@@ -22,8 +22,8 @@
  * the same for forward and backward references. Everything is in one section at `base`;
  * expressions are evaluated, never left as relocations.
  */
-import { FIELDS, misfit, type FieldKind, type FieldName } from '../isa/fields';
-import { encode, encodeFitted, EncodeError } from '../isa/encode';
+import { FIELDS, insert, misfit, type FieldKind, type FieldName } from '../isa/fields';
+import { encode, checkOperands, EncodeError } from '../isa/encode';
 import { entry as lookup, type Entry } from '../isa/table';
 import { xreg, freg, CSR_NAMES, XREG_NAMES, FREG_NAMES } from '../isa/regnames';
 import type { Args } from '../isa/decode';
@@ -742,19 +742,22 @@ export class Assembler {
 
   /** Encodes with messages that name the operand; the caller's `where` says which instruction. */
   private encodeChecked(e: Entry, args: Args, names: Names, where: Where): number {
+    // encode(), with each field checked and inserted in one pass.
+    let w = e.match;
     for (const [f, def] of e.defs) {
       const v = args[f];
       if (v === undefined) throw new AsmError(`${where.text}: missing ${f}`, where.line);
       const why = misfit(def, v);
       if (why) throw new AsmError(`${where.text}: ${namesOf(names)[f] ?? f}: ${why}`, where.line);
+      w = insert(def, w, v);
     }
     try {
-      // Every field was just checked: encode() would check them all again.
-      return encodeFitted(e, args);
+      checkOperands(e, args);
     } catch (err) {
       if (err instanceof EncodeError) throw new AsmError(`${where.text}: ${err.message}`, where.line);
       throw err;
     }
+    return w >>> 0;
   }
 
   /** Field values of a pending instruction at address pc. */

@@ -30,6 +30,12 @@ export function encodeFitted(e: Entry, args: Args): number {
     if (v === undefined) throw new EncodeError(`${e.name}: missing operand ${f}`);
     w = insert(def, w, v);
   }
+  checkOperands(e, args);
+  return w >>> 0;
+}
+
+/** What encode() checks besides each field's value: no unknown operand, no refused value. */
+export function checkOperands(e: Entry, args: Args): void {
   for (const k in args) {
     if (!e.fields.includes(k as FieldName)) throw new EncodeError(`${e.name}: has no operand ${k}`);
   }
@@ -39,7 +45,6 @@ export function encodeFitted(e: Entry, args: Args): number {
       if (args[f as FieldName] === v) throw new EncodeError(`${e.name}: operand ${f} must not be ${v}`);
     }
   }
-  return w >>> 0;
 }
 
 /** True when `value` fits field `f` (used to choose compressed forms). */
