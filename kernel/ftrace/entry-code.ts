@@ -13,10 +13,10 @@ const cache = new Map<string, Program>();
 
 /** entrySource(scheme, directCalls, mutant) assembled at `base` with function_trace_op at `traceOp`. */
 export function entryCode(scheme: FtraceScheme, directCalls: boolean, mutant: MutantId | undefined, base: bigint, traceOp: bigint): Program {
-  const source = entrySource(scheme, directCalls, mutant);
-  // The key is everything assemble() sees: the text and both addresses.
-  const key = `${base.toString(16)}:${traceOp.toString(16)}:${source}`;
+  // The key is everything assemble() sees: the source (a function of the first three) and
+  // both addresses.
+  const key = `${scheme} ${directCalls} ${mutant ?? ''} ${base.toString(16)} ${traceOp.toString(16)}`;
   let p = cache.get(key);
-  if (!p) cache.set(key, (p = assemble(source, { base, symbols: { function_trace_op: traceOp } })));
+  if (!p) cache.set(key, (p = assemble(entrySource(scheme, directCalls, mutant), { base, symbols: { function_trace_op: traceOp } })));
   return p;
 }

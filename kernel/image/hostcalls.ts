@@ -13,6 +13,14 @@ import { HOSTCALL_BASE, HOSTCALL_SIZE } from './memmap';
 export const HOSTCALL_SLOT = 16;
 const EBREAK = 0x00100073;
 
+/** A slot's bytes: ebreak throughout (memory.writeBytes copies them). */
+const SLOT_FILL: Uint8Array = (() => {
+  const fill = new Uint8Array(HOSTCALL_SLOT);
+  const view = new DataView(fill.buffer);
+  for (let i = 0; i < HOSTCALL_SLOT; i += 4) view.setUint32(i, EBREAK, true);
+  return fill;
+})();
+
 export interface HostCallEntry {
   readonly name: string;
   readonly addr: bigint;
@@ -40,10 +48,7 @@ export class HostCallArea {
     this.next += BigInt(HOSTCALL_SLOT);
     const mem = this.machine.memory;
     if (!mem.isMapped(addr)) mem.map(addr, PAGE_SIZE, 'rx');
-    const fill = new Uint8Array(HOSTCALL_SLOT);
-    const view = new DataView(fill.buffer);
-    for (let i = 0; i < HOSTCALL_SLOT; i += 4) view.setUint32(i, EBREAK, true);
-    mem.writeBytes(addr, fill, true);
+    mem.writeBytes(addr, SLOT_FILL, true);
     this.machine.addHostCall(addr, fn, { ...opts, name });
     const e: HostCallEntry = { name, addr, size: HOSTCALL_SLOT };
     this.byName.set(name, e);

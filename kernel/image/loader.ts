@@ -131,6 +131,8 @@ function checkImageInfo(elf: ElfFile, layout: SledLayout): void {
 interface ImageTemplate {
   /** Every page of an allocated section, in section order: address, permission, first section on it. */
   readonly pages: readonly (readonly [bigint, SectionPerm, string])[];
+  /** The same pages as runs of adjacent pages with one permission (one map() each). */
+  readonly runs: readonly (readonly [bigint, number, SectionPerm])[];
   readonly sections: readonly MappedSection[];
   readonly kallsyms: Kallsyms;
   readonly functions: ReadonlyMap<string, ElfSymbol>;
@@ -182,7 +184,13 @@ function makeTemplate(elf: ElfFile, layout: SledLayout): ImageTemplate {
   });
   sleds.sort((a, b) => (a.address < b.address ? -1 : 1));
   const sledByFunc = new Map(sleds.map((s) => [s.func, s]));
-  return { pages, sections, kallsyms, functions, sleds, sledByFunc };
+  const runs: [bigint, number, SectionPerm][] = [];
+  for (const [p, perm] of pages) {
+    const last = runs[runs.length - 1];
+    if (last && last[2] === perm && last[0] + BigInt(last[1]) === p) last[1] += PAGE_SIZE;
+    else runs.push([p, PAGE_SIZE, perm]);
+  }
+  return { pages, runs, sections, kallsyms, functions, sleds, sledByFunc };
 }
 
 export interface LoadOptions {
@@ -202,7 +210,7 @@ export function loadKernelImage(machine: Machine, layoutName: LayoutName, opts: 
   const t = imageTemplate(elf, layout);
   const mem = machine.memory;
   for (const [p, , name] of t.pages) if (mem.isMapped(p)) throw new Error(`kernel image ${layout.name}: ${hex(p)} (${name}) is already mapped`);
-  for (const [p, perm] of t.pages) mem.map(p, PAGE_SIZE, perm);
+  for (const [p, size, perm] of t.runs) mem.map(p, size, perm);
   for (const s of elf.sections) {
     if ((s.flags & SHF_ALLOC) === 0n || s.size === 0n || s.type === SHT_NOBITS) continue;
     mem.writeBytes(s.addr, s.bytes, true);
