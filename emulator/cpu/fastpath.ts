@@ -17,6 +17,6 @@ export const FAST_KIND: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** Kind of a block head the interpreter counts entries of, to find hot code to translate. */
-export const HEAD_KIND = 98;
+export const HEAD_KIND = 38;
 /** Kind of a block head with a translated trace (op.tr): the interpreter calls the trace. */
-export const TRACE_KIND = 99;
+export const TRACE_KIND = 39;

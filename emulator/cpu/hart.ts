@@ -385,7 +385,7 @@ export class Hart implements CodeListener {
             case 35: { const v = (m.lbu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 24) >> 24; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
             case 36: { const v = (m.lhu(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm) << 16) >> 16; L[op.rd] = v; H[op.rd] = v >> 31; n++; op = op.nOp ?? this.linkNext(op); continue; }
             case 37: m.sh(H[op.rs1]! * TWO32 + (L[op.rs1]! >>> 0) + op.imm, L[op.rs2]!); n++; op = op.nOp ?? this.linkNext(op); continue;
-            case 98: // HEAD_KIND: a block head; count its entries, translate it when hot
+            case 38: // HEAD_KIND: a block head; count its entries, translate it when hot
               if (++op.heat < this.hot || !this.promote(op)) {
                 this.runN = n;
                 this.pcNum = op.pc;
@@ -393,7 +393,7 @@ export class Hart implements CodeListener {
                 break;
               }
               continue; // the head has just become TRACE_KIND: dispatch it again
-            case 99: { // TRACE_KIND: run the translated trace (translate/trace.ts for its contract)
+            case 39: { // TRACE_KIND: run the translated trace (translate/trace.ts for its contract)
               const tr = op.tr!;
               if (n + tr.max > budget) {
                 this.runN = n;
