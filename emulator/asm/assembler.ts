@@ -33,7 +33,7 @@ import { FORMS, formsOf, defaultFieldValue, fenceSet, fitsSlot, ROUNDING_MODES, 
 import { compress, mayCompress, spellingFilter, type RvcFilter } from './compress';
 import { liSequence } from './li';
 import { methodName, type InsnMethods, type Operand, type Reg, type Imm, type Target } from './methods';
-import { EncodedMemo, encodedKey } from './encoded';
+import { EncodedMemo } from './encoded';
 
 export type { Operand, Reg, Imm, Target, Csr, FenceSet } from './methods';
 
@@ -169,6 +169,15 @@ class LazyWhere implements Where {
 }
 const lazyWhere = (make: () => string): Where => new LazyWhere(make);
 
+/** `name operands` as written, registers by ABI name when the form is known (Assembler.op). */
+class OpWhere implements Where {
+  private made: string | undefined;
+  constructor(private readonly name: string, private readonly operands: readonly Operand[], private readonly form: Form | undefined) {}
+  get text(): string {
+    return (this.made ??= `${this.name} ${this.operands.map((o, i) => show(o, this.form?.slots[i])).join(', ')}`.trim());
+  }
+}
+
 /** `name {json args}`: the text of an instruction given as raw fields (Assembler.insn). */
 class RawWhere implements Where {
   private made: string | undefined;
@@ -210,7 +219,7 @@ export class Assembler {
    * (`a.addi(...)`) call this.
    */
   op(name: string, ...operands: Operand[]): this {
-    const plain = lazyWhere(() => `${name} ${operands.map((o) => show(o)).join(', ')}`.trim());
+    const plain = new OpWhere(name, operands, undefined);
     const [o0, o1] = operands;
     if (operands.length === 2 && (name === 'li' || name === 'la' || name === 'lla' || name === 'call' || name === 'jump')) {
       const where = name === 'jump' ? plain : lazyWhere(() => `${name} ${regText(o0!)}, ${show(o1!)}`);
@@ -218,11 +227,10 @@ export class Assembler {
       return name === 'jump' ? this.macroPcrel(name, o1!, o0!, where) : this.macroPcrel(name, o0!, o1!, where);
     }
     if ((name === 'call' || name === 'tail') && operands.length === 1) return this.macroPcrel(name, undefined, o0!, plain);
-    const key = encodedKey(this.compressed, name, operands);
-    const text = (form: Form) => lazyWhere(() => `${name} ${operands.map((o, i) => show(o, form.slots[i])).join(', ')}`.trim());
-    const hit = key === undefined ? undefined : OP_MEMO.get(key);
+    const memo = OP_MEMO.op(this.compressed, name, operands);
+    const hit = memo?.value;
     if (hit) {
-      this.items.push({ kind: 'code', word: hit.words[0]!, size: hit.sizes[0]!, where: text(hit.form) });
+      this.items.push({ kind: 'code', word: hit.words[0]!, size: hit.sizes[0]!, where: new OpWhere(name, operands, hit.form) });
       return this;
     }
     const forms = formsOf(name);
@@ -237,9 +245,9 @@ export class Assembler {
     }
     // Say it as it would be written: registers by ABI name.
     const at = this.items.length;
-    this.emitForm(form, operands, text(form));
+    this.emitForm(form, operands, new OpWhere(name, operands, form));
     const it = this.items[at];
-    if (key !== undefined && this.items.length === at + 1 && it?.kind === 'code') OP_MEMO.set(key, { form, words: [it.word], sizes: [it.size] });
+    if (memo && this.items.length === at + 1 && it?.kind === 'code') memo.value = { form, words: [it.word], sizes: [it.size] };
     return this;
   }
 
@@ -350,8 +358,8 @@ export class Assembler {
       throw err;
     }
     if (v === undefined) throw new AsmError(`${where.text}: li needs a constant; use la/lla for an address`, where.line);
-    const key = [this.compressed, r, v];
-    const hit = LI_MEMO.get(key);
+    const memo = LI_MEMO.of(this.compressed, r, v);
+    const hit = memo.value;
     if (hit) {
       for (let i = 0; i < hit.words.length; i++) this.items.push({ kind: 'code', word: hit.words[i]!, size: hit.sizes[i]!, where });
       return this;
@@ -360,7 +368,7 @@ export class Assembler {
     for (const step of liSequence(r, v)) this.emitInsn(lookup(step.name), step.args, NO_NAMES, where, true);
     const made = this.items.slice(at);
     if (made.every((it) => it.kind === 'code')) {
-      LI_MEMO.set(key, { form: undefined, words: made.map((it) => (it.kind === 'code' ? it.word : 0)), sizes: made.map((it) => (it.kind === 'code' ? it.size : 4)) });
+      memo.value = { form: undefined, words: made.map((it) => (it.kind === 'code' ? it.word : 0)), sizes: made.map((it) => (it.kind === 'code' ? it.size : 4)) };
     }
     return this;
   }

@@ -24,58 +24,56 @@ export interface Encoded<F> {
 
 type Key = string | number | bigint | boolean;
 
-interface Node<F> {
-  readonly next: Map<Key, Node<F>>;
+/** A memo entry: filled once the instruction has been encoded. */
+export interface Slot<F> {
+  readonly next: Map<Key, Slot<F>>;
   value: Encoded<F> | undefined;
 }
 
 /** Enough distinct instructions for any campaign; past it the memo starts over. */
 const LIMIT = 200_000;
 
-export class EncodedMemo<F> {
-  private root: Node<F> = { next: new Map(), value: undefined };
-  private size = 0;
+const newSlot = <F>(): Slot<F> => ({ next: new Map(), value: undefined });
 
-  /** The node of a key path (created when `make`), or undefined. */
-  private node(path: readonly Key[], make: boolean): Node<F> | undefined {
-    let n = this.root;
-    for (const k of path) {
-      let c = n.next.get(k);
-      if (!c) {
-        if (!make) return undefined;
-        n.next.set(k, (c = { next: new Map(), value: undefined }));
-      }
-      n = c;
+export class EncodedMemo<F> {
+  private root: Slot<F> = newSlot();
+  private slots = 0;
+
+  private child(n: Slot<F>, k: Key): Slot<F> {
+    let c = n.next.get(k);
+    if (!c) {
+      n.next.set(k, (c = newSlot()));
+      this.slots++;
     }
+    return c;
+  }
+
+  private start(): Slot<F> {
+    if (this.slots >= LIMIT) {
+      this.root = newSlot();
+      this.slots = 0;
+    }
+    return this.root;
+  }
+
+  /**
+   * The entry of `name operands` assembled with RVC on or off, or undefined when an operand
+   * could depend on the assembler's symbols or layout (anything but a number, a bigint or a
+   * register name).
+   */
+  op(compressed: boolean, name: string, operands: readonly Operand[]): Slot<F> | undefined {
+    for (const o of operands) {
+      if (typeof o === 'string' ? xreg(o) === undefined && freg(o) === undefined : typeof o !== 'number' && typeof o !== 'bigint') return undefined;
+    }
+    let n = this.child(this.child(this.start(), compressed), name);
+    for (const o of operands) n = this.child(n, o as Key);
     return n;
   }
 
-  get(path: readonly Key[]): Encoded<F> | undefined {
-    return this.node(path, false)?.value;
+  /** The entry of a sequence keyed by plain values (li: RVC, register, value). */
+  of(...path: readonly Key[]): Slot<F> {
+    let n = this.start();
+    for (const k of path) n = this.child(n, k);
+    return n;
   }
-
-  set(path: readonly Key[], v: Encoded<F>): void {
-    if (this.size >= LIMIT) {
-      this.root = { next: new Map(), value: undefined };
-      this.size = 0;
-    }
-    const n = this.node(path, true)!;
-    if (!n.value) this.size++;
-    n.value = v;
-  }
-}
-
-/**
- * The memo key of `name operands` assembled with RVC on or off, or undefined when an operand
- * could depend on the assembler's symbols or layout (anything but a number, a bigint or a
- * register name).
- */
-export function encodedKey(compressed: boolean, name: string, operands: readonly Operand[]): Key[] | undefined {
-  const key: Key[] = [compressed, name];
-  for (const o of operands) {
-    if (typeof o === 'number' || typeof o === 'bigint') key.push(o);
-    else if (typeof o === 'string' && (xreg(o) !== undefined || freg(o) !== undefined)) key.push(o);
-    else return undefined;
-  }
-  return key;
 }
