@@ -408,6 +408,7 @@ export class CaseRunner {
   private checkPatches(f: Findings): void {
     const k = this.kernel;
     const hist = k.text.history;
+    if (this.patchesSeen === hist.length) return; // no new patch to check
     const sleds = [...k.ftrace.records.values()].map((r) => [r.sled.address, r.sled.address + BigInt(r.sled.size)] as const);
     const inside = (a: bigint, n: number) => {
       const e = a + BigInt(n);
