@@ -5,7 +5,7 @@
  * text patching and a way to call kernel functions.
  */
 import { Machine } from '../emulator/cpu/machine';
-import type { Hart } from '../emulator/cpu/hart';
+import type { Hart, HartOptions } from '../emulator/cpu/hart';
 import { PAGE_SIZE } from '../emulator/memory/memory';
 import { getProfile, type Profile } from './profiles/profiles';
 import { loadKernelImage, layoutExts, hostCallArea, KernelLog, callKernel, KERNEL_BASE, type KernelImage, type HostCallArea, type CallOptions, type CallResult } from './image';
@@ -29,6 +29,8 @@ export interface BootOptions {
   readonly patchFaults?: PatchFaults;
   /** Re-introduce one bug of the mutation catalogue (kernel/mutants/catalogue.ts). */
   readonly mutant?: MutantId;
+  /** Execution engine of the harts: the block translator and its hotness threshold (default: interpreter). */
+  readonly engine?: Pick<HartOptions, 'translate' | 'hotThreshold'>;
 }
 
 export class Kernel {
@@ -47,7 +49,7 @@ export class Kernel {
     this.host = hostCallArea(this.machine);
     this.host.attach(this.image.kallsyms);
     const exts = layoutExts(this.image.layout);
-    this.harts = Array.from({ length: opts.harts ?? 1 }, () => this.machine.addHart({ exts, staleIcache: opts.staleIcache ?? false }));
+    this.harts = Array.from({ length: opts.harts ?? 1 }, () => this.machine.addHart({ ...opts.engine, exts, staleIcache: opts.staleIcache ?? false }));
     const m = (this.mutant = opts.mutant);
     const faults = m === 'f7-no-fence-i' ? { ...opts.patchFaults, skipFenceI: true } : opts.patchFaults;
     this.text = new TextPatcher(this.machine, this.log, faults ?? {});
