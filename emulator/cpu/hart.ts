@@ -17,7 +17,7 @@ const NEXT: Flow = 0;
 const TAKEN: Flow = 1;
 import { HANDLERS, NOT_EXECUTED } from './handlers';
 import { FAST_KIND, HEAD_KIND, TRACE_KIND } from './fastpath';
-import { buildTrace, translatable } from './translate/trace';
+import { buildTrace, translatable, type Trace } from './translate/trace';
 import { TrapSignal, StopSignal, type RunResult, type Trap } from './trap';
 import { decode } from '../isa/decode';
 import type { Ext } from '../isa/entry';
@@ -317,7 +317,6 @@ export class Hart implements CodeListener {
   private loop(budget: number, traced: boolean): RunResult {
     let n = 0;
     let op: Op | undefined;
-    let inTrace = false;
     try {
       op = this.fetchHead(this.pcNum);
       if (traced) {
@@ -401,11 +400,8 @@ export class Hart implements CodeListener {
                 flow = op.h(this, op);
                 break;
               }
-              inTrace = true;
-              const next = tr.fn(this, L, H, m, n, budget);
-              inTrace = false;
+              op = this.runTraces(tr, n, budget);
               n = this.bn;
-              op = this.fetchHead(next);
               continue;
             }
             default:
@@ -422,14 +418,42 @@ export class Hart implements CodeListener {
     } catch (e) {
       // The op that threw did not complete; when fetching its successor failed, it did.
       // A trace reports its faulting instruction and retired count itself.
-      if (inTrace) n = this.bn;
-      const pc = inTrace ? this.xpc : this.faultPc ?? (op ? op.pc : this.pcNum);
+      if (this.tracing) n = this.bn;
+      const pc = this.inTrace ? this.xpc : this.faultPc ?? (op ? op.pc : this.pcNum);
+      this.tracing = this.inTrace = false;
       this.faultPc = undefined;
       this.pcNum = pc;
       return this.unwind(e, pc);
     } finally {
       this.instret += n;
       this.runN = 0;
+    }
+  }
+
+  /** Set while runTraces runs (h.bn is the run's retired count) / while a trace runs (h.xpc is its faulting pc). */
+  private tracing = false;
+  private inTrace = false;
+
+  /**
+   * Runs translated traces back to back, starting with tr, while they leave for another trace
+   * head and the budget allows; returns the op to continue with and leaves the retired count
+   * in this.bn. A small function of its own, so that V8 keeps it optimized independently of
+   * the interpreter loop.
+   */
+  private runTraces(tr: Trace, n: number, budget: number): Op {
+    const L = this.L, H = this.H, m = this.m;
+    this.tracing = true;
+    for (;;) {
+      this.inTrace = true;
+      const next = tr.fn(this, L, H, m, n, budget);
+      this.inTrace = false;
+      n = this.bn;
+      const op = this.fetchHead(next);
+      if (op.k !== TRACE_KIND || n + op.tr!.max > budget) {
+        this.tracing = false;
+        return op;
+      }
+      tr = op.tr!;
     }
   }
 

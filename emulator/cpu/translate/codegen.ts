@@ -49,10 +49,11 @@ export function branchCondition(o: Op): string | undefined {
 }
 
 export type Emitted =
-  | { readonly kind: 'straight'; readonly code: string; readonly reads: readonly number[]; readonly writes: readonly number[] }
+  /** `cache`: the instruction keeps a one-page cache in locals c<k>/g<k>/a<k> (a byte or word view). */
+  | { readonly kind: 'straight'; readonly code: string; readonly reads: readonly number[]; readonly writes: readonly number[]; readonly cache?: 'B' | 'W' }
   /** A store; `code(after)` runs `after` when the store took the accessor's slow path, the only
    *  one that can write to code. */
-  | { readonly kind: 'store'; readonly code: (after: string) => string; readonly reads: readonly number[] }
+  | { readonly kind: 'store'; readonly code: (after: string) => string; readonly reads: readonly number[]; readonly cache: 'B' | 'W' }
   | { readonly kind: 'branch'; readonly cond: string; readonly reads: readonly number[] }
   | { readonly kind: 'jal'; readonly link: string; readonly writes: readonly number[] }
   /** A handler call: the trace writes back `reads` before it and reloads `writes` after. */
@@ -69,11 +70,33 @@ function address(o: Op): string {
 /** The same address as one address number (as exec/common.ts ea() computes it) for the accessors. */
 const NUM = `hi*${TWO32}+(lo>>>0)`;
 
-/** A cache hit test: entry i holds the page, and the low bits the mask keeps are zero. */
-const hit = (c: 'r' | 'w', mask: number) => `${c}H[i]===hi&&(lo&${lit(mask)})===${c}L[i]`;
-const IDX = 'const i=(lo>>>12)&255;';
-// Masks: any byte (-4096), 2-byte aligned (-4095), 4-byte aligned (-4093).
+// Masks: any byte (-4096), 2-byte aligned (-4095), 4-byte aligned (-4093). A masked address
+// equals a page's tag only when it is in that page and its low bits the mask keeps are zero.
 const ANY = -4096, AL2 = -4095, AL4 = -4093;
+
+/**
+ * Placeholder for "forget every instruction's own page cache", which the trace builder fills
+ * in: after an accessor's slow path or a handler call, host code (a watch callback) may have
+ * changed mappings, permissions or watches, which flush the memory's caches.
+ */
+export const FORGET = '\u0002';
+
+/**
+ * Memory access k. Each memory instruction of a trace keeps the page it used last in locals
+ * (c<k>: low tag, g<k>: high tag, a<k>: the page's byte or word view): a loop touching the
+ * same page skips even the memory cache lookup. The page is taken only from the memory's
+ * cache (so it has the permission the access needs and, for stores, is neither code nor
+ * watched), and dropped (FORGET) whenever host code may have run.
+ */
+function access(k: number, c: 'r' | 'w', mask: number, view: 'B' | 'W', within: string, hit: (arr: string) => string, slow: string): string {
+  const tagOk = `(lo&${lit(mask)})`;
+  return (
+    `if(${tagOk}===c${k}&&hi===g${k}${within}){${hit(`a${k}`)}}` +
+    `else{const i=(lo>>>12)&255;if(${c}H[i]===hi&&${tagOk}===${c}L[i]${within}){c${k}=${c}L[i];g${k}=hi;a${k}=${c}${view}[i];${hit(`a${k}`)}}` +
+    `else{${slow}${FORGET}}}`
+  );
+}
+const IN8 = '&&(lo&4095)<=4088';
 
 const R = (...rs: number[]) => rs.filter((r) => r !== 0);
 const W = (d: number) => (d === 32 ? [] : [d]);
@@ -85,12 +108,21 @@ export function emit(o: Op, k: number): Emitted {
   const cond = branchCondition(o);
   if (cond !== undefined) return { kind: 'branch', cond, reads: R(a, b) };
   const alu = (code: string, reads: number[]): Emitted => ({ kind: 'straight', code, reads: R(...reads), writes: W(d) });
-  const load = (code: string): Emitted => ({ kind: 'straight', code: `t=${k};{${address(o)}${IDX}${code}}`, reads: R(a), writes: W(d) });
-  const store = (cond: string, fast: string, slow: string): Emitted => ({
-    kind: 'store',
-    code: (after) => `t=${k};{${address(o)}${IDX}if(${cond}){${fast}}else{${slow}${after}}}`,
-    reads: R(a, b),
+  /** A load into v (or vl/vh), then `set` writes rd. */
+  const load = (mask: number, view: 'B' | 'W', get: (arr: string) => string, slow: string, set: string, within = ''): Emitted => ({
+    kind: 'straight',
+    code: `t=${k};{${address(o)}let v;${access(k, 'r', mask, view, within, (arr) => `v=${get(arr)};`, `v=${slow};`)}${set}}`,
+    reads: R(a),
+    writes: W(d),
+    cache: view,
   });
+  const store = (mask: number, view: 'B' | 'W', put: (arr: string) => string, slow: string, within = ''): Emitted => ({
+    kind: 'store',
+    code: (after) => `t=${k};{${address(o)}${access(k, 'w', mask, view, within, put, slow + after)}}`,
+    reads: R(a, b),
+    cache: view,
+  });
+
   switch (o.name) {
     case 'jal': return { kind: 'jal', link: `${ld}=${lit(o.nextLo)};${hd}=${lit(o.nextHi)};`, writes: W(d) };
     case 'addi':
@@ -125,24 +157,28 @@ export function emit(o: Op, k: number): Emitted {
     case 'sraiw': return alu(`{const v=${la}>>${s};${ld}=v;${hd}=v>>31;}`, [a]);
     case 'lui':
     case 'auipc': return alu(`${ld}=${I};${hd}=${IH};`, []);
-    case 'lw': return load(`const v=${hit('r', AL4)}?rW[i][(lo&4095)>>2]:m.lw(${NUM});${ld}=v;${hd}=v>>31;`);
-    case 'lwu': return load(`const v=${hit('r', AL4)}?rW[i][(lo&4095)>>2]:m.lw(${NUM});${ld}=v;${hd}=0;`);
-    case 'lbu': return load(`const v=${hit('r', ANY)}?rB[i][lo&4095]:m.lbu(${NUM});${ld}=v;${hd}=0;`);
-    case 'lb': return load(`const v=((${hit('r', ANY)}?rB[i][lo&4095]:m.lbu(${NUM}))<<24)>>24;${ld}=v;${hd}=v>>31;`);
-    case 'lhu': return load(`const v=${hit('r', AL2)}?rB[i][lo&4095]|(rB[i][(lo&4095)+1]<<8):m.lhu(${NUM});${ld}=v;${hd}=0;`);
-    case 'lh': return load(`const v=((${hit('r', AL2)}?rB[i][lo&4095]|(rB[i][(lo&4095)+1]<<8):m.lhu(${NUM}))<<16)>>16;${ld}=v;${hd}=v>>31;`);
+    case 'lw': return load(AL4, 'W', (x) => `${x}[(lo&4095)>>2]`, `m.lw(${NUM})`, `${ld}=v;${hd}=v>>31;`);
+    case 'lwu': return load(AL4, 'W', (x) => `${x}[(lo&4095)>>2]`, `m.lw(${NUM})`, `${ld}=v;${hd}=0;`);
+    case 'lbu': return load(ANY, 'B', (x) => `${x}[lo&4095]`, `m.lbu(${NUM})`, `${ld}=v;${hd}=0;`);
+    case 'lb': return load(ANY, 'B', (x) => `${x}[lo&4095]`, `m.lbu(${NUM})`, `v=(v<<24)>>24;${ld}=v;${hd}=v>>31;`);
+    case 'lhu': return load(AL2, 'B', (x) => `${x}[lo&4095]|(${x}[(lo&4095)+1]<<8)`, `m.lhu(${NUM})`, `${ld}=v;${hd}=0;`);
+    case 'lh': return load(AL2, 'B', (x) => `${x}[lo&4095]|(${x}[(lo&4095)+1]<<8)`, `m.lhu(${NUM})`, `v=(v<<16)>>16;${ld}=v;${hd}=v>>31;`);
     case 'ld':
-      return load(
-        `let vl,vh;if(${hit('r', AL4)}&&(lo&4095)<=4088){const w=rW[i],j=(lo&4095)>>2;vl=w[j];vh=w[j+1];}` +
-          `else{const A=${NUM};vl=m.lw(A);vh=m.lw(A+4);}${ld}=vl;${hd}=vh;`,
-      );
-    case 'sb': return store(hit('w', ANY), `wB[i][lo&4095]=${lb};`, `m.sb(${NUM},${lb});`);
-    case 'sh': return store(hit('w', AL2), `const u=wB[i],j=lo&4095;u[j]=${lb};u[j+1]=${lb}>>>8;`, `m.sh(${NUM},${lb});`);
-    case 'sw': return store(hit('w', AL4), `wW[i][(lo&4095)>>2]=${lb};`, `m.sw(${NUM},${lb});`);
-    case 'sd': return store(`${hit('w', AL4)}&&(lo&4095)<=4088`, `const w=wW[i],j=(lo&4095)>>2;w[j]=${lb};w[j+1]=${hb};`, `m.sd(${NUM},${lb},${hb});`);
+      // v holds the low word; the high word goes straight to vh.
+      return {
+        kind: 'straight',
+        code: `t=${k};{${address(o)}let v,vh;${access(k, 'r', AL4, 'W', IN8, (x) => `const j=(lo&4095)>>2;v=${x}[j];vh=${x}[j+1];`, `const A=${NUM};v=m.lw(A);vh=m.lw(A+4);`)}${ld}=v;${hd}=vh;}`,
+        reads: R(a),
+        writes: W(d),
+        cache: 'W',
+      };
+    case 'sb': return store(ANY, 'B', (x) => `${x}[lo&4095]=${lb};`, `m.sb(${NUM},${lb});`);
+    case 'sh': return store(AL2, 'B', (x) => `const j=lo&4095;${x}[j]=${lb};${x}[j+1]=${lb}>>>8;`, `m.sh(${NUM},${lb});`);
+    case 'sw': return store(AL4, 'W', (x) => `${x}[(lo&4095)>>2]=${lb};`, `m.sw(${NUM},${lb});`);
+    case 'sd': return store(AL4, 'W', (x) => `const j=(lo&4095)>>2;${x}[j]=${lb};${x}[j+1]=${hb};`, `m.sd(${NUM},${lb},${hb});`, IN8);
     default:
       // Everything else straight-line (M, A, Zb*, the rest of I) and jalr run their reference
       // handler. AMOs and sc store, so they end like a store.
-      return { kind: 'call', code: `t=${k};o${k}.h(h,o${k});`, reads: R(a, b), writes: W(d), store: /^(amo|sc\.)/.test(o.name), jump: o.name === 'jalr' };
+      return { kind: 'call', code: `t=${k};o${k}.h(h,o${k});${FORGET}`, reads: R(a, b), writes: W(d), store: /^(amo|sc\.)/.test(o.name), jump: o.name === 'jalr' };
   }
 }

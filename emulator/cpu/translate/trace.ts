@@ -25,8 +25,8 @@ import type { Op } from '../op';
 import type { Hart } from '../hart';
 import type { Memory } from '../../memory/memory';
 import { HANDLERS } from '../handlers';
-import { PAGE_SIZE } from '../../memory/memory';
-import { emit, lit, lo, hi } from './codegen';
+import { PAGE_SIZE, NO_TAG } from '../../memory/memory';
+import { emit, lit, lo, hi, FORGET } from './codegen';
 
 export type TraceFn = (h: Hart, L: Int32Array, H: Int32Array, m: Memory, n: number, lim: number) => number;
 
@@ -66,6 +66,7 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
   const seen = new Set<number>();
   const used = new Set<number>();
   const written = new Set<number>();
+  const caches: string[] = [];
   const body: string[] = [];
   const note = (reads: readonly number[], writes: readonly number[] = []) => {
     for (const r of reads) used.add(r);
@@ -95,6 +96,9 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
     seen.add(o.pc);
     body.push(`// ${k}: ${lit(o.pc)} ${o.name}`);
     const e = emit(o, k);
+    if (e.kind === 'straight' || e.kind === 'store') {
+      if (e.cache !== undefined) caches.push(`c${k}=${NO_TAG},g${k}=0,a${k}=${e.cache === 'B' ? 'rB[0]' : 'rW[0]'}`);
+    }
     if (e.kind === 'branch') {
       note(e.reads);
       body.push(`if(${e.cond}){${goTo(o.target, k + 1)}}`);
@@ -134,7 +138,8 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
   const max = ops.length;
   const regs = [...used].sort((x, y) => x - y);
   const wb = [...written].sort((x, y) => x - y).map((r) => `L[${r}]=l${r};H[${r}]=h${r};`).join('');
-  const load = regs.map((r) => `l${r}=L[${r}],h${r}=H[${r}]`).concat(['l32=0', 'h32=0']).join(',');
+  const load = regs.map((r) => `l${r}=L[${r}],h${r}=H[${r}]`).concat(['l32=0', 'h32=0'], caches).join(',');
+  const forget = caches.map((c) => c.slice(0, c.indexOf(',')) + ';').join('');
   const calls = ops.map((x, k) => (emit(x, k).kind === 'call' ? `,o${k}=O[${k}]` : '')).join('');
   const pcs = ops.map((x) => x.pc);
   const source = (
@@ -144,7 +149,7 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
     `let t=0,nx=0,k=0,${load};\n` +
     `x:try{for(;;){\n${body.join('\n')}\n${tail}\n}}catch(e){${WB}h.bn=n+t;h.xpc=P[t];throw e;}\n` +
     `${WB}h.bn=n+k;return nx;\n};`
-  ).split(WB).join(wb);
+  ).split(WB).join(wb).split(FORGET).join(forget);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const fn = new Function('O', source)(ops) as TraceFn;
   return { fn, max, pcs, source };

@@ -182,6 +182,28 @@ describe('block translator', () => {
     );
   });
 
+  it('a watch callback that write-protects a page mid-trace: the next store there faults in both engines', () => {
+    const source = ['_start:', `  li s11, ${PROG_DATA}`, `  li s10, ${PROG_DATA + 0x1000n}`, '  li s0, 6', 'loop:', '  sw s0, 0x100(s11)', '  sw s0, 0x100(s10)', '  lw a0, 0x200(s11)', '  addi s0, s0, -1', '  bnez s0, loop', '  ebreak', ''].join('\n');
+    const results = (['interpreter', 'translator'] as const).map((engine) => {
+      const machine = new Machine();
+      const code = assemble(source, { base: PROG_CODE, compressed: true });
+      machine.memory.map(PROG_CODE, 0x1000, 'rx');
+      machine.memory.writeBytes(PROG_CODE, code.bytes, true);
+      machine.memory.map(PROG_DATA, 0x2000, 'rw');
+      let reads = 0;
+      machine.memory.watch(PROG_DATA + 0x200n, 4, 'read', () => {
+        if (++reads === 3) machine.memory.protect(PROG_DATA + 0x1000n, 0x1000, 'r');
+      });
+      const hart = machine.addHart({ translate: engine === 'translator', hotThreshold: 1 });
+      hart.pc = PROG_CODE;
+      const r = hart.run(10_000);
+      return { r, reads, s0: hart.reg(8), instret: hart.instret };
+    });
+    expect(results[0]!.r.kind).to.equal('trap');
+    expect(results[0]!.reads).to.equal(3);
+    expect(results[1]).to.deep.equal(results[0]);
+  });
+
   it('host calls inside a hot loop run once per call and return through ra', () => {
     const source = ['_start:', '  li s0, 300', '  li s1, 0', 'loop:', '  mv a0, s0', '  call host', '  add s1, s1, a0', '  addi s0, s0, -1', '  bnez s0, loop', '  ebreak', 'host:', '  ret', ''].join('\n');
     const results = (['interpreter', 'translator'] as const).map((engine) => {
