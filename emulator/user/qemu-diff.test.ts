@@ -1,7 +1,8 @@
 /**
  * Differential test against qemu-riscv64: random programs (emulator/testing/progen.ts) are
  * assembled by our assembler into a static ELF; rvtramp's user-mode runner and qemu must print
- * the same bytes (the data window and all registers). Replay a failure with RVTRAMP_SEED.
+ * the same bytes (the data window and all registers), on the interpreter and on the block
+ * translator. Replay a failure with RVTRAMP_SEED.
  */
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
@@ -28,9 +29,10 @@ function build(p: GenProgram): Uint8Array {
   });
 }
 
-function ours(elf: Uint8Array): { out: Buffer; outcome: string } {
+function ours(elf: Uint8Array, translate: boolean): { out: Buffer; outcome: string } {
   const chunks: Buffer[] = [];
-  const prog = loadProgram(elf, 'prog.elf');
+  // hotThreshold 1: with the translator, every block head runs translated from its first entry.
+  const prog = loadProgram(elf, 'prog.elf', { hart: { translate, hotThreshold: 1 } });
   const o = runProgram(prog, { stdout: (b) => chunks.push(Buffer.from(b)), maxInstructions: 1_000_000 });
   return { out: Buffer.concat(chunks), outcome: o.kind === 'exit' ? `exit ${o.code}` : o.message };
 }
@@ -68,10 +70,13 @@ describe('emulator vs qemu-riscv64 (oracle)', function () {
           const file = join(dir, 'prog.elf');
           writeFileSync(file, elf, { mode: 0o755 });
           const q = spawnSync(qemu, [file], { maxBuffer: 1 << 20 });
-          const mine = ours(elf);
           const qOutcome = q.status === null ? `signal ${q.signal}` : `exit ${q.status}`;
-          if (mine.outcome !== qOutcome || !mine.out.equals(q.stdout)) {
-            throw new Error(`rvtramp (${mine.outcome}) and qemu (${qOutcome}) differ:\n${explain(mine.out, q.stdout)}\nprogram (${p.compressed ? 'rvc' : 'norvc'}):\n${p.source}`);
+          for (const translate of [false, true]) {
+            const mine = ours(elf, translate);
+            if (mine.outcome !== qOutcome || !mine.out.equals(q.stdout)) {
+              const engine = translate ? 'translator' : 'interpreter';
+              throw new Error(`rvtramp ${engine} (${mine.outcome}) and qemu (${qOutcome}) differ:\n${explain(mine.out, q.stdout)}\nprogram (${p.compressed ? 'rvc' : 'norvc'}):\n${p.source}`);
+            }
           }
         }),
         { seed, numRuns: Number(process.env['RVTRAMP_DIFF_RUNS'] ?? 150) },
