@@ -16,6 +16,7 @@ import { Op, SINK, type Flow, type Handler } from './op';
 const NEXT: Flow = 0;
 const TAKEN: Flow = 1;
 import { HANDLERS, NOT_EXECUTED } from './handlers';
+import { illegal } from './exec/common';
 import { FAST_KIND, HEAD_KIND, TRACE_KIND } from './fastpath';
 import { buildTrace, translatable, type Trace } from './translate/trace';
 import { TrapSignal, StopSignal, type RunResult, type Trap } from './trap';
@@ -48,14 +49,63 @@ const DEFAULT_EXTS: readonly Ext[] = ['I', 'M', 'A', 'C', 'F', 'D', 'Zicsr', 'Zi
 const TWO32 = 4294967296;
 const EMPTY: (Op | undefined)[] = [];
 
-function unlink(ops: (Op | undefined)[]): void {
-  for (const o of ops) {
-    if (o) {
-      o.nOp = null;
-      o.tOp = null;
-    }
+/** Decoded instructions of one page: indexed by (offset >> 1), and the same ops as a list. */
+interface PageOps {
+  readonly ops: (Op | undefined)[];
+  readonly list: Op[];
+}
+
+/** Cuts the successor links of a dropped page's ops, so a run holding one of them refetches. */
+function unlink(p: PageOps): void {
+  for (const o of p.list) {
+    o.nOp = null;
+    o.tOp = null;
   }
 }
+
+/**
+ * What buildOp derives from an instruction word alone, worked out once per distinct word per
+ * process (kernels are booted again and again with the same code): the table entry and its
+ * operands in the form the handlers read them.
+ */
+interface Shape {
+  readonly name: string;
+  readonly ext: Ext;
+  readonly rd: number;
+  readonly rs1: number;
+  readonly rs2: number;
+  readonly imm: number | undefined;
+  readonly aux: number;
+  /** Branch or jump offset. */
+  readonly off: number | undefined;
+}
+const SHAPES = new Map<number, Shape | null>();
+
+function shapeOf(word: number): Shape | null {
+  let s = SHAPES.get(word);
+  if (s !== undefined) return s;
+  const d = decode(word);
+  if (!d) s = null;
+  else {
+    const { entry, args } = d.base;
+    const a = (f: FieldName) => args[f];
+    const rd = a('rd');
+    s = {
+      name: entry.name,
+      ext: entry.ext,
+      rd: rd === undefined || rd === 0 ? SINK : rd,
+      rs1: a('rs1') ?? 0,
+      rs2: a('rs2') ?? 0,
+      imm: a('imm12') ?? a('simm12') ?? a('imm20') ?? a('zimm5'),
+      aux: a('shamt6') ?? a('shamt5') ?? a('csr') ?? 0,
+      off: a('bimm12') ?? a('jimm20'),
+    };
+  }
+  SHAPES.set(word, s);
+  return s;
+}
+
+const illegalOp: Handler = (_h, o) => illegal(o);
 
 /** Embedder-defined CSR: read and (optionally) write behaviour. */
 export interface CsrDef {
@@ -92,7 +142,7 @@ export class Hart implements CodeListener {
   private pcNum = 0;
 
   // Decoded pages: page number -> ops indexed by (offset >> 1).
-  private readonly icache = new Map<number, (Op | undefined)[]>();
+  private readonly icache = new Map<number, PageOps>();
   private fBase = NaN;
   private fOps: (Op | undefined)[] = EMPTY;
   private readonly csrs = new Map<number, CsrDef>();
@@ -210,14 +260,14 @@ export class Hart implements CodeListener {
     const pg = this.m.page(pn);
     if (!pg) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc), reason: 'unmapped' });
     if ((pg.perm & PERM_X) === 0) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc), reason: 'permission' });
-    let ops = this.icache.get(pn);
-    if (!ops) {
-      ops = new Array<Op | undefined>(PAGE_SIZE >> 1);
-      this.icache.set(pn, ops);
+    let cached = this.icache.get(pn);
+    if (!cached) {
+      cached = { ops: new Array<Op | undefined>(PAGE_SIZE >> 1), list: [] };
+      this.icache.set(pn, cached);
     }
     this.m.markCode(pg);
     this.fBase = pg.base;
-    this.fOps = ops;
+    this.fOps = cached.ops;
     const off = pc - pg.base;
     const lo16 = pg.u8[off]! | (pg.u8[off + 1]! << 8);
     let word = lo16;
@@ -237,41 +287,38 @@ export class Hart implements CodeListener {
     // Only an op whose handler is still the plain table handler may take the fast path
     // (hooks, host calls and alignment wrappers replace op.h).
     if (!this.reference && op.h === HANDLERS.get(op.name)) op.k = FAST_KIND.get(op.name) ?? 0;
-    if (!crosses) ops[off >> 1] = op;
+    if (!crosses) {
+      cached.ops[off >> 1] = op;
+      cached.list.push(op);
+    }
     return op;
   }
 
   /** Builds the predecoded form of one instruction word at pc. */
   buildOp(pc: number, word: number): Op {
     const size = (word & 3) === 3 ? 4 : 2;
-    const d = decode(word);
-    const illegal: Handler = (_h, o) => this.illegal(o);
-    if (!d || !this.exts.has(d.entry.ext) || (size === 2 && !this.exts.has('C'))) {
-      return new Op(pc, size, word, '(illegal)', illegal);
+    const d = shapeOf(word);
+    if (!d || !this.exts.has(d.ext) || (size === 2 && !this.exts.has('C'))) {
+      return new Op(pc, size, word, '(illegal)', illegalOp);
     }
-    const { entry, args } = d.base;
-    if (NOT_EXECUTED.has(entry.ext)) {
-      const ext = entry.ext;
-      return new Op(pc, size, word, entry.name, (_h, o) => {
-        throw new TrapSignal({ kind: 'unsupported-extension', pc: toBig(o.pc), word: o.word, ext, name: entry.name });
+    if (NOT_EXECUTED.has(d.ext)) {
+      const { ext, name } = d;
+      return new Op(pc, size, word, name, (_h, o) => {
+        throw new TrapSignal({ kind: 'unsupported-extension', pc: toBig(o.pc), word: o.word, ext, name });
       });
     }
-    const h = HANDLERS.get(entry.name)!;
-    const o = new Op(pc, size, word, entry.name, h);
-    const a = (f: FieldName) => args[f];
-    const rd = a('rd');
-    if (rd !== undefined) o.rd = rd === 0 ? SINK : rd;
-    o.rs1 = a('rs1') ?? 0;
-    o.rs2 = a('rs2') ?? 0;
-    const imm = a('imm12') ?? a('simm12') ?? a('imm20') ?? a('zimm5');
-    if (imm !== undefined) {
-      o.imm = imm | 0;
+    const o = new Op(pc, size, word, d.name, HANDLERS.get(d.name)!);
+    o.rd = d.rd;
+    o.rs1 = d.rs1;
+    o.rs2 = d.rs2;
+    if (d.imm !== undefined) {
+      o.imm = d.imm | 0;
       o.immHi = o.imm < 0 ? -1 : 0;
     }
-    o.aux = a('shamt6') ?? a('shamt5') ?? a('csr') ?? 0;
-    const off = a('bimm12') ?? a('jimm20');
+    o.aux = d.aux;
+    const off = d.off;
     if (off !== undefined) o.target = pc + off;
-    if (entry.name === 'auipc') {
+    if (d.name === 'auipc') {
       const v = pc + o.imm;
       o.imm = v | 0;
       o.immHi = Math.floor(v / TWO32);

@@ -107,6 +107,7 @@ export class Machine {
       };
       o.h = o.inner = h;
     }
+    if (this.hooks.length === 0) return o;
     const hooks = this.hooks.filter((x) => o.pc >= x.start && o.pc < x.end);
     if (hooks.length > 0) {
       const inner = o.h;
