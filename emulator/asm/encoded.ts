@@ -31,7 +31,7 @@ export interface Slot<F> {
 }
 
 /** Enough distinct instructions for any campaign; past it the memo starts over. */
-const LIMIT = 50_000;
+const LIMIT = 20_000;
 
 const newSlot = <F>(): Slot<F> => ({ next: new Map(), value: undefined });
 

@@ -103,7 +103,7 @@ export function decode(word: number): Decoded | undefined {
  * since every caller gets the same object.
  */
 const decoded = new Map<number, Decoded | null>();
-const DECODED_LIMIT = 1 << 16;
+const DECODED_LIMIT = 1 << 14;
 
 function freeze(d: Decoded): Decoded {
   Object.freeze(d.args);
