@@ -80,6 +80,8 @@ interface Shape {
   readonly off: number | undefined;
 }
 const SHAPES = new Map<number, Shape | null>();
+/** Bound on SHAPES: the hot set is small, generated code brings random constants (lui/addi) that never repeat. */
+const MAX_SHAPES = 32_768;
 
 function shapeOf(word: number): Shape | null {
   let s = SHAPES.get(word);
@@ -101,6 +103,7 @@ function shapeOf(word: number): Shape | null {
       off: a('bimm12') ?? a('jimm20'),
     };
   }
+  if (SHAPES.size >= MAX_SHAPES) SHAPES.clear();
   SHAPES.set(word, s);
   return s;
 }
