@@ -79,13 +79,15 @@ interface Shape {
   /** Branch or jump offset. */
   readonly off: number | undefined;
 }
-const SHAPES = new Map<number, Shape | null>();
+// Keyed by the word's low 30 bits (small integers hash fast in V8); an entry remembers its word.
+const SHAPES = new Map<number, { readonly word: number; readonly shape: Shape | null }>();
 /** Bound on SHAPES: the hot set is small, generated code brings random constants (lui/addi) that never repeat. */
 const MAX_SHAPES = 32_768;
 
 function shapeOf(word: number): Shape | null {
-  let s = SHAPES.get(word);
-  if (s !== undefined) return s;
+  const known = SHAPES.get(word & 0x3fffffff);
+  if (known !== undefined && known.word === word) return known.shape;
+  let s: Shape | null;
   const d = decode(word);
   if (!d) s = null;
   else {
@@ -104,7 +106,7 @@ function shapeOf(word: number): Shape | null {
     };
   }
   if (SHAPES.size >= MAX_SHAPES) SHAPES.clear();
-  SHAPES.set(word, s);
+  SHAPES.set(word & 0x3fffffff, { word, shape: s });
   return s;
 }
 
@@ -235,9 +237,16 @@ export class Hart implements CodeListener {
     }
   }
 
-  /** Discards every decoded instruction (fence.i, or an embedder's flush_icache_all). */
+  /**
+   * fence.i, or an embedder's flush_icache_all: with the stale model, discards every decoded
+   * instruction. A coherent hart has nothing to discard (every write to a decoded page, and
+   * every change of its mapping or permissions, already dropped it), so it keeps its decoded
+   * code: kernels flush after each text patch, and decoding everything again would be most
+   * of the cost of the next call.
+   */
   flushIcache(): void {
     this.codeEpoch++;
+    if (!this.staleIcache) return;
     for (const ops of this.icache.values()) unlink(ops);
     this.icache.clear();
     this.fBase = NaN;
@@ -246,6 +255,36 @@ export class Hart implements CodeListener {
 
   fenceI(): void {
     this.flushIcache();
+  }
+
+  /**
+   * Code hooks over [start, end) changed: re-instruments the decoded ops there in place.
+   * A page with translated traces is dropped instead (traces inline their ops).
+   */
+  reinstrument(start: number, end: number): void {
+    this.codeEpoch++;
+    for (let pn = Math.floor(start / PAGE_SIZE); pn <= Math.floor((Math.max(end, start + 1) - 1) / PAGE_SIZE); pn++) {
+      const c = this.icache.get(pn);
+      if (!c) continue;
+      if (c.list.some((o) => o.tr !== null)) {
+        this.dropPage(pn);
+        continue;
+      }
+      for (const o of c.list) {
+        if (o.pc < start || o.pc >= end) continue;
+        o.h = o.inner;
+        this.machine.applyHooks(o);
+        this.setKind(o);
+      }
+    }
+  }
+
+  /** The op's interpreter kind: a fast kind while its handler is the plain table handler. */
+  private setKind(op: Op): void {
+    // Hooks, host calls and alignment wrappers replace op.h: those always call it.
+    op.k = !this.reference && op.h === HANDLERS.get(op.name) ? FAST_KIND.get(op.name) ?? 0 : 0;
+    op.k0 = -1;
+    op.heat = 0;
   }
 
   /** Drops decoded instructions of the pages covering [addr, addr+len) (hooks changed). */
@@ -287,9 +326,7 @@ export class Hart implements CodeListener {
       }
     }
     const op = this.machine.instrument(this.buildOp(pc, word));
-    // Only an op whose handler is still the plain table handler may take the fast path
-    // (hooks, host calls and alignment wrappers replace op.h).
-    if (!this.reference && op.h === HANDLERS.get(op.name)) op.k = FAST_KIND.get(op.name) ?? 0;
+    this.setKind(op);
     if (!crosses) {
       cached.ops[off >> 1] = op;
       cached.list.push(op);

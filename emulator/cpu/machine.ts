@@ -79,10 +79,11 @@ export class Machine {
   addCodeHook(start: bigint, end: bigint, fn: CodeHook): () => void {
     const h: HookRange = { start: toNum(start), end: toNum(end), fn };
     this.hooks.push(h);
-    this.invalidate(start, Number(end - start));
+    // Already decoded instructions are re-instrumented where they are (no page is decoded again).
+    for (const hart of this.harts) hart.reinstrument(h.start, h.end);
     return () => {
       this.hooks = this.hooks.filter((x) => x !== h);
-      this.invalidate(start, Number(end - start));
+      for (const hart of this.harts) hart.reinstrument(h.start, h.end);
     };
   }
 
@@ -107,6 +108,11 @@ export class Machine {
       };
       o.h = o.inner = h;
     }
+    return this.applyHooks(o);
+  }
+
+  /** Wraps o.h in the code hooks covering o.pc (o.h is the op's own handler, o.inner). */
+  applyHooks(o: Op): Op {
     if (this.hooks.length === 0) return o;
     const hooks = this.hooks.filter((x) => o.pc >= x.start && o.pc < x.end);
     if (hooks.length > 0) {

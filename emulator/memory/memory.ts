@@ -105,32 +105,44 @@ export class Memory {
     const last = Math.floor((a + Math.max(size, 1) - 1) / PAGE_SIZE);
     for (let pn = first; pn <= last; pn++) {
       const old = this.pages.get(pn);
-      if (old) old.perm = p;
+      if (old) this.setPerm(old, p);
       else this.untouched.set(pn, p);
     }
-    this.flushCaches();
+    this.flushCacheRange(first, last);
+  }
+
+  /** A page's permissions change: harts holding decoded code from it must drop it. */
+  private setPerm(pg: Page, perm: number): void {
+    if (pg.perm === perm) return;
+    pg.perm = perm;
+    if (pg.code) {
+      pg.code = false;
+      this.notifyCode(pg.pn);
+    }
   }
 
   /** Changes permissions of already mapped pages (like set_memory_ro/x). */
   protect(addr: bigint, size: number, perm: number | string): void {
     const p = typeof perm === 'string' ? parsePerm(perm) : perm;
     const a = toNum(addr);
-    for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + size - 1) / PAGE_SIZE); pn++) {
+    const first = Math.floor(a / PAGE_SIZE), last = Math.floor((a + size - 1) / PAGE_SIZE);
+    for (let pn = first; pn <= last; pn++) {
       const pg = this.pages.get(pn);
-      if (pg) pg.perm = p;
+      if (pg) this.setPerm(pg, p);
       else if (this.untouched.has(pn)) this.untouched.set(pn, p);
       else throw new Error(`memory: protect: 0x${toBig(pn * PAGE_SIZE).toString(16)} is not mapped`);
     }
-    this.flushCaches();
+    this.flushCacheRange(first, last);
   }
 
   unmap(addr: bigint, size: number): void {
     const a = toNum(addr);
-    for (let pn = Math.floor(a / PAGE_SIZE); pn <= Math.floor((a + size - 1) / PAGE_SIZE); pn++) {
+    const first = Math.floor(a / PAGE_SIZE), last = Math.floor((a + size - 1) / PAGE_SIZE);
+    for (let pn = first; pn <= last; pn++) {
       this.untouched.delete(pn);
       if (this.pages.delete(pn)) this.notifyCode(pn);
     }
-    this.flushCaches();
+    this.flushCacheRange(first, last);
   }
 
   isMapped(addr: bigint): boolean {
@@ -195,6 +207,25 @@ export class Memory {
   private watchedPage(pn: number): boolean {
     const start = pn * PAGE_SIZE;
     return this.watches.some((w) => w.start < start + PAGE_SIZE && w.end > start);
+  }
+
+  /** Empties the cache entries that can hold pages first..last (all of them for a long range). */
+  private flushCacheRange(first: number, last: number): void {
+    if (last - first + 1 >= TLB_SIZE) {
+      this.flushCaches();
+      return;
+    }
+    for (let pn = first; pn <= last; pn++) {
+      const i = tlbIndex(pn * PAGE_SIZE);
+      this.rBase[i] = NaN;
+      this.rU8[i] = NO_PAGE.u8;
+      this.rI32[i] = NO_PAGE.i32;
+      this.rTagLo[i] = NO_TAG;
+      this.wBase[i] = NaN;
+      this.wU8[i] = NO_PAGE.u8;
+      this.wI32[i] = NO_PAGE.i32;
+      this.wTagLo[i] = NO_TAG;
+    }
   }
 
   private flushCaches(): void {

@@ -1,0 +1,86 @@
+/**
+ * The decoded-instruction cache against memory: what fence.i discards under each model, that
+ * permission changes and unmapping reach decoded code and the memory caches, and that code
+ * hooks are applied to already decoded instructions in place.
+ */
+import { expect } from 'chai';
+import { Machine } from './machine';
+import { assemble } from '../asm';
+
+const BASE = 0x10000n;
+const DATA = 0x20000n;
+
+function setup(source: string, opts: { stale?: boolean; translate?: boolean } = {}) {
+  const machine = new Machine();
+  const code = assemble(source, { base: BASE, compressed: false });
+  machine.memory.map(BASE, 0x1000, 'rwx');
+  machine.memory.writeBytes(BASE, code.bytes, true);
+  machine.memory.map(DATA, 0x2000, 'rw');
+  const hart = machine.addHart({ staleIcache: opts.stale ?? false, translate: opts.translate ?? false, hotThreshold: 1 });
+  const run = (from: bigint = BASE) => {
+    hart.pc = from;
+    return hart.run(10_000);
+  };
+  return { machine, hart, code, run };
+}
+
+describe('instruction cache and memory changes', () => {
+  it('a coherent hart keeps its decoded code across fence.i; a stale one decodes again', () => {
+    for (const stale of [false, true]) {
+      const { hart, run } = setup('li a0, 1\n fence.i\n ebreak\n', { stale });
+      run();
+      const before = hart.fetch(Number(BASE));
+      hart.flushIcache();
+      const after = hart.fetch(Number(BASE));
+      expect(after === before, stale ? 'stale' : 'coherent').to.equal(!stale);
+    }
+  });
+
+  it('a coherent hart sees a store to code at once, fence.i or not', () => {
+    // The store rewrites `li a0, 1` (at BASE) into `li a0, 2` before the loop runs it again.
+    const src = ['_start:', '  li s0, 2', 'top:', '  li a0, 1', '  addi s0, s0, -1', '  beqz s0, out', `  li t0, ${DATA}`, '  lw t1, 0(t0)', '  lla t2, top', '  sw t1, 0(t2)', '  j top', 'out:', '  ebreak', ''].join('\n');
+    const { machine, hart, run } = setup(src);
+    machine.memory.writeU(DATA, 4, BigInt(new DataView(assemble('li a0, 2', { compressed: false }).bytes.buffer).getUint32(0, true)));
+    expect(run().kind).to.equal('trap');
+    expect(hart.reg(10)).to.equal(2n);
+  });
+
+  it('taking execute permission away from decoded code makes the next fetch fault', () => {
+    const { machine, run } = setup('li a0, 1\n ebreak\n');
+    expect(run()).to.deep.include({ kind: 'trap' });
+    machine.memory.protect(BASE, 0x1000, 'r');
+    expect(run()).to.deep.equal({ kind: 'trap', trap: { kind: 'access-fault', pc: BASE, access: 'fetch', addr: BASE, reason: 'permission' } });
+  });
+
+  it('unmapping or write-protecting a page the memory cache holds: the next access faults', () => {
+    const src = [`li t0, ${DATA + 0x1000n}`, 'lw a0, 0(t0)', 'sw a0, 4(t0)', 'ebreak', ''].join('\n');
+    const { machine, run } = setup(src);
+    expect(run()).to.deep.include({ kind: 'trap' });
+    machine.memory.protect(DATA + 0x1000n, 0x1000, 'r');
+    const r = run();
+    expect(r.kind === 'trap' && r.trap.kind === 'access-fault' && r.trap.access).to.equal('store');
+    machine.memory.unmap(DATA + 0x1000n, 0x1000);
+    const u = run();
+    expect(u.kind === 'trap' && u.trap.kind === 'access-fault' && u.trap.access).to.equal('load');
+  });
+
+  for (const translate of [false, true]) {
+    it(`code hooks added and removed after decoding apply at once${translate ? ' (translator)' : ''}`, () => {
+      const src = ['_start:', '  li s0, 5', 'loop:', '  addi a0, a0, 1', '  addi s0, s0, -1', '  bnez s0, loop', '  ebreak', ''].join('\n');
+      const { machine, hart, code, run } = setup(src, { translate });
+      run();
+      const loop = code.symbols.get('loop')!;
+      const op = hart.fetch(Number(loop));
+      const seen: bigint[] = [];
+      const remove = machine.addCodeHook(loop, loop + 4n, (h) => seen.push(h.reg(10)));
+      hart.setReg(10, 0n);
+      run();
+      expect(seen).to.deep.equal([0n, 1n, 2n, 3n, 4n]);
+      if (!translate) expect(hart.fetch(Number(loop)) === op, 'decoded op kept').to.equal(true);
+      remove();
+      run();
+      expect(seen.length).to.equal(5);
+      expect(hart.reg(10)).to.equal(10n); // ran again from 5, unhooked
+    });
+  }
+});
