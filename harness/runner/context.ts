@@ -351,11 +351,25 @@ const RUNNER_FILES = new Set(['execute', 'runner', 'pool', 'worker'].flatMap((n)
  * sites), looking no further than the runner's (or a test framework's) own code.
  */
 function callerFunction(): string | undefined {
+  // Capturing a stack costs by its depth (it runs for every passing ASSERT): look at a few
+  // frames first (this file's own frames and the assert's caller), the deeper stack only when
+  // they hold no answer.
+  const near = namedCaller(6);
+  if (near !== DEEPER) return near;
+  const far = namedCaller(12);
+  return far === DEEPER ? undefined : far;
+}
+
+/** namedCaller found no answer within its frames. */
+const DEEPER = Symbol('deeper');
+
+/** The name, undefined when there is none (the runner called the test), or DEEPER. */
+function namedCaller(depth: number): string | undefined | typeof DEEPER {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   try {
     Error.prepareStackTrace = (_e, sites) => sites;
-    Error.stackTraceLimit = 12;
+    Error.stackTraceLimit = depth;
     const holder: { stack?: NodeJS.CallSite[] } = {};
     Error.captureStackTrace(holder, callerFunction);
     const sites = holder.stack ?? [];
@@ -369,7 +383,8 @@ function callerFunction(): string | undefined {
       const last = fn.slice(fn.lastIndexOf('.') + 1);
       if (IDENT.test(last)) return last;
     }
-    return undefined;
+    // The whole stack was seen without a name: nothing deeper either.
+    return sites.length < depth ? undefined : DEEPER;
   } finally {
     Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = limit;
