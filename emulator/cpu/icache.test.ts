@@ -65,6 +65,21 @@ describe('instruction cache and memory changes', () => {
   });
 
   for (const translate of [false, true]) {
+    it(`the same store instruction rewriting code that runs in between is always seen${translate ? ' (translator)' : ''}`, () => {
+      // f (on its own page) starts as `li a0, 1`; each iteration stores `li a0, i+2` over it twice
+      // with the same sw (the second store finds the page in the caches), then calls f. Once f's
+      // page holds decoded code, the sw must not write it through a cached page again.
+      const words = [2, 3, 4].map((v) => new DataView(assemble(`li a0, ${v}`, { compressed: false }).bytes.buffer).getUint32(0, true));
+      const src = ['_start:', '  li s0, 0', `  li s2, ${DATA}`, `  li s1, ${BASE + 0x1000n}`, '  li s3, 0', 'loop:', '  slli t0, s0, 2', '  add t0, t0, s2', '  lw t1, 0(t0)',
+        '  li t3, 2', 'twice:', '  sw t1, 0(s1)', '  addi t3, t3, -1', '  bnez t3, twice', '  jalr ra, 0(s1)', '  li t2, 10', '  mul s3, s3, t2', '  add s3, s3, a0', '  addi s0, s0, 1', '  li t2, 3', '  blt s0, t2, loop', '  ebreak', ''].join('\n');
+      const { machine, hart, run } = setup(src, { translate });
+      machine.memory.map(BASE + 0x1000n, 0x1000, 'rwx');
+      machine.memory.writeBytes(BASE + 0x1000n, assemble('li a0, 1\n ret\n', { compressed: false }).bytes, true);
+      words.forEach((w, i) => machine.memory.writeU(DATA + BigInt(4 * i), 4, BigInt(w)));
+      expect(run().kind).to.equal('trap');
+      expect(hart.reg(19)).to.equal(234n);
+    });
+
     it(`code hooks added and removed after decoding apply at once${translate ? ' (translator)' : ''}`, () => {
       const src = ['_start:', '  li s0, 5', 'loop:', '  addi a0, a0, 1', '  addi s0, s0, -1', '  bnez s0, loop', '  ebreak', ''].join('\n');
       const { machine, hart, code, run } = setup(src, { translate });

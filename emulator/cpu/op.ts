@@ -20,6 +20,8 @@ export const JUMP: Flow = 2;
 
 /** Index of the register that absorbs writes to x0. */
 export const SINK = 32;
+const NO_U8 = new Uint8Array(0);
+const NO_I32 = new Int32Array(0);
 
 export class Op {
   h: Handler;
@@ -45,6 +47,15 @@ export class Op {
   /** Cached successor ops within the same page (threaded dispatch); cleared when the page is dropped. */
   nOp: Op | null = null;
   tOp: Op | null = null;
+  /**
+   * Loads and stores: the page this op used last, copied from the memory's cache (its tags,
+   * byte and word views), valid while the memory's cacheGen is cGen.
+   */
+  cLo = 0;
+  cHi = 0;
+  cGen = -1;
+  cB: Uint8Array = NO_U8;
+  cW: Int32Array = NO_I32;
   /** Block translator (translate/): the fast kind before this op became a block head (-1: not a head). */
   k0 = -1;
   /** Times this block head was entered by the interpreter; -1 once it was promoted or refused. */

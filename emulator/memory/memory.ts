@@ -93,6 +93,12 @@ export class Memory {
   readonly rTagHi = new Int32Array(TLB_SIZE);
   readonly wTagLo = new Int32Array(TLB_SIZE).fill(NO_TAG);
   readonly wTagHi = new Int32Array(TLB_SIZE);
+  /**
+   * Bumped whenever a page leaves the caches' invariants (flushes, a page becoming code): a
+   * copy of a cache entry held elsewhere (an interpreter op's last page) is valid only while
+   * this is unchanged.
+   */
+  cacheGen = 0;
 
   // ---- mapping ----------------------------------------------------------------------------------
 
@@ -177,7 +183,9 @@ export class Memory {
 
   /** Called by a hart when it caches decoded instructions from a page. */
   markCode(pg: Page): void {
+    if (pg.code) return;
     pg.code = true;
+    this.cacheGen++;
     const i = tlbIndex(pg.base);
     if (this.wU8[i] === pg.u8) {
       this.wU8[i] = NO_PAGE.u8;
@@ -211,6 +219,7 @@ export class Memory {
 
   /** Empties the cache entries that can hold pages first..last (all of them for a long range). */
   private flushCacheRange(first: number, last: number): void {
+    this.cacheGen++;
     if (last - first + 1 >= TLB_SIZE) {
       this.flushCaches();
       return;
@@ -229,6 +238,7 @@ export class Memory {
   }
 
   private flushCaches(): void {
+    this.cacheGen++;
     this.rBase.fill(NaN);
     this.rU8.fill(NO_PAGE.u8);
     this.rI32.fill(NO_PAGE.i32);
