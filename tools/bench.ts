@@ -139,7 +139,7 @@ function main(): number {
   console.log('');
   console.log(`translator vs qemu on ${gc.workload}: ${f(gc.rvtramp.translator.ratio_vs_qemu, 3)}x${verdict(gc.rvtramp.translator.ratio_vs_qemu === undefined ? undefined : gc.rvtramp.translator.ratio_vs_qemu >= TARGETS.translator_vs_qemu)} [target >= ${TARGETS.translator_vs_qemu}x]`);
   console.log(`interpreter on ${gc.workload}: ${f(gc.rvtramp.interpreter.mips)} MIPS${verdict(gc.rvtramp.interpreter.mips >= TARGETS.interpreter_mips)} [target >= ${TARGETS.interpreter_mips}]`);
-  console.log(`rvtramp run (full matrix, ${matrix.summary}): ${f(matrix.seconds, 2)} s wall${verdict(matrix.seconds <= TARGETS.matrix_s)} [target <= ${TARGETS.matrix_s} s]`);
+  console.log(`rvtramp run (full matrix, ${matrix.summary}): ${f(matrix.seconds, 2)} s wall, best of 3${verdict(matrix.seconds <= TARGETS.matrix_s)} [target <= ${TARGETS.matrix_s} s]`);
   for (const c of cold) console.log(`cold start: ${c.command.padEnd(28)} ${f(c.seconds, 3)} s wall (best of 3)${c.target ? verdict(c.seconds <= TARGETS.cold_start_s) + ` [target <= ${TARGETS.cold_start_s} s]` : ''}`);
   console.log(`fuzz ${fuzz.profile} (seed ${fuzz.seed}): ${fuzz.cases} cases in ${f(fuzz.seconds)} s = ${f(fuzz.cases_per_s)} cases/s on one core${verdict(fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s)} [aim >= ${TARGETS.fuzz_cases_per_s}]`);
   if (!qemu) console.log('qemu-riscv64 not installed: qemu columns empty (apt-get install qemu-user)');
@@ -148,9 +148,9 @@ function main(): number {
   return rows.some((r) => r.output_matches_qemu === false) ? 1 : 0;
 }
 
-/** Wall time of the whole `rvtramp run` matrix (every selftest on every profile), one run. */
+/** Wall time of the whole `rvtramp run` matrix (every selftest on every profile), best of 3. */
 function matrixWallTime(): { seconds: number; summary: string; exit: number | null } {
-  const r = timed(process.execPath, [join(root, 'bin/rvtramp.js'), 'run']);
+  const r = [0, 1, 2].map(() => timed(process.execPath, [join(root, 'bin/rvtramp.js'), 'run'])).reduce((x, y) => (y.secs < x.secs ? y : x));
   const summary = /Summary: ([^\n]*)/.exec(r.stdout)?.[1] ?? 'no summary line';
   return { seconds: r.secs, summary, exit: r.status };
 }
