@@ -113,12 +113,14 @@ export class Machine {
 
   /** Wraps o.h in the code hooks covering o.pc (o.h is the op's own handler, o.inner). */
   applyHooks(o: Op): Op {
-    if (this.hooks.length === 0) return o;
-    const hooks = this.hooks.filter((x) => o.pc >= x.start && o.pc < x.end);
-    if (hooks.length > 0) {
+    // Most ops are outside every hook: find the ones covering o.pc without allocating.
+    let hooks: HookRange[] | undefined;
+    for (const x of this.hooks) if (o.pc >= x.start && o.pc < x.end) (hooks ??= []).push(x);
+    if (hooks !== undefined) {
       const inner = o.h;
+      const pc = toBig(o.pc); // once per op, not per execution
       o.h = (hart, op) => {
-        for (const x of hooks) x.fn(hart, toBig(op.pc));
+        for (const x of hooks) x.fn(hart, pc);
         return inner(hart, op);
       };
     }
