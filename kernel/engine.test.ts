@@ -20,7 +20,7 @@ const TARGETS = [
   ['bpf_fentry_test6', ['u64', 'ptr', 'short', 'int', 'ptr', 'u64']],
 ] as const;
 
-export function scenario(profile: string, translate: boolean) {
+function scenario(profile: string, translate: boolean) {
   const k = bootKernel(profile, { engine: { translate, hotThreshold: 1 } });
   const seen: string[] = [];
   const spec: ObjectSpec = {

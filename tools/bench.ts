@@ -14,13 +14,12 @@ import { join, resolve } from 'node:path';
 import { haveTool } from '../emulator/testing/oracles';
 import { getProfile } from '../kernel/profiles/profiles';
 import { runCampaign } from '../harness/fuzz/campaign';
+import { ENGINES, type Engine } from '../harness/cli/cmd-exec';
 
 const root = resolve(__dirname, __dirname.includes(`${'/'}dist${'/'}`) ? '../..' : '..');
 const shared = process.env['RVTRAMP_SHARED'] ?? resolve(root, '../shared');
 const out = join(root, 'bench-out');
 
-type Engine = 'translator' | 'interpreter';
-const ENGINES: readonly Engine[] = ['translator', 'interpreter'];
 
 interface Row {
   workload: string;

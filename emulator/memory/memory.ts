@@ -187,12 +187,7 @@ export class Memory {
     pg.code = true;
     this.cacheGen++;
     const i = tlbIndex(pg.base);
-    if (this.wU8[i] === pg.u8) {
-      this.wU8[i] = NO_PAGE.u8;
-      this.wI32[i] = NO_PAGE.i32;
-      this.wBase[i] = NaN;
-      this.wTagLo[i] = NO_TAG;
-    }
+    if (this.wU8[i] === pg.u8) this.emptyW(i);
   }
 
   watch(start: bigint, size: number, on: Watch['on'], cb: Watch['cb']): () => void {
@@ -219,22 +214,30 @@ export class Memory {
 
   /** Empties the cache entries that can hold pages first..last (all of them for a long range). */
   private flushCacheRange(first: number, last: number): void {
-    this.cacheGen++;
     if (last - first + 1 >= TLB_SIZE) {
       this.flushCaches();
       return;
     }
+    this.cacheGen++;
     for (let pn = first; pn <= last; pn++) {
       const i = tlbIndex(pn * PAGE_SIZE);
-      this.rBase[i] = NaN;
-      this.rU8[i] = NO_PAGE.u8;
-      this.rI32[i] = NO_PAGE.i32;
-      this.rTagLo[i] = NO_TAG;
-      this.wBase[i] = NaN;
-      this.wU8[i] = NO_PAGE.u8;
-      this.wI32[i] = NO_PAGE.i32;
-      this.wTagLo[i] = NO_TAG;
+      this.emptyR(i);
+      this.emptyW(i);
     }
+  }
+
+  private emptyR(i: number): void {
+    this.rBase[i] = NaN;
+    this.rU8[i] = NO_PAGE.u8;
+    this.rI32[i] = NO_PAGE.i32;
+    this.rTagLo[i] = NO_TAG;
+  }
+
+  private emptyW(i: number): void {
+    this.wBase[i] = NaN;
+    this.wU8[i] = NO_PAGE.u8;
+    this.wI32[i] = NO_PAGE.i32;
+    this.wTagLo[i] = NO_TAG;
   }
 
   private flushCaches(): void {

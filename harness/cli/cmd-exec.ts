@@ -13,7 +13,7 @@ Runs a static riscv64 Linux executable. Its stdout/stderr and exit status are th
 `;
 
 export type Engine = 'translator' | 'interpreter';
-const ENGINES: readonly Engine[] = ['translator', 'interpreter'];
+export const ENGINES: readonly Engine[] = ['translator', 'interpreter'];
 
 export async function cmdExec(argv: string[]): Promise<number> {
   let stats = false;

@@ -67,6 +67,8 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
   const used = new Set<number>();
   const written = new Set<number>();
   const caches: string[] = [];
+  /** Ops the generated code calls the handler of, as `o<k>` constants. */
+  let calls = '';
   const body: string[] = [];
   const note = (reads: readonly number[], writes: readonly number[] = []) => {
     for (const r of reads) used.add(r);
@@ -114,6 +116,7 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
       continue;
     } else if (e.kind === 'call') {
       note(e.reads, e.writes);
+      calls += `,o${k}=O[${k}]`;
       // The handler reads the hart's registers and writes its result there.
       body.push(e.reads.map((r) => `L[${r}]=${lo(r)};H[${r}]=${hi(r)};`).join('') + e.code + e.writes.map((r) => `l${r}=L[${r}];h${r}=H[${r}];`).join(''));
       if (e.jump) {
@@ -140,7 +143,6 @@ export function buildTrace(head: Op, peek: (pc: number) => Op | undefined): Trac
   const wb = [...written].sort((x, y) => x - y).map((r) => `L[${r}]=l${r};H[${r}]=h${r};`).join('');
   const load = regs.map((r) => `l${r}=L[${r}],h${r}=H[${r}]`).concat(['l32=0', 'h32=0'], caches).join(',');
   const forget = caches.map((c) => c.slice(0, c.indexOf(',')) + ';').join('');
-  const calls = ops.map((x, k) => (emit(x, k).kind === 'call' ? `,o${k}=O[${k}]` : '')).join('');
   const pcs = ops.map((x) => x.pc);
   const source = (
     `const MAX=${max},P=O.map((x)=>x.pc)${calls};\n` +
