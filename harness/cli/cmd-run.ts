@@ -16,6 +16,7 @@ import { formatEpilogue, formatRun } from '../reporters/test-progs';
 import { DEFAULT_WALL_TIMEOUT_MS } from '../runner/execute';
 import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError } from '../runner/registry';
 import { isFailing } from '../runner/results';
+import { cachedSource, readListingCache } from '../runner/list-cache';
 import { DEFAULT_WATCHDOG, listTests, resolveProfiles, runTests, selectedTests } from '../runner/runner';
 import { parseNames, parseNumbers, SelectionError, type NameEntry, type NumberEntry, type Selector } from '../runner/selection';
 import { CliError } from './errors';
@@ -235,7 +236,9 @@ export async function cmdRun(argv: string[]): Promise<number> {
   const selector: Selector = { allow: o.allow, deny: o.deny, nums: o.nums };
 
   if (o.list || o.count) {
-    const names = await listTests(tests, profiles, selector);
+    // The build's cache of this listing, when it was made from this very code (list-cache.ts).
+    const cache = o.selftests === undefined && process.env['RVTRAMP_LIST_CACHE'] !== '0' ? readListingCache() : undefined;
+    const names = await listTests(tests, profiles, selector, cache && cachedSource(cache, tests));
     if (o.count) out(`${names.length}\n`);
     else out(names.map((n) => `${n}\n`).join(''));
     return names.length > 0 ? EXIT_OK : EXIT_NO_TEST;

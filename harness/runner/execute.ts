@@ -116,17 +116,25 @@ async function settleWithin(p: PromiseLike<unknown>, ms: number, t: TestContext)
 /** How long list mode waits for an async test (its subtests do nothing, so it settles at once). */
 const LIST_WAIT_MS = 1000;
 
+/** A subtest as list mode saw it: its name and its number (its position among t.subtest calls). */
+export type ListedSubtest = readonly [name: string, number: number];
+
 /**
- * Runs the test in list mode (t.subtest() records the name and returns false): the names of
- * its selected subtests, or null when it has no subtests at all.
+ * Runs the test in list mode (t.subtest() records the name and returns false): every subtest
+ * it starts, numbered, or null when it has no subtests at all. The selection is applied by
+ * the caller (list mode runs the same code whatever is selected).
  */
-export async function listSubtests(def: TestDef, profile: Profile, selector: Selector): Promise<string[] | null> {
+export async function listSubtests(def: TestDef, profile: Profile): Promise<ListedSubtest[] | null> {
+  const all: ListedSubtest[] = [];
   const t = new TestContext({
     profile,
     testName: def.name,
     funcName: def.exportName,
     mode: 'list',
-    subtestSelected: (sub, num) => subtestSelected(selector, def.name, def.number, sub, num),
+    subtestSelected: (sub, num) => {
+      all.push([sub, num]);
+      return true;
+    },
     verbosity: 0,
     watchdog: 0,
     clock: () => 0,
@@ -138,5 +146,5 @@ export async function listSubtests(def: TestDef, profile: Profile, selector: Sel
     // a test that throws in list mode still listed what it had
   }
   t.finish();
-  return t.subtestCalls === 0 ? null : t.listed;
+  return t.subtestCalls === 0 ? null : all;
 }

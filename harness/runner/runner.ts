@@ -14,11 +14,11 @@ import { PROFILES, type Profile } from '../../kernel/profiles/profiles';
 import { judgeRun, staleExpectations } from '../expectations/apply';
 import type { Expectation } from '../expectations/types';
 import { globMatch } from './glob';
-import { DEFAULT_WALL_TIMEOUT_MS, executeTest, listSubtests, trapStrayErrors, type ExecOptions } from './execute';
+import { DEFAULT_WALL_TIMEOUT_MS, executeTest, listSubtests, trapStrayErrors, type ExecOptions, type ListedSubtest } from './execute';
 import { WorkerPool } from './pool';
 import type { TestDef } from './registry';
 import type { RunReport, TestRun } from './results';
-import { SELECT_ALL, testSelected, type Selector } from './selection';
+import { SELECT_ALL, subtestSelected, testSelected, type Selector } from './selection';
 
 /** Default instruction budget per test and per subtest (-w). */
 export const DEFAULT_WATCHDOG = 200_000_000;
@@ -130,11 +130,15 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   return { profiles: opts.profiles.map((p) => p.name), runs: reported, problems: staleExpectations(expectations, reported) };
 }
 
+/** Where a listing's subtests come from: running the test in list mode, or a cache of that. */
+export type SubtestSource = (test: TestDef, profile: Profile) => Promise<readonly ListedSubtest[] | null>;
+
 /**
  * `-l`: the selected `test/subtest` names (a test without subtests by its own name), each
- * once, in test-number order, from running the tests in list mode on every selected profile.
+ * once, in test-number order, from running the tests in list mode on every selected profile
+ * (or from `source`, a cache of exactly that: list-cache.ts).
  */
-export async function listTests(tests: readonly TestDef[], profiles: readonly Profile[], selector: Selector = SELECT_ALL): Promise<string[]> {
+export async function listTests(tests: readonly TestDef[], profiles: readonly Profile[], selector: Selector = SELECT_ALL, source: SubtestSource = listSubtests): Promise<string[]> {
   const names: string[] = [];
   const seen = new Set<string>();
   const add = (n: string) => {
@@ -145,9 +149,9 @@ export async function listTests(tests: readonly TestDef[], profiles: readonly Pr
   };
   for (const test of selectedTests(tests, selector)) {
     // All profiles at once: an async test that never settles costs its wait once, not per profile.
-    for (const subs of await Promise.all(profiles.map((p) => listSubtests(test, p, selector)))) {
+    for (const subs of await Promise.all(profiles.map((p) => source(test, p)))) {
       if (subs === null) add(test.name);
-      else for (const s of subs) add(`${test.name}/${s}`);
+      else for (const [s, num] of subs) if (subtestSelected(selector, test.name, test.number, s, num)) add(`${test.name}/${s}`);
     }
   }
   return names;
