@@ -119,6 +119,9 @@ const NOT_CONST = Symbol('not constant');
 /** Alignment padding in code: nop (addi x0,x0,0) and c.nop (c.addi x0,0). */
 const NOP = encode('addi', { rd: 0, rs1: 0, imm12: 0 });
 const C_NOP = encode('c.addi', { crd: 0, c_imm6: 0 });
+const AUIPC = lookup('auipc');
+const ADDI = lookup('addi');
+const JALR = lookup('jalr');
 const CSR_BY_NAME: ReadonlyMap<string, number> = new Map([...CSR_NAMES].map(([n, name]) => [name, n]));
 
 /** An operand as assembly text; a number in a register slot is shown as the register. */
@@ -175,6 +178,15 @@ class OpWhere implements Where {
   constructor(private readonly name: string, private readonly operands: readonly Operand[], private readonly form: Form | undefined) {}
   get text(): string {
     return (this.made ??= `${this.name} ${this.operands.map((o, i) => show(o, this.form?.slots[i])).join(', ')}`.trim());
+  }
+}
+
+/** `call rd, address`. */
+class CallWhere implements Where {
+  private made: string | undefined;
+  constructor(private readonly link: number, private readonly target: bigint) {}
+  get text(): string {
+    return (this.made ??= `call ${regText(this.link)}, ${show(this.target)}`);
   }
 }
 
@@ -333,6 +345,10 @@ export class Assembler {
   call(link: Reg, target: Target): this;
   call(a: Target, b?: Target): this {
     if (b === undefined) return this.macroPcrel('call', undefined, a, lazyWhere(() => `call ${show(a)}`));
+    // `call reg, address` (generated code's calls to known functions), encoded at once.
+    if (typeof b === 'bigint' && typeof a === 'number' && Number.isInteger(a) && a >= 0 && a < 32) {
+      if (this.pcrelNow('call', 6, a, b, new CallWhere(a, b))) return this;
+    }
     return this.macroPcrel('call', a, b, lazyWhere(() => `call ${regText(a)}, ${show(b)}`));
   }
 
@@ -390,8 +406,8 @@ export class Assembler {
     }
     const [RA_, T1_] = [1, 6];
     const temp = kind === 'call' ? (r === undefined ? RA_ : T1_) : kind === 'tail' ? T1_ : r!;
+    if (t.kind === 'num' && this.pcrelNow(kind, temp, r ?? RA_, t.value, where)) return this;
     const anchor = `.L pcrel ${this.hidden++}`;
-    if (t.kind === 'num' && this.pcrelNow(kind, anchor, temp, r ?? RA_, t.value, where)) return this;
     this.defineLabel(anchor, where);
     this.emitInsn(lookup('auipc'), { rd: temp, imm20: { expr: { kind: 'reloc', op: 'pcrel_hi', a: t }, as: 'upper' } }, NO_NAMES, where, false);
     const lo: Pending = { expr: { kind: 'reloc', op: 'pcrel_lo', a: sym(anchor) }, as: 'value' };
@@ -406,18 +422,20 @@ export class Assembler {
    * pending expressions. False (nothing emitted) when that is not possible or the target is
    * out of auipc's reach, so that finish() reports it as usual.
    */
-  private pcrelNow(kind: 'la' | 'lla' | 'call' | 'tail' | 'jump', anchor: string, temp: number, link: number, target: bigint, where: Where): boolean {
+  private pcrelNow(kind: 'la' | 'lla' | 'call' | 'tail' | 'jump', temp: number, link: number, target: bigint, where: Where): boolean {
     const o = this.finalOffset();
     if (o === undefined) return false;
     const pc = BigInt.asUintN(64, this.base + BigInt(o));
     const off = BigInt.asIntN(64, target - pc);
-    const hi = (off + 0x800n) >> 12n;
-    if (hi < -(1n << 19n) || hi >= 1n << 19n) return false;
-    const lo = Number(BigInt.asIntN(12, off - hi * 4096n));
-    this.defineLabel(anchor, where);
-    this.emitInsn(lookup('auipc'), { rd: temp, imm20: upperField(hi) }, NO_NAMES, where, false);
-    if (kind === 'la' || kind === 'lla') this.emitInsn(lookup('addi'), { rd: temp, rs1: temp, imm12: lo }, NO_NAMES, where, false);
-    else this.emitInsn(lookup('jalr'), { rd: kind === 'call' ? link : 0, rs1: temp, imm12: lo }, NO_NAMES, where, false);
+    if (off < -0x80000800n || off >= 0x7ffff800n) return false; // beyond auipc's reach
+    // In reach the offset is a 32-bit number: split it without more BigInt arithmetic.
+    const n = Number(off);
+    const hi = Math.floor((n + 0x800) / 4096);
+    const lo = n - hi * 4096;
+    // No anchor label: nothing refers to this auipc's %pcrel_hi (its pair is encoded here).
+    this.emitInsn(AUIPC, { rd: temp, imm20: (hi << 12) | 0 }, NO_NAMES, where, false);
+    if (kind === 'la' || kind === 'lla') this.emitInsn(ADDI, { rd: temp, rs1: temp, imm12: lo }, NO_NAMES, where, false);
+    else this.emitInsn(JALR, { rd: kind === 'call' ? link : 0, rs1: temp, imm12: lo }, NO_NAMES, where, false);
     return true;
   }
 
@@ -563,7 +581,7 @@ export class Assembler {
         if (it.kind !== 'insn' || !it.shrink || it.size !== 2) continue;
         let ok = false;
         try {
-          ok = compress(it.entry, this.resolve(it, addr(i), addr), it.allow) !== undefined;
+          ok = compress(it.entry, this.resolve(it, i, off, addr), it.allow) !== undefined;
         } catch {
           ok = false; // reported by the final pass at full size
         }
@@ -615,8 +633,13 @@ export class Assembler {
           break;
         }
         case 'insn': {
-          const pc = addr(i);
-          const args = this.wrap(where, () => this.resolve(it, pc, addr));
+          let args: Args;
+          try {
+            args = this.resolve(it, i, off, addr);
+          } catch (err) {
+            if (err instanceof AsmError && err.line === undefined) throw new AsmError(`${where.text}: ${err.message}`, where.line);
+            throw err;
+          }
           const c = it.size === 2 && it.entry.size === 4 ? compress(it.entry, args, it.allow) : undefined;
           if (it.size === 2 && it.entry.size === 4 && !c) throw new AsmError(`${where.text}: internal error: compressed form lost after layout`, where.line);
           const word = c ? this.encodeChecked(c.entry, c.args, NO_NAMES, where) : this.encodeChecked(it.entry, args, it.names, where);
@@ -768,28 +791,44 @@ export class Assembler {
     return w >>> 0;
   }
 
-  /** Field values of a pending instruction at address pc. */
-  private resolve(it: Extract<Item, { kind: 'insn' }>, pc: bigint, addr: Addr): Args {
+  /** Field values of pending instruction i (offsets from base: `off`). */
+  private resolve(it: Extract<Item, { kind: 'insn' }>, i: number, off: readonly number[], addr: Addr): Args {
     const out: Args = {};
     let env: EvalEnv | undefined;
-    for (const [f, v] of Object.entries(it.args) as [FieldName, FieldValue][]) {
+    const args = it.args;
+    for (const k in args) {
+      const f = k as FieldName;
+      const v = args[f]!;
       if (typeof v === 'number') {
         out[f] = v;
         continue;
       }
-      const x = evaluate(v.expr, (env ??= this.env(pc, addr)));
+      const e = v.expr;
+      if (v.as === 'target' && e.kind === 'sym') {
+        // A branch to a label: the distance between two offsets (what evaluating it gives).
+        const l = this.labels.get(e.name);
+        if (l !== undefined) {
+          const d = off[l]! - off[i]!;
+          const why = misfit(FIELDS[f], d);
+          if (why) throw new AsmError(`${namesOf(it.names)[f] ?? f}: target ${e.name} is ${d} bytes away: ${why.replace(/^-?\d+ /, '')}`);
+          out[f] = d;
+          continue;
+        }
+      }
+      const pc = addr(i);
+      const x = evaluate(e, (env ??= this.env(pc, addr)));
       if (v.as === 'upper') {
         out[f] = upperField(x);
       } else if (v.as === 'value') {
         out[f] = safeNumber(x);
       } else {
-        const off = BigInt.asIntN(64, x - pc);
-        const why = misfit(FIELDS[f], Number(off));
+        const dist = BigInt.asIntN(64, x - pc);
+        const why = misfit(FIELDS[f], Number(dist));
         if (why) {
           const name = namesOf(it.names)[f] ?? f;
-          throw new AsmError(`${name}: target ${format(v.expr)} is ${off} bytes away: ${why.replace(/^-?\d+ /, '')}`);
+          throw new AsmError(`${name}: target ${format(v.expr)} is ${dist} bytes away: ${why.replace(/^-?\d+ /, '')}`);
         }
-        out[f] = Number(off);
+        out[f] = Number(dist);
       }
     }
     return out;

@@ -36,12 +36,16 @@ export function encodeFitted(e: Entry, args: Args): number {
 
 /** What encode() checks besides each field's value: no unknown operand, no refused value. */
 export function checkOperands(e: Entry, args: Args): void {
+  // Runs for every encoded instruction: no arrays or entries built on the way.
   for (const k in args) {
     if (!e.fields.includes(k as FieldName)) throw new EncodeError(`${e.name}: has no operand ${k}`);
   }
-  for (const f of e.nonzero ?? []) if (args[f] === 0) throw new EncodeError(`${e.name}: operand ${f} must not be zero`);
-  if (e.not) {
-    for (const [f, v] of Object.entries(e.not)) {
+  const nonzero = e.nonzero;
+  if (nonzero !== undefined) for (let i = 0; i < nonzero.length; i++) if (args[nonzero[i]!] === 0) throw new EncodeError(`${e.name}: operand ${nonzero[i]} must not be zero`);
+  const not = e.not;
+  if (not !== undefined) {
+    for (const f in not) {
+      const v = not[f as FieldName];
       if (args[f as FieldName] === v) throw new EncodeError(`${e.name}: operand ${f} must not be ${v}`);
     }
   }

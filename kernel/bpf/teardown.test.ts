@@ -113,7 +113,12 @@ describe('emitImm', () => {
     const m = new Machine();
     const h = m.addHart();
     m.memory.map(0x10000n, 0x1000, 'rwx');
-    fc.assert(fc.property(fc.oneof(fc.bigUintN(64), fc.bigUintN(32), fc.bigUintN(12), fc.constantFrom(0n, 0x800n, 0x80000800n, (1n << 63n) - 1n)), (v) => {
+    fc.assert(fc.property(fc.oneof(
+      fc.bigUintN(64), fc.bigUintN(32), fc.bigUintN(12),
+      // Sign-extended 32-bit values (kernel addresses), their edges and the 0x800 rounding.
+      fc.bigIntN(32).map((x) => BigInt.asUintN(64, x)),
+      fc.constantFrom(0n, 0x800n, 0x7ffn, 0x7ffff7ffn, 0x7ffff800n, 0x7fffffffn, 0x80000000n, 0x80000800n, 0xffffffff80000000n, 0xffffffff7ffff800n, 0xfffffffffffff800n, 0xffffffffffffffffn, 0xffffffff80800000n, (1n << 63n) - 1n),
+    ), (v) => {
       const code = len(v);
       expect(code.length).to.be.at.most(max);
       m.memory.writeBytes(0x10000n, new Uint8Array(0x100), true);

@@ -92,17 +92,22 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
  */
 export function emitImm(a: Assembler, rd: number, value: bigint): void {
   const v = BigInt.asIntN(64, value);
-  const lower = BigInt.asIntN(12, v);
-  const upper = BigInt.asIntN(64, (v + 0x800n) >> 12n);
-  if (v >= -(2n ** 31n) && v < 2n ** 31n) {
-    if (upper === 0n) {
-      a.insn('addi', { rd, rs1: 0, imm12: Number(lower) });
+  if (v >= -0x80000000n && v < 0x80000000n) {
+    // The usual case (kernel addresses are sign-extended 32-bit values): the same
+    // instructions as below, computed with numbers.
+    const n = Number(v);
+    const lower = (n << 20) >> 20;
+    const upper = Math.floor((n + 0x800) / 4096);
+    if (upper === 0) {
+      a.insn('addi', { rd, rs1: 0, imm12: lower });
       return;
     }
-    a.insn('lui', { rd, imm20: Number(BigInt.asIntN(32, upper << 12n)) });
-    if (lower !== 0n) a.insn('addiw', { rd, rs1: rd, imm12: Number(lower) });
+    a.insn('lui', { rd, imm20: (upper * 4096) | 0 });
+    if (lower !== 0) a.insn('addiw', { rd, rs1: rd, imm12: lower });
     return;
   }
+  const lower = BigInt.asIntN(12, v);
+  const upper = BigInt.asIntN(64, (v + 0x800n) >> 12n);
   let shift = 0n;
   let up = upper;
   while ((up & 1n) === 0n) {
