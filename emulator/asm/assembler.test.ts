@@ -206,6 +206,22 @@ describe('Assembler (builder API)', () => {
       );
     });
 
+    it('call reaches exactly -0x80000800..0x7ffff7ff from its auipc, with or without a link register', () => {
+      for (const pad of [0, 1, 3]) {
+        for (const [off, reach] of [[0x7ffff7fen, true], [0x7ffff800n, false], [-0x80000800n, true], [-0x80000802n, false], [0x100000000n, false], [-0x100000002n, false]] as const) {
+          const at = KBASE + BigInt(4 * pad);
+          const target = BigInt.asUintN(64, at + off);
+          for (const emit of [(a: Assembler) => a.call(target), (a: Assembler) => a.call(T0, target)]) {
+            const a = new Assembler({ base: KBASE });
+            for (let i = 0; i < pad; i++) a.nop();
+            const make = () => emit(a).finish();
+            if (reach) expect(evaluate(make()).jumps, `${pad} ${off}`).to.deep.equal([target]);
+            else expect(make, `${pad} ${off}`).to.throw(AsmError, /beyond auipc/);
+          }
+        }
+      }
+    });
+
     it('call to a label, and a range error beyond auipc reach', () => {
       const p = new Assembler({ base: KBASE }).call('f').nop().nop().label('f').finish();
       expect(evaluate(p).jumps).to.deep.equal([p.address('f')]);

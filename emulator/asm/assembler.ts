@@ -425,11 +425,12 @@ export class Assembler {
   private pcrelNow(kind: 'la' | 'lla' | 'call' | 'tail' | 'jump', temp: number, link: number, target: bigint, where: Where): boolean {
     const o = this.finalOffset();
     if (o === undefined) return false;
-    const pc = BigInt.asUintN(64, this.base + BigInt(o));
-    const off = BigInt.asIntN(64, target - pc);
-    if (off < -0x80000800n || off >= 0x7ffff800n) return false; // beyond auipc's reach
-    // In reach the offset is a 32-bit number: split it without more BigInt arithmetic.
-    const n = Number(off);
+    // target - (base + o), modulo 2^64, with as few BigInts as possible (this runs for every
+    // call a trampoline makes): the distance from base, then the offset as a number.
+    const fromBase = BigInt.asIntN(64, target - this.base);
+    if (fromBase < -0x100000000n || fromBase > 0x100000000n) return false;
+    const n = Number(fromBase) - o;
+    if (n < -0x80000800 || n >= 0x7ffff800) return false; // beyond auipc's reach
     const hi = Math.floor((n + 0x800) / 4096);
     const lo = n - hi * 4096;
     // No anchor label: nothing refers to this auipc's %pcrel_hi (its pair is encoded here).

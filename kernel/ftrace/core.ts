@@ -99,6 +99,8 @@ export class Ftrace {
   private entry: ReadonlyMap<string, bigint> = new Map();
   readonly listOps: FtraceOps;
   readonly nopOps: FtraceOps;
+  /** desired() of a record no ops matches (the same answer every time). */
+  private unused: KResult<{ state: SiteState; literal: bigint }> | undefined;
   private listFuncsInstalled = false;
 
   constructor(
@@ -369,8 +371,10 @@ export class Ftrace {
 
   /** What a record should call, and (scheme C) which ops its literal names. */
   private desired(rec: FtraceRecord): KResult<{ state: SiteState; literal: bigint }> {
-    const users = this.ops.filter((o) => o.matches(rec.ip));
-    if (users.length === 0) return ok({ state: NOP_STATE, literal: this.nopOps.addr });
+    // Every record is asked on every update, and most have no users: no array for those.
+    let users: FtraceOps[] | undefined;
+    for (const o of this.ops) if (o.matches(rec.ip)) (users ??= []).push(o);
+    if (users === undefined) return (this.unused ??= ok({ state: NOP_STATE, literal: this.nopOps.addr }));
     const only = users.length === 1 ? users[0]! : undefined;
     if (this.profile.scheme === 'C') {
       // The jalr can only reach targets near ftrace_caller (the boot-time auipc); anything else,
