@@ -321,6 +321,29 @@ describe('Assembler (builder API)', () => {
       expect(p.address('.Lx')).to.equal(0x10n);
       expect(() => p.address('nope')).to.throw(AsmError);
     });
+
+    it('a program keeps what it was at finish(): labels, code and listing added later are not its own', () => {
+      const a = new Assembler({ base: 0x100n }).label('f').nop().byte(7).align(4).label('g').addi(A0, A0, 1);
+      const p = a.finish();
+      a.label('later').nop();
+      a.label('.Llater');
+      const q = a.finish();
+      for (const prog of [p, q]) {
+        expect(prog.address('f')).to.equal(0x100n);
+        expect(prog.address('g')).to.equal(0x108n);
+      }
+      expect(() => p.address('later')).to.throw(AsmError, /no label later/);
+      expect(() => p.address('.Llater')).to.throw(AsmError);
+      expect(q.address('later')).to.equal(0x10cn);
+      expect([...p.symbols]).to.deep.equal([['f', 0x100n], ['g', 0x108n]]);
+      expect([...q.symbols]).to.deep.equal([['f', 0x100n], ['g', 0x108n], ['later', 0x10cn]]);
+      expect(p.end).to.equal(0x10cn);
+      expect(q.end).to.equal(0x110n);
+      // Listed: instructions and data, each with its own size; labels and padding are not.
+      expect(p.listing.map((l) => [l.address, l.size, l.text])).to.deep.equal([[0x100n, 4, 'nop'], [0x104n, 1, '.byte 7'], [0x108n, 4, 'addi a0, a0, 1']]);
+      expect(q.listing.length).to.equal(4);
+      expect(Array.from(p.bytes)).to.deep.equal(Array.from(q.bytes.subarray(0, 12)));
+    });
   });
 
   describe('generated methods', () => {

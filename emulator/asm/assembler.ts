@@ -199,6 +199,64 @@ class RawWhere implements Where {
   }
 }
 
+/**
+ * What finish() returns. Symbols and the listing are made when first read: generated code
+ * (trampolines, property-test modules) is assembled all the time and mostly only its bytes
+ * and a label or two are ever looked at.
+ */
+class Assembled implements Program {
+  readonly end: bigint;
+  private syms: Map<string, bigint> | undefined;
+  private lines: ListingLine[] | undefined;
+  constructor(
+    readonly base: bigint,
+    readonly bytes: Uint8Array,
+    /** Offset of each item from base (the layout), and of the end at [n]. */
+    private readonly off: readonly number[],
+    /** The items laid out: the first n (an assembler may go on after finish()). */
+    private readonly n: number,
+    private readonly items: readonly Item[],
+    /** The assembler's labels (item indexes); those at n or beyond came after finish(). */
+    private readonly labels: ReadonlyMap<string, number>,
+  ) {
+    this.end = this.addr(n);
+  }
+
+  private addr(i: number): bigint {
+    return BigInt.asUintN(64, this.base + BigInt(this.off[i]!));
+  }
+
+  get symbols(): ReadonlyMap<string, bigint> {
+    if (!this.syms) {
+      this.syms = new Map();
+      for (const [name, i] of this.labels) if (i < this.n && !name.startsWith('.L')) this.syms.set(name, this.addr(i));
+    }
+    return this.syms;
+  }
+
+  get listing(): readonly ListingLine[] {
+    if (!this.lines) {
+      const lines: ListingLine[] = [];
+      for (let i = 0; i < this.n; i++) {
+        const it = this.items[i]!;
+        if (it.kind === 'label' || it.kind === 'align' || (it.kind === 'bytes' && !it.listed)) continue;
+        const { where } = it;
+        const address = this.addr(i);
+        const size = this.off[i + 1]! - this.off[i]!;
+        lines.push(where.line === undefined ? { address, size, text: where.text } : { address, size, text: where.text, line: where.line });
+      }
+      this.lines = lines;
+    }
+    return this.lines;
+  }
+
+  address(label: string): bigint {
+    const i = this.labels.get(label);
+    if (i === undefined || i >= this.n) throw new AsmError(`no label ${label}`);
+    return this.addr(i);
+  }
+}
+
 export class Assembler {
   readonly base: bigint;
   /** Emit RVC forms from here on (`.option rvc` / `.option norvc`). */
@@ -594,8 +652,6 @@ export class Assembler {
       if (!grew) break;
     }
     const bytes = new Uint8Array(off[n]!);
-    // Listed items: index and size (the listing is built when someone reads it).
-    const listed: number[] = [];
     for (let i = 0; i < n; i++) {
       const it = this.items[i]!;
       const at = off[i]!;
@@ -605,17 +661,14 @@ export class Assembler {
           break;
         case 'code':
           leWord(bytes, at, it.word, it.size);
-          listed.push(i, it.size);
           break;
         case 'bytes':
           bytes.set(it.bytes, at);
-          if (it.listed) listed.push(i, it.bytes.length);
           break;
         case 'data': {
           const pc = addr(i);
           const v = this.wrap(where, () => evaluate(it.expr, this.env(pc, addr)));
           bytes.set(this.dataBytes(it.width, v, where), at);
-          listed.push(i, it.width);
           break;
         }
         case 'align': {
@@ -645,44 +698,11 @@ export class Assembler {
           if (it.size === 2 && it.entry.size === 4 && !c) throw new AsmError(`${where.text}: internal error: compressed form lost after layout`, where.line);
           const word = c ? this.encodeChecked(c.entry, c.args, NO_NAMES, where) : this.encodeChecked(it.entry, args, it.names, where);
           leWord(bytes, at, word, it.size);
-          listed.push(i, it.size);
           break;
         }
       }
     }
-    const symbols = new Map<string, bigint>();
-    const all = new Map<string, bigint>();
-    for (const [name, i] of this.labels) {
-      const a = addr(i);
-      all.set(name, a);
-      if (!name.startsWith('.L')) symbols.set(name, a);
-    }
-    const items = this.items;
-    let listing: ListingLine[] | undefined;
-    return {
-      base,
-      end: addr(n),
-      bytes,
-      symbols,
-      get listing(): readonly ListingLine[] {
-        if (!listing) {
-          listing = [];
-          for (let k = 0; k < listed.length; k += 2) {
-            const i = listed[k]!;
-            const size = listed[k + 1]!;
-            const where = items[i]!.where;
-            const address = addr(i);
-            listing.push(where.line === undefined ? { address, size, text: where.text } : { address, size, text: where.text, line: where.line });
-          }
-        }
-        return listing;
-      },
-      address(label: string): bigint {
-        const v = all.get(label);
-        if (v === undefined) throw new AsmError(`no label ${label}`);
-        return v;
-      },
-    };
+    return new Assembled(base, bytes, off, n, this.items, this.labels);
   }
 
   // ---- internals ------------------------------------------------------------------------------
