@@ -56,3 +56,24 @@ describe('layering', () => {
     });
   }
 });
+
+describe('packaging', () => {
+  it('what `npm run build` compiles needs only node built-ins and package.json dependencies (not devDependencies)', () => {
+    const { builtinModules } = require('node:module') as { builtinModules: string[] };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { exclude: string[] };
+    const excluded = new Set(build.exclude.filter((e) => !e.includes('*')));
+    const allowed = new Set([...Object.keys(pkg.dependencies ?? {}), ...builtinModules]);
+    const bad: string[] = [];
+    for (const f of [...LAYERS, 'tools'].flatMap((d) => files(join(ROOT, d)))) {
+      const rel = relative(ROOT, f);
+      if (excluded.has(rel)) continue;
+      for (const spec of imports(f)) {
+        if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (!allowed.has(name)) bad.push(`${rel}: ${spec}`);
+      }
+    }
+    expect(bad, 'move the package to dependencies, or keep the module out of the build (tsconfig.build.json)').to.deep.equal([]);
+  });
+});
