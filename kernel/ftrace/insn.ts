@@ -36,9 +36,15 @@ export const LD_RA = (): number => LD_RA_WORD;
 
 /** Little-endian bytes of 32-bit words. */
 export function words(...ws: number[]): Uint8Array {
+  // Built for every site an ftrace update looks at: bytes by shifts, no DataView.
   const b = new Uint8Array(ws.length * 4);
-  const v = new DataView(b.buffer);
-  ws.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!;
+    b[4 * i] = w & 0xff;
+    b[4 * i + 1] = (w >>> 8) & 0xff;
+    b[4 * i + 2] = (w >>> 16) & 0xff;
+    b[4 * i + 3] = (w >>> 24) & 0xff;
+  }
   return b;
 }
 
