@@ -41,7 +41,7 @@ export async function cmdExec(argv: string[]): Promise<number> {
     else break;
   }
   const file = argv[i];
-  if (file === undefined) throw new CliError('missing ELF file (usage: rvtramp exec [--stats] ELF [args...])', 2);
+  if (file === undefined) throw new CliError('missing ELF file (usage: rvtramp exec [--stats] [--max-insns N] [--engine E] ELF [args...])', 2);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);

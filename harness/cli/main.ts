@@ -7,7 +7,7 @@ import { CliError } from './errors';
 type Verb = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
 
 const VERBS: Record<string, Verb> = {
-  exec: { summary: 'exec [--stats] ELF [args...]        run a static riscv64 Linux program', load: async () => (await import('./cmd-exec')).cmdExec },
+  exec: { summary: 'exec [--stats] [--engine E] ELF [args...]   run a static riscv64 Linux program', load: async () => (await import('./cmd-exec')).cmdExec },
   disasm: {
     summary: 'disasm FILE [--symbol NAME] [--start ADDR --stop ADDR]   objdump -d compatible listing',
     load: async () => (await import('./cmd-disasm')).cmdDisasm,
