@@ -56,6 +56,36 @@ describe('call-boundary monitor', function () {
     }
   });
 
+  it('stays installed across calls: reset() starts over, bodyMaySkip is asked at each return', () => {
+    const k = bootKernel('v6.5+direct-calls');
+    attach(k, 'fentry');
+    let maySkip = false;
+    const m = new CallBoundaryMonitor(k, 'bpf_fentry_test1', { bodyMaySkip: () => maySkip });
+    run(k);
+    expect(m.findings.map((f) => f.kind)).to.deep.equal(['body-skipped']);
+    run(k);
+    expect(m.findings.map((f) => f.kind), 'findings add up until reset').to.deep.equal(['body-skipped', 'body-skipped']);
+    m.reset();
+    expect(m.findings).to.deep.equal([]);
+    maySkip = true;
+    run(k);
+    expect(m.findings, 'a skip the caller allows now').to.deep.equal([]);
+    maySkip = false;
+    run(k);
+    expect(m.findings.map((f) => f.kind)).to.deep.equal(['body-skipped']);
+    // A call that never came back leaves a frame (and its return hook) behind; reset drops both.
+    const k2 = bootKernel('v6.5+direct-calls');
+    attach(k2, 'fexit');
+    const m2 = new CallBoundaryMonitor(k2, 'bpf_fentry_test1');
+    expect(run(k2).kind).to.equal('trap');
+    expect(m2.pending).to.equal(1);
+    m2.reset();
+    expect(m2.pending).to.equal(0);
+    expect(m2.findings).to.deep.equal([]);
+    m2.remove();
+    m.remove();
+  });
+
   it('a direct trampoline that clobbers a callee-saved register is an ABI finding', () => {
     const k = bootKernel('v6.8');
     const base = 0xffffffff70000000n;

@@ -33,8 +33,9 @@ interface Frame {
 }
 
 export interface MonitorOptions {
-  /** The body may legitimately not run (an fmod_ret program returned non-zero). */
-  readonly bodyMaySkip?: boolean;
+  /** The body may legitimately not run (an fmod_ret program returned non-zero); a function is
+   *  asked at each return, for a monitor that stays installed while attachments change. */
+  readonly bodyMaySkip?: boolean | (() => boolean);
 }
 
 export class CallBoundaryMonitor {
@@ -94,7 +95,8 @@ export class CallBoundaryMonitor {
     if (i < 0) return;
     this.frames.splice(i, 1);
     f.removeReturnHook();
-    if (f.bodyPc === undefined && !this.opts.bodyMaySkip) {
+    const maySkip = this.opts.bodyMaySkip;
+    if (f.bodyPc === undefined && !(typeof maySkip === 'function' ? maySkip() : maySkip)) {
       this.findings.push({ kind: 'body-skipped', func: this.func, message: `${this.func} returned to ${this.fmt(f.ra)} without running its body` });
     }
     const bad = PRESERVED.map((r, j) => [r, f.saved[j]!, h.reg(r)] as const).filter(([, a, b]) => a !== b);
@@ -117,6 +119,16 @@ export class CallBoundaryMonitor {
   /** Calls in flight (entered, not yet returned). */
   get pending(): number {
     return this.frames.length;
+  }
+
+  /**
+   * Starts over for the next call, keeping the monitor installed (installing one re-instruments
+   * the function's decoded code): no findings, no calls in flight.
+   */
+  reset(): void {
+    for (const f of this.frames) f.removeReturnHook();
+    this.frames.length = 0;
+    this.findings.length = 0;
   }
 
   remove(): void {

@@ -31,6 +31,7 @@ import type { BpfObject, ProgSpec } from '../../kernel/bpf/runtime';
 import type { ProgCtx } from '../../kernel/bpf/runtime/ctx';
 import { defaultStack, returnSentinel, KERNEL_BASE } from '../../kernel/image';
 import { loadModule, boundaryMonitor, type LoadedModule } from '../../kernel/module';
+import type { CallBoundaryMonitor } from '../../kernel/monitor/call-boundary';
 import { describeError, type ErrnoName } from '../../kernel/errno';
 import { describeTrap } from '../../emulator/cpu/trap';
 import { PAGE_SIZE } from '../../emulator/memory/memory';
@@ -121,6 +122,7 @@ export class CaseRunner {
   /** Guest stores into watched memory during the current call. */
   private readonly stores: string[] = [];
   private watching = false;
+  private mons: CallBoundaryMonitor[] | undefined;
   private entrySp = 0n;
 
   constructor(profile: Profile | string, readonly c: PropCase, opts: RunOptions = {}) {
@@ -313,6 +315,17 @@ export class CaseRunner {
     this.st = { ...this.st, attached: this.st.attached.filter((x) => x !== j) };
   }
 
+  /**
+   * A call-boundary monitor on every generated function, installed at the first call and kept
+   * for the case (reset before each call). A body may be skipped only where an fmod_ret
+   * program returning non-zero is attached at the time of the return.
+   */
+  private monitors(): CallBoundaryMonitor[] {
+    if (this.mons) return this.mons;
+    const maySkip = (i: number) => this.st.attached.some((j) => this.c.progs[j]!.target === i && this.c.progs[j]!.kind === 'fmod_ret' && BigInt.asIntN(32, this.c.progs[j]!.ret) !== 0n);
+    return (this.mons = this.c.module.functions.map((_, i) => boundaryMonitor(this.kernel, fnName(i), { bodyMaySkip: () => maySkip(i) })));
+  }
+
   private moduleText(): Uint8Array {
     return this.kernel.machine.memory.readBytes(this.module.text.start, Number(this.module.text.end - this.module.text.start));
   }
@@ -327,8 +340,8 @@ export class CaseRunner {
 
     // Monitors on every generated function; a body may be skipped only where an fmod_ret
     // program returning non-zero is attached.
-    const maySkip = (i: number) => this.st.attached.some((j) => this.c.progs[j]!.target === i && this.c.progs[j]!.kind === 'fmod_ret' && BigInt.asIntN(32, this.c.progs[j]!.ret) !== 0n);
-    const monitors = m.functions.map((_, i) => boundaryMonitor(k, fnName(i), { bodyMaySkip: maySkip(i) }));
+    const monitors = this.monitors();
+    for (const mo of monitors) mo.reset();
     // Guest stores outside the live stack and the output slots are image-contract findings.
     const stack = defaultStack(k.hart);
     this.entrySp = stack.top - 16n - BigInt(Math.ceil(Math.max(0, words.length - 8) / 2) * 16);
@@ -341,7 +354,6 @@ export class CaseRunner {
       r = k.call(this.module.fn(name).addr, words, { budget: this.budget });
     } finally {
       this.watching = false;
-      monitors.forEach((mo) => mo.remove());
     }
     const what = `${name}${showValues(args)}`;
 
