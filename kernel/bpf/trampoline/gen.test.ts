@@ -5,7 +5,9 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { generateTrampoline, type TrampSpec, type TrampLink } from './gen';
+import fc from 'fast-check';
+import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampSpec, type TrampLink } from './gen';
+import { MUTANTS } from '../../mutants/catalogue';
 import { ERAS } from './era';
 import { listBytes } from '../../../emulator/disasm/listing';
 import { checkGolden } from '../../testing/golden';
@@ -84,6 +86,35 @@ describe('trampoline generator', () => {
     it('CALL_ORIG with RESTORE_REGS is refused', () => {
       const r = generateTrampoline(spec('v6.11', { flags: { callOrig: true, skipFrame: true, restoreRegs: true, ipArg: false } }));
       expect(r.ok || r.err).to.equal(-22);
+    });
+  });
+
+  describe('sizing pass (arch_bpf_trampoline_size)', () => {
+    it('counts exactly the bytes the generator assembles, or refuses the same way, for any spec and mutant', () => {
+      const eras = Object.keys(ERAS) as (keyof typeof ERAS)[];
+      // prog is a constant the trampoline loads (any value: emitImm's length depends on it);
+      // bpfFunc is called, so within auipc's reach of the image.
+      const callee = fc.bigUintN(28).map((x) => 0xffffffff80000000n | x);
+      const arbLink = fc.record({ prog: fc.oneof(fc.bigUintN(64), callee), bpfFunc: callee, cookie: fc.oneof(fc.constant(0n), fc.bigUintN(64), fc.bigUintN(12)) });
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...eras), fc.integer({ min: 0, max: 13 }),
+          fc.array(arbLink, { maxLength: 4 }), fc.array(arbLink, { maxLength: 4 }), fc.array(arbLink, { maxLength: 4 }),
+          fc.record({ callOrig: fc.boolean(), skipFrame: fc.boolean(), restoreRegs: fc.boolean(), ipArg: fc.boolean(), indirect: fc.boolean(), retFentryRet: fc.boolean() }),
+          fc.oneof(fc.constant(IMM_MAX_COUNT), fc.bigUintN(64)), fc.option(fc.constantFrom(...MUTANTS.map((m) => m.id)), { nil: undefined }),
+          (era, slots, fentry, fexit, fmodRet, flags, im, mutant) => {
+            const s = spec(era, { nrArgSlots: slots, fentry, fexit, fmodRet, flags, im, ...(mutant !== undefined ? { mutant } : {}) });
+            const code = generateTrampoline(s);
+            const size = trampolineSize(s);
+            if (!code.ok || !size.ok) {
+              expect(size.ok || size.err, JSON.stringify({ era, slots, flags, mutant })).to.equal(code.ok || code.err);
+              return;
+            }
+            expect(size.value).to.equal(code.value.bytes.length);
+          },
+        ),
+        { seed: 0x517e, numRuns: 400 },
+      );
     });
   });
 

@@ -18,11 +18,46 @@
  *   bottom of frame        outgoing stack arguments for the original call  if > 8 slots
  */
 import { Assembler } from '../../../emulator/asm';
+import type { Args } from '../../../emulator/isa/decode';
 import { fail, ok, type KResult } from '../../errno';
 import type { EraTraits } from './era';
 import type { MutantId } from '../../mutants/catalogue';
 
 export const R = { zero: 0, ra: 1, sp: 2, t0: 5, t1: 6, fp: 8, s1: 9, a0: 10, a5: 15 } as const;
+
+/**
+ * What the generator emits through: the assembler (the image), or a counter for the sizing
+ * pass (arch_bpf_trampoline_size runs the same emit code without a buffer, only counting).
+ */
+export interface TrampEmitter {
+  insn(name: string, args: Args): unknown;
+  call(link: number, target: bigint): unknown;
+  beq(rs1: number, rs2: number, label: string): unknown;
+  bne(rs1: number, rs2: number, label: string): unknown;
+  label(name: string): unknown;
+}
+
+/**
+ * The sizing pass's emitter: the bytes the assembler would lay out for the same calls. The
+ * generator assembles with RVC off, so every instruction is 4 bytes (branches to labels too)
+ * and a call is an auipc + jalr pair.
+ */
+class SizeCounter implements TrampEmitter {
+  bytes = 0;
+  insn(): void {
+    this.bytes += 4;
+  }
+  call(): void {
+    this.bytes += 8;
+  }
+  beq(): void {
+    this.bytes += 4;
+  }
+  bne(): void {
+    this.bytes += 4;
+  }
+  label(): void {}
+}
 const A = (i: number) => 10 + i;
 
 export interface TrampLink {
@@ -90,7 +125,7 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
  * recursively, then slli and addi. Its length depends on the value; IMM_MAX_COUNT is a value
  * that takes the longest sequence, for the sizing pass.
  */
-export function emitImm(a: Assembler, rd: number, value: bigint): void {
+export function emitImm(a: TrampEmitter, rd: number, value: bigint): void {
   const v = BigInt.asIntN(64, value);
   if (v >= -0x80000000n && v < 0x80000000n) {
     // The usual case (kernel addresses are sign-extended 32-bit values): the same
@@ -124,6 +159,27 @@ export const IMM_MAX_COUNT = 0x7fff7ff7ff7ff7ffn;
 
 /** arch_prepare_bpf_trampoline: the trampoline's machine code for a spec, or the kernel's error. */
 export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
+  const a = new Assembler({ base: s.image, compressed: false });
+  const r = emitTrampoline(s, a);
+  if (!r.ok) return r;
+  const p = a.finish();
+  const ipAfterCall = r.value.callOrig ? p.address('.Lip_after_call') : undefined;
+  const ipEpilogue = r.value.callOrig ? p.address('.Lip_epilogue') : undefined;
+  return ok({ bytes: p.bytes, ipAfterCall, ipEpilogue, stackSize: r.value.stack, symbols: p.symbols });
+}
+
+/**
+ * arch_bpf_trampoline_size: the byte size generateTrampoline would give for the spec (the
+ * same emit code, counted instead of assembled), or the kernel's error.
+ */
+export function trampolineSize(s: TrampSpec): KResult<number> {
+  const c = new SizeCounter();
+  const r = emitTrampoline(s, c);
+  return r.ok ? ok(c.bytes) : r;
+}
+
+/** The generator proper: checks the spec and emits the trampoline's instructions through `a`. */
+function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number; callOrig: boolean }> {
   const m = s.mutant;
   const t: EraTraits = m === undefined ? s.traits
     : m === 'bt1b-ra16-frame' ? { ...s.traits, frame: 'ra16' }
@@ -162,7 +218,6 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
   stack += 8 * stackArgs;
   stack = roundUp(stack, 16);
 
-  const a = new Assembler({ base: s.image, compressed: false });
   const sd = (rs2: number, off: number, base: number) => a.insn('sd', { rs2, rs1: base, simm12: off });
   const ld = (rd: number, off: number, base: number) => a.insn('ld', { rd, rs1: base, imm12: off });
   const addi = (rd: number, rs1: number, imm: number) => a.insn('addi', { rd, rs1, imm12: imm });
@@ -265,8 +320,6 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
     }
   }
 
-  let ipAfterCall: bigint | undefined;
-  let ipEpilogue: bigint | undefined;
   if (m === 'fexit-before-orig') for (const l of s.fexit) invoke(l, false);
   if (f.callOrig) {
     for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
@@ -326,10 +379,5 @@ export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
     a.insn('jalr', { rd: 0, rs1: f.skipFrame ? R.ra : R.t0, imm12: 0 });
   }
 
-  const p = a.finish();
-  if (f.callOrig) {
-    ipAfterCall = p.address('.Lip_after_call');
-    ipEpilogue = p.address('.Lip_epilogue');
-  }
-  return ok({ bytes: p.bytes, ipAfterCall, ipEpilogue, stackSize: stack, symbols: p.symbols });
+  return ok({ stack, callOrig: f.callOrig });
 }

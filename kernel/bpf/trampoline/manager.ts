@@ -10,7 +10,7 @@ import type { FtraceOps } from '../../ftrace/core';
 import { FuncModels, argSlots, type FuncModel } from '../btf';
 import { bpfArchTextPoke, type TextPokeEnv } from '../text-poke';
 import { ERAS, type EraTraits } from './era';
-import { generateTrampoline, IMM_MAX_COUNT, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
+import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
 import { KERNEL_BASE } from '../../image';
 
 export type LinkKind = 'fentry' | 'fexit' | 'fmod_ret';
@@ -220,9 +220,9 @@ export class BpfTrampolines {
     // generator without an image, with a placeholder for `im` as large as any real one.
     let size = this.imageSize;
     if (traits.progPack) {
-      const sized = generateTrampoline(spec(TRAMP_AREA, IMM_MAX_COUNT));
+      const sized = trampolineSize(spec(TRAMP_AREA, IMM_MAX_COUNT));
       if (!sized.ok) return sized;
-      size = Math.min(this.imageSize, sized.value.bytes.length);
+      size = Math.min(this.imageSize, sized.value);
     }
     const addr = this.allocImage();
     if (!addr.ok) return addr;
