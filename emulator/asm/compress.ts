@@ -9,7 +9,7 @@
  *    compressed encoding (`addi rd,rs,0` as `add rd,x0,rs` = c.mv; `add rd,rs1,rd` with its
  *    sources swapped = c.add).
  */
-import { misfit, type FieldName } from '../isa/fields';
+import { fitsField, type FieldName } from '../isa/fields';
 import { TABLE, type Entry } from '../isa/table';
 import { isHint, type Args } from '../isa/decode';
 
@@ -66,7 +66,7 @@ function invert(cand: Candidate, args: Args): Args | undefined {
   }
   for (const [f, def] of c.defs) {
     const v = out[f];
-    if (v === undefined || misfit(def, v) !== undefined) return undefined;
+    if (v === undefined || !fitsField(def, v)) return undefined;
   }
   if (c.nonzero) for (const f of c.nonzero) if (out[f] === 0) return undefined;
   for (const [f, v] of cand.not) if (out[f] === v) return undefined;

@@ -1,5 +1,5 @@
 /** Encoder derived from the table: the inverse of decode for one entry. */
-import { FIELDS, insert, misfit, type FieldName } from './fields';
+import { FIELDS, fitsField, insert, misfit, type FieldName } from './fields';
 import { entry as lookup, type Entry } from './table';
 import type { Args } from './decode';
 
@@ -53,5 +53,5 @@ export function checkOperands(e: Entry, args: Args): void {
 
 /** True when `value` fits field `f` (used to choose compressed forms). */
 export function fits(f: FieldName, value: number): boolean {
-  return misfit(FIELDS[f], value) === undefined;
+  return fitsField(FIELDS[f], value);
 }

@@ -155,16 +155,22 @@ export function extract(def: FieldDef, word: number): number {
   return v + (def.bias ?? 0);
 }
 
-/** Why a value cannot be put in a field, or undefined when it fits. */
-export function misfit(def: FieldDef, value: number): string | undefined {
+/** Whether a value can be put in a field (misfit without the message: the RVC search asks
+ *  this of many candidate forms that do not fit). */
+export function fitsField(def: FieldDef, value: number): boolean {
   const fit = fitOf(def);
   const raw = value - fit.bias;
   if (raw >= fit.lo && raw <= fit.hi && Number.isInteger(raw)) {
     const u = raw < 0 ? raw + fit.mod : raw;
     // Bits of the value that no slice carries must be zero (scaled immediates).
-    if (((u & ~fit.covered) >>> 0) === 0) return undefined;
+    return ((u & ~fit.covered) >>> 0) === 0;
   }
-  return whyMisfit(def, value, fit);
+  return false;
+}
+
+/** Why a value cannot be put in a field, or undefined when it fits. */
+export function misfit(def: FieldDef, value: number): string | undefined {
+  return fitsField(def, value) ? undefined : whyMisfit(def, value, fitOf(def));
 }
 
 /** misfit's message, once the fast check above has failed. */
