@@ -58,6 +58,7 @@ class SizeCounter implements TrampEmitter {
   }
   label(): void {}
 }
+
 const A = (i: number) => 10 + i;
 
 export interface TrampLink {
