@@ -687,13 +687,7 @@ export class Assembler {
           break;
         }
         case 'insn': {
-          let args: Args;
-          try {
-            args = this.resolve(it, i, off, addr);
-          } catch (err) {
-            if (err instanceof AsmError && err.line === undefined) throw new AsmError(`${where.text}: ${err.message}`, where.line);
-            throw err;
-          }
+          const args = this.wrap(where, () => this.resolve(it, i, off, addr));
           const c = it.size === 2 && it.entry.size === 4 ? compress(it.entry, args, it.allow) : undefined;
           if (it.size === 2 && it.entry.size === 4 && !c) throw new AsmError(`${where.text}: internal error: compressed form lost after layout`, where.line);
           const word = c ? this.encodeChecked(c.entry, c.args, NO_NAMES, where) : this.encodeChecked(it.entry, args, it.names, where);
