@@ -23,14 +23,35 @@ export class MemFault {
   constructor(readonly access: Access, readonly addr: number, readonly reason: FaultReason) {}
 }
 
+/**
+ * Page storage is carved out of shared zero-filled slabs: a fresh machine materializes a dozen
+ * or more pages, and a backing store of its own per page cost several times a view on a slab.
+ * A slab stays allocated while any page cut from it is alive.
+ */
+const SLAB_PAGES = 16;
+let slab: ArrayBuffer | undefined;
+let slabUsed = SLAB_PAGES;
+
+function pageStorage(): { readonly buffer: ArrayBuffer; readonly offset: number } {
+  if (slabUsed === SLAB_PAGES) {
+    slab = new ArrayBuffer(SLAB_PAGES * PAGE_SIZE);
+    slabUsed = 0;
+  }
+  return { buffer: slab!, offset: slabUsed++ * PAGE_SIZE };
+}
+
 export class Page {
-  readonly u8 = new Uint8Array(PAGE_SIZE);
-  readonly i32 = new Int32Array(this.u8.buffer);
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
   /** Set while some hart holds predecoded instructions from this page. */
   code = false;
   /** Set while a memory watch covers part of this page. */
   watched = false;
-  constructor(readonly pn: number, readonly base: number, public perm: number) {}
+  constructor(readonly pn: number, readonly base: number, public perm: number) {
+    const { buffer, offset } = pageStorage();
+    this.u8 = new Uint8Array(buffer, offset, PAGE_SIZE);
+    this.i32 = new Int32Array(buffer, offset, PAGE_SIZE >> 2);
+  }
 }
 
 export interface Watch {
@@ -426,6 +447,9 @@ export class Memory {
 
   readBytes(addr: bigint, len: number): Uint8Array {
     const a = toNum(addr);
+    const first = this.page(Math.floor(a / PAGE_SIZE));
+    // Within one page (nearly every read): one copy, no views.
+    if (first && a - first.base + len <= PAGE_SIZE && len >= 0) return first.u8.slice(a - first.base, a - first.base + len);
     const out = new Uint8Array(len);
     for (let i = 0; i < len; ) {
       const pg = this.page(Math.floor((a + i) / PAGE_SIZE));
@@ -447,7 +471,44 @@ export class Memory {
     }
   }
 
+  /**
+   * Where memory at addr differs from `bytes`: the offset of the first differing byte, -1 when
+   * all are equal, undefined when any byte is unmapped. Compares in place (no copy).
+   */
+  firstDifference(addr: bigint, bytes: Uint8Array): number | undefined {
+    const a = toNum(addr);
+    let diff = -1;
+    for (let i = 0; i < bytes.length; ) {
+      const pg = this.page(Math.floor((a + i) / PAGE_SIZE));
+      if (!pg) return undefined;
+      const off = a + i - pg.base;
+      const n = Math.min(PAGE_SIZE - off, bytes.length - i);
+      if (diff < 0) {
+        for (let j = 0; j < n; j++) {
+          if (pg.u8[off + j] !== bytes[i + j]) {
+            diff = i + j;
+            break;
+          }
+        }
+      }
+      i += n;
+    }
+    return diff;
+  }
+
   readU(addr: bigint, size: 1 | 2 | 4 | 8): bigint {
+    const a = toNum(addr);
+    const pg = this.page(Math.floor(a / PAGE_SIZE));
+    if (pg && a - pg.base + size <= PAGE_SIZE) {
+      // Within one page: the value from the page's bytes, little-endian.
+      const u = pg.u8;
+      const off = a - pg.base;
+      let lo = 0;
+      for (let i = Math.min(size, 4) - 1; i >= 0; i--) lo = lo * 256 + u[off + i]!;
+      if (size < 8) return BigInt(lo);
+      const hi = u[off + 4]! | (u[off + 5]! << 8) | (u[off + 6]! << 16) | (u[off + 7]! << 24);
+      return (BigInt(hi >>> 0) << 32n) | BigInt(lo);
+    }
     const b = this.readBytes(addr, size);
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
