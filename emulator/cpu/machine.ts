@@ -16,6 +16,8 @@ const ARGS = [10, 11, 12, 13, 14, 15, 16, 17]; // a0-a7
 export function poisonValue(reg: number): bigint {
   return 0xdead_beef_0000_0000n | BigInt(reg);
 }
+/** poisonValue's high half as the hart stores it (the low half is the register number). */
+const POISON_HI = 0xdead_beef | 0;
 
 export interface HostCallOptions {
   /** Poison caller-saved registers the callee may clobber (default true). */
@@ -52,10 +54,30 @@ export function clobberedBy(opts: HostCallOptions): number[] {
   return [...TEMPS, ...ARGS].filter((r) => !outputs.includes(r));
 }
 
+/**
+ * The handler of a host call: runs fn, sets a0 from its result, poisons what fn may clobber
+ * and returns through ra. Built once per host call (every op decoded at its address shares
+ * it); the poison is written as register halves, without a bigint per register.
+ */
+function hostHandler(fn: HostFn, opts: HostCallOptions): Handler {
+  const clobbered = opts.poison ?? true ? clobberedBy(opts) : [];
+  return (hart) => {
+    const ret = fn(hart);
+    if (typeof ret === 'bigint') hart.setReg(10, ret);
+    for (const r of clobbered) {
+      hart.L[r] = r;
+      hart.H[r] = POISON_HI;
+    }
+    const ra = pairToNum(hart.H[1]!, hart.L[1]!);
+    hart.jumpPc = ra - (ra & 1);
+    return JUMP;
+  };
+}
+
 export class Machine {
   readonly memory = new Memory();
   readonly harts: Hart[] = [];
-  private readonly hostCalls = new Map<number, { fn: HostFn; opts: HostCallOptions }>();
+  private readonly hostCalls = new Map<number, { readonly opts: HostCallOptions; readonly h: Handler }>();
   private hooks: HookRange[] = [];
 
   addHart(opts: HartOptions = {}): Hart {
@@ -66,7 +88,7 @@ export class Machine {
 
   /** Binds a host function to `addr`: a call that reaches it runs fn and returns through ra. */
   addHostCall(addr: bigint, fn: HostFn, opts: HostCallOptions = {}): void {
-    this.hostCalls.set(toNum(addr), { fn, opts });
+    this.hostCalls.set(toNum(addr), { opts, h: hostHandler(fn, opts) });
     this.invalidate(addr, 4);
   }
 
@@ -94,20 +116,7 @@ export class Machine {
   /** Applies host calls and code hooks to a freshly decoded op. */
   instrument(o: Op): Op {
     const hc = this.hostCalls.get(o.pc);
-    if (hc) {
-      const { fn, opts } = hc;
-      const poison = opts.poison ?? true;
-      const clobbered = clobberedBy(opts);
-      const h: Handler = (hart) => {
-        const ret = fn(hart);
-        if (typeof ret === "bigint") hart.setReg(10, ret);
-        if (poison) for (const r of clobbered) hart.setReg(r, poisonValue(r));
-        const ra = pairToNum(hart.H[1]!, hart.L[1]!);
-        hart.jumpPc = ra - (ra & 1);
-        return JUMP;
-      };
-      o.h = o.inner = h;
-    }
+    if (hc) o.h = o.inner = hc.h;
     return this.applyHooks(o);
   }
 
