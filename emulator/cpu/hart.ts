@@ -47,12 +47,26 @@ export interface HartOptions {
 // model, so a privileged instruction is an illegal instruction, as in user mode.
 const DEFAULT_EXTS: readonly Ext[] = ['I', 'M', 'A', 'C', 'F', 'D', 'Zicsr', 'Zifencei', 'Zba', 'Zbb', 'Zbs'];
 const TWO32 = 4294967296;
-const EMPTY: (Op | undefined)[] = [];
+/**
+ * Decoded ops of a page are kept in chunks of CHUNK_OPS halfword slots (256 bytes of code), made
+ * when first used: a fresh machine runs a few hundred instructions scattered over many pages,
+ * and a whole page's slots (2048) per touched page were most of what it allocated.
+ */
+const CHUNK_SHIFT = 8;
+const CHUNK_OPS = 1 << (CHUNK_SHIFT - 1);
+type Chunk = (Op | undefined)[];
+const EMPTY: (Chunk | undefined)[] = [];
 
-/** Decoded instructions of one page: indexed by (offset >> 1), and the same ops as a list. */
+/** Decoded instructions of one page: chunks indexed by (offset >> CHUNK_SHIFT), and the same ops as a list. */
 interface PageOps {
-  readonly ops: (Op | undefined)[];
+  readonly chunks: (Chunk | undefined)[];
   readonly list: Op[];
+}
+
+/** The decoded op at page offset `off` (even), if any. */
+function opAt(chunks: readonly (Chunk | undefined)[], off: number): Op | undefined {
+  const c = chunks[off >> CHUNK_SHIFT];
+  return c === undefined ? undefined : c[(off >> 1) & (CHUNK_OPS - 1)];
 }
 
 /** Cuts the successor links of a dropped page's ops, so a run holding one of them refetches. */
@@ -149,7 +163,7 @@ export class Hart implements CodeListener {
   // Decoded pages: page number -> ops indexed by (offset >> 1).
   private readonly icache = new Map<number, PageOps>();
   private fBase = NaN;
-  private fOps: (Op | undefined)[] = EMPTY;
+  private fOps: (Chunk | undefined)[] = EMPTY;
   private readonly csrs = new Map<number, CsrDef>();
   /** Ring buffer of recently executed pcs, filled only by runTraced. */
   private trace: number[] = [];
@@ -304,16 +318,16 @@ export class Hart implements CodeListener {
     if ((pg.perm & PERM_X) === 0) throw new TrapSignal({ kind: 'access-fault', pc: toBig(pc), access: 'fetch', addr: toBig(pc), reason: 'permission' });
     let cached = this.icache.get(pn);
     if (!cached) {
-      cached = { ops: new Array<Op | undefined>(PAGE_SIZE >> 1), list: [] };
+      cached = { chunks: new Array<Chunk | undefined>(PAGE_SIZE >> CHUNK_SHIFT), list: [] };
       this.icache.set(pn, cached);
     }
     this.m.markCode(pg);
     this.fBase = pg.base;
-    this.fOps = cached.ops;
+    this.fOps = cached.chunks;
     const off = pc - pg.base;
     // Coming from another page: the op may be decoded already (and must be reused: under the
     // stale model it is what the hart fetched, and it carries the op's links and trace).
-    const known = cached.ops[off >> 1];
+    const known = opAt(cached.chunks, off);
     if (known !== undefined) return known;
     const lo16 = pg.u8[off]! | (pg.u8[off + 1]! << 8);
     let word = lo16;
@@ -332,7 +346,7 @@ export class Hart implements CodeListener {
     const op = this.machine.instrument(this.buildOp(pc, word));
     this.setKind(op);
     if (!crosses) {
-      cached.ops[off >> 1] = op;
+      (cached.chunks[off >> CHUNK_SHIFT] ??= new Array<Op | undefined>(CHUNK_OPS))[(off >> 1) & (CHUNK_OPS - 1)] = op;
       cached.list.push(op);
     }
     return op;
@@ -572,7 +586,7 @@ export class Hart implements CodeListener {
   }
 
   private samePage(a: Op, b: Op): boolean {
-    return Math.floor(a.pc / PAGE_SIZE) === Math.floor(b.pc / PAGE_SIZE) && this.fOps[(b.pc - this.fBase) >> 1] === b;
+    return Math.floor(a.pc / PAGE_SIZE) === Math.floor(b.pc / PAGE_SIZE) && opAt(this.fOps, b.pc - this.fBase) === b;
   }
 
   /**
@@ -615,7 +629,7 @@ export class Hart implements CodeListener {
   /** The op for pc, decoding it on first use. */
   fetch(pc: number): Op {
     const off = pc - this.fBase;
-    const op = off >= 0 && off < PAGE_SIZE ? this.fOps[off >> 1] : undefined;
+    const op = off >= 0 && off < PAGE_SIZE ? opAt(this.fOps, off) : undefined;
     if (op !== undefined) return op;
     this.faultPc = pc;
     const o = this.fetchSlow(pc);
@@ -652,7 +666,7 @@ export class Hart implements CodeListener {
     if (Number.isFinite(f.addr) && Math.abs(f.addr) < 2 ** 53) addr = toBig(f.addr);
     else {
       // The address was not exact as a number: recompute it from the instruction's operands.
-      const op = this.fOps[(pc - this.fBase) >> 1] ?? this.buildOp(pc, this.m.lw(pc));
+      const op = opAt(this.fOps, pc - this.fBase) ?? this.buildOp(pc, this.m.lw(pc));
       addr = BigInt.asUintN(64, this.reg(op.rs1) + BigInt(op.imm));
     }
     return { kind: 'access-fault', pc: toBig(pc), access: f.access, addr, reason: f.reason };
