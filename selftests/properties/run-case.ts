@@ -355,23 +355,25 @@ export class CaseRunner {
     } finally {
       this.watching = false;
     }
-    const what = `${name}${showValues(args)}`;
+    // Named only when there is a finding to report.
+    let named: string | undefined;
+    const what = (): string => (named ??= `${name}${showValues(args)}`);
 
     if (r.kind !== 'returned') {
       const pc = r.kind === 'trap' ? r.trap.pc : r.pc;
       const why = r.kind === 'trap' ? describeTrap(r.trap) : r.kind === 'stop' ? `stopped: ${r.reason}` : `no return within ${this.budget} instructions`;
-      f.add('crash', `${what} did not return: ${why}${k.kallsyms.lookup(pc) ? ` (${k.kallsyms.format(pc)})` : ''}`);
+      f.add('crash', `${what()} did not return: ${why}${k.kallsyms.lookup(pc) ? ` (${k.kallsyms.format(pc)})` : ''}`);
       for (const mo of monitors) for (const x of mo.explainStuck(pc)) f.add('crash', x.message);
     } else {
-      for (const v of r.abi) f.add('abi', `${what} returned to the host with ${v.reg} ${hx(v.actual)} (was ${hx(v.expected)})`);
+      for (const v of r.abi) f.add('abi', `${what()} returned to the host with ${v.reg} ${hx(v.actual)} (was ${hx(v.expected)})`);
       if (expect.ret !== undefined && r.value !== expect.ret) {
         const base = untraced(m, fn, words).ret;
-        f.add('transparency', `${what} returned ${hx(r.value)}, expected ${hx(expect.ret)}${expect.ret === base ? ' (its untraced value)' : ` (set by fmod_ret; untraced ${hx(base)})`}`);
+        f.add('transparency', `${what()} returned ${hx(r.value)}, expected ${hx(expect.ret)}${expect.ret === base ? ' (its untraced value)' : ` (set by fmod_ret; untraced ${hx(base)})`}`);
       }
     }
     if (f.all.some((x) => x.category === 'transparency')) this.crossCheck(fn, words, f);
     for (const mo of monitors) for (const x of mo.findings) f.add('abi', x.message);
-    for (const s of this.stores.slice(0, 4)) f.add('image', `during ${what}: ${s} outside the stack and the functions' data`);
+    for (const s of this.stores.slice(0, 4)) f.add('image', `during ${what()}: ${s} outside the stack and the functions' data`);
 
     // Memory effects: every body's output slot.
     for (let i = 0; i < m.functions.length; i++) {
@@ -379,7 +381,7 @@ export class CaseRunner {
       const got = { hash: mem.readU(out, 8), runs: Number(mem.readU(out + 8n, 8)) };
       const want = expect.outs.get(i) ?? { hash: 0n, runs: 0 };
       if (got.hash !== want.hash || got.runs !== want.runs) {
-        f.add('transparency', `after ${what}: ${outName(i)} = { hash ${hx(got.hash)}, runs ${got.runs} }, expected { hash ${hx(want.hash)}, runs ${want.runs} }${got.runs > want.runs ? ' (the body ran when it must not)' : got.runs < want.runs ? ' (the body did not run)' : ''}`);
+        f.add('transparency', `after ${what()}: ${outName(i)} = { hash ${hx(got.hash)}, runs ${got.runs} }, expected { hash ${hx(want.hash)}, runs ${want.runs} }${got.runs > want.runs ? ' (the body ran when it must not)' : got.runs < want.runs ? ' (the body did not run)' : ''}`);
       }
       this.outs.set(i, got);
     }
@@ -387,17 +389,17 @@ export class CaseRunner {
     // Visibility: programs in order, once each, with what they must see; the tracer's entries.
     const wantObs = expect.events.filter((e): e is Extract<Expected, { kind: 'prog' }> => e.kind === 'prog').map((e) => this.showObs(this.expectedObs(e)));
     const gotObs = this.observed.map((o) => this.showObs(o));
-    diffLists(`${what}: BPF programs`, wantObs, gotObs, (x) => f.add('visibility', x));
+    diffLists(() => `${what()}: BPF programs`, wantObs, gotObs, (x) => f.add('visibility', x));
     const wantTrace = expect.events.filter((e): e is Extract<Expected, { kind: 'trace' }> => e.kind === 'trace').map((e) => this.showTrace(k.ftrace.locationOf(fnName(e.fn))!, this.parentAddr(e.parent)));
     const gotTrace = k.tracer.buffer.slice(traceStart).map((e) => this.showTrace(e.ip, e.parentIp));
-    diffLists(`${what}: function tracer`, wantTrace, gotTrace, (x) => f.add('visibility', x));
+    diffLists(() => `${what()}: function tracer`, wantTrace, gotTrace, (x) => f.add('visibility', x));
 
     // The BPF runtime must be idle again.
     const rt = this.bpf.runtime;
-    if (rt.pendingOn(k.hart).length > 0) f.add('image', `after ${what}: ${rt.pendingOn(k.hart).length} __bpf_prog_enter calls without their exit`);
-    if (rt.imagesInUse().length > 0) f.add('image', `after ${what}: trampoline images still referenced (__bpf_tramp_enter without exit)`);
-    if (rt.currentRunCtx(k.hart) !== 0n) f.add('image', `after ${what}: current run_ctx is ${hx(rt.currentRunCtx(k.hart))}, not restored to 0`);
-    for (const p of this.object?.progs.values() ?? []) if (p.active !== 0) f.add('image', `after ${what}: ${p.name}->active is ${p.active}`);
+    if (rt.pendingOn(k.hart).length > 0) f.add('image', `after ${what()}: ${rt.pendingOn(k.hart).length} __bpf_prog_enter calls without their exit`);
+    if (rt.imagesInUse().length > 0) f.add('image', `after ${what()}: trampoline images still referenced (__bpf_tramp_enter without exit)`);
+    if (rt.currentRunCtx(k.hart) !== 0n) f.add('image', `after ${what()}: current run_ctx is ${hx(rt.currentRunCtx(k.hart))}, not restored to 0`);
+    for (const p of this.object?.progs.values() ?? []) if (p.active !== 0) f.add('image', `after ${what()}: ${p.name}->active is ${p.active}`);
   }
 
   /**
@@ -444,10 +446,9 @@ export class CaseRunner {
   private checkRestored(f: Findings): void {
     const mem = this.kernel.machine.memory;
     for (const s of this.snapshot) {
-      const now = mem.tryReadBytes(s.addr, s.bytes.length);
-      if (equalBytes(now, s.bytes)) continue;
-      const i = now ? s.bytes.findIndex((b, x) => b !== now[x]) : 0;
-      const at = s.addr + BigInt(Math.max(i, 0));
+      const i = mem.firstDifference(s.addr, s.bytes);
+      if (i === -1) continue;
+      const at = s.addr + BigInt(i ?? 0);
       f.add('restore', `with nothing attached, the ${s.what} differs from the loaded bytes at ${this.kernel.kallsyms.format(at)} (${hx(at)})`);
     }
   }
@@ -467,13 +468,13 @@ export class CaseRunner {
 }
 
 /** Lists that must be equal, reported as the first difference. */
-function diffLists(what: string, want: readonly string[], got: readonly string[], add: (text: string) => void): void {
+function diffLists(what: () => string, want: readonly string[], got: readonly string[], add: (text: string) => void): void {
   const n = Math.max(want.length, got.length);
   for (let i = 0; i < n; i++) {
     if (want[i] === got[i]) continue;
-    if (want[i] === undefined) add(`${what}: unexpected #${i + 1}: ${got[i]} (expected ${want.length})`);
-    else if (got[i] === undefined) add(`${what}: missing #${i + 1}: ${want[i]} (saw ${got.length})`);
-    else add(`${what}: #${i + 1} is ${got[i]}, expected ${want[i]}`);
+    if (want[i] === undefined) add(`${what()}: unexpected #${i + 1}: ${got[i]} (expected ${want.length})`);
+    else if (got[i] === undefined) add(`${what()}: missing #${i + 1}: ${want[i]} (saw ${got.length})`);
+    else add(`${what()}: #${i + 1} is ${got[i]}, expected ${want[i]}`);
     return;
   }
 }
