@@ -48,6 +48,16 @@ interface HookRange {
   readonly fn: CodeHook;
 }
 
+/**
+ * The handler of an op with code hooks: runs them (the list as it was when the op started,
+ * even if a hook adds or removes hooks here), then the op's own handler.
+ */
+const runHooked: Handler = (hart, op) => {
+  const pc = op.hookPc!;
+  for (const fn of op.hooks!) fn(hart, pc);
+  return op.inner(hart, op);
+};
+
 /** The registers a host call poisons: t0-t6 and a0-a7, except its outputs. */
 export function clobberedBy(opts: HostCallOptions): number[] {
   const outputs = opts.outputs ?? ARGS.slice(0, opts.returns ?? 1);
@@ -120,18 +130,18 @@ export class Machine {
     return this.applyHooks(o);
   }
 
-  /** Wraps o.h in the code hooks covering o.pc (o.h is the op's own handler, o.inner). */
+  /**
+   * Puts the code hooks covering o.pc on the op, and runHooked in front of its own handler
+   * (o.h is o.inner when this is called). One shared handler, not a closure per hooked op.
+   */
   applyHooks(o: Op): Op {
     // Most ops are outside every hook: find the ones covering o.pc without allocating.
-    let hooks: HookRange[] | undefined;
-    for (const x of this.hooks) if (o.pc >= x.start && o.pc < x.end) (hooks ??= []).push(x);
-    if (hooks !== undefined) {
-      const inner = o.h;
-      const pc = toBig(o.pc); // once per op, not per execution
-      o.h = (hart, op) => {
-        for (const x of hooks) x.fn(hart, pc);
-        return inner(hart, op);
-      };
+    let hooks: CodeHook[] | null = null;
+    for (const x of this.hooks) if (o.pc >= x.start && o.pc < x.end) (hooks ??= []).push(x.fn);
+    o.hooks = hooks;
+    if (hooks !== null) {
+      o.hookPc ??= toBig(o.pc); // once per op, not per execution
+      o.h = runHooked;
     }
     return o;
   }

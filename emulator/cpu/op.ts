@@ -18,6 +18,9 @@ export const NEXT: Flow = 0;
 export const TAKEN: Flow = 1;
 export const JUMP: Flow = 2;
 
+/** A code hook as an op holds it: called with the hart and the op's pc before the op runs. */
+export type OpHook = (h: Hart, pc: bigint) => void;
+
 /** Index of the register that absorbs writes to x0. */
 export const SINK = 32;
 const NO_U8 = new Uint8Array(0);
@@ -62,6 +65,10 @@ export class Op {
   heat = 0;
   /** The translated trace starting at this op (fast kind TRACE_KIND). */
   tr: Trace | null = null;
+  /** Code hooks covering this op, run before it (Machine.applyHooks); null when none. */
+  hooks: readonly OpHook[] | null = null;
+  /** pc as the bigint the hooks receive, made once for a hooked op. */
+  hookPc: bigint | undefined = undefined;
   constructor(
     readonly pc: number,
     readonly size: 2 | 4,
