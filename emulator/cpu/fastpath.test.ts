@@ -10,10 +10,17 @@ import { writeElf } from '../elf/writer';
 import { loadProgram, runProgram } from '../user/runner';
 import { FAST_KIND } from './fastpath';
 import { HANDLERS } from './handlers';
+import { FAST_BY_HANDLER } from './hart';
 
 describe('interpreter fast path', () => {
   it('names only instructions that have a reference handler', () => {
     for (const name of FAST_KIND.keys()) expect(HANDLERS.has(name), name).to.equal(true);
+  });
+
+  it('every instruction has a handler of its own, so the hart finds fast kinds by handler', () => {
+    expect(new Set(HANDLERS.values()).size).to.equal(HANDLERS.size);
+    for (const [name, h] of HANDLERS) expect(FAST_BY_HANDLER.get(h), name).to.equal(FAST_KIND.get(name));
+    expect(FAST_BY_HANDLER.size).to.equal(FAST_KIND.size);
   });
 
   it('random programs: fast path and reference handlers agree', function () {

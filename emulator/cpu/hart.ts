@@ -92,6 +92,8 @@ interface Shape {
   readonly aux: number;
   /** Branch or jump offset. */
   readonly off: number | undefined;
+  /** The table handler of `name` (none for an entry without one). */
+  readonly h: Handler | undefined;
 }
 // Keyed by the word's low 30 bits (small integers hash fast in V8); an entry remembers its word.
 const SHAPES = new Map<number, { readonly word: number; readonly shape: Shape | null }>();
@@ -117,6 +119,7 @@ function shapeOf(word: number): Shape | null {
       imm: a('imm12') ?? a('simm12') ?? a('imm20') ?? a('zimm5'),
       aux: a('shamt6') ?? a('shamt5') ?? a('csr') ?? 0,
       off: a('bimm12') ?? a('jimm20'),
+      h: HANDLERS.get(entry.name),
     };
   }
   if (SHAPES.size >= MAX_SHAPES) SHAPES.clear();
@@ -125,6 +128,18 @@ function shapeOf(word: number): Shape | null {
 }
 
 const illegalOp: Handler = (_h, o) => illegal(o);
+
+/**
+ * Fast kinds by table handler: an op runs inline only while its handler is its instruction's
+ * table handler (hooks, host calls and alignment wrappers replace it). Every instruction has a
+ * handler of its own (hart.test.ts checks), so the handler names the instruction.
+ */
+export const FAST_BY_HANDLER: ReadonlyMap<Handler, number> = new Map(
+  [...FAST_KIND].flatMap(([name, k]) => {
+    const h = HANDLERS.get(name);
+    return h ? [[h, k] as const] : [];
+  }),
+);
 
 /** Embedder-defined CSR: read and (optionally) write behaviour. */
 export interface CsrDef {
@@ -296,7 +311,7 @@ export class Hart implements CodeListener {
   /** The op's interpreter kind: a fast kind while its handler is the plain table handler. */
   private setKind(op: Op): void {
     // Hooks, host calls and alignment wrappers replace op.h: those always call it.
-    op.k = !this.reference && op.h === HANDLERS.get(op.name) ? FAST_KIND.get(op.name) ?? 0 : 0;
+    op.k = this.reference ? 0 : FAST_BY_HANDLER.get(op.h) ?? 0;
     op.k0 = -1;
     op.heat = 0;
   }
@@ -365,7 +380,7 @@ export class Hart implements CodeListener {
         throw new TrapSignal({ kind: 'unsupported-extension', pc: toBig(o.pc), word: o.word, ext, name });
       });
     }
-    const o = new Op(pc, size, word, d.name, HANDLERS.get(d.name)!);
+    const o = new Op(pc, size, word, d.name, d.h!);
     o.rd = d.rd;
     o.rs1 = d.rs1;
     o.rs2 = d.rs2;
