@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getProfile } from '../../kernel/profiles/profiles';
@@ -49,6 +49,24 @@ describe('rvtramp fuzz / replay', function () {
     expect(p.out).to.contain('PASS: the case passes now on v6.8');
   });
 
+  it('a replay file that cannot be written: the report still comes, with the replay JSON to save', async function () {
+    if (!existsSync('/proc/self')) {
+      console.log('      SKIP: needs /proc (a directory mkdir cannot create)');
+      this.skip();
+    }
+    const r = await run(['fuzz', '--runs', '100', '--seed', '1', '-p', 'v6.5+direct-calls', '--out', '/proc/rvtramp-no-such-dir']);
+    expect(r.code, r.out + r.err).to.equal(1);
+    expect(r.err).to.match(/^rvtramp fuzz: cannot write the replay file \/proc\/rvtramp-no-such-dir\/.*\.json: ENOENT\n$/);
+    expect(r.out).to.match(/FAIL v6\.5\+direct-calls \w+: case \d+ of this run failed/);
+    const m = /replay file: cannot write .*; its contents, to save as a file for rvtramp replay:\n(\{[\s\S]*\n\})\nSummary: /.exec(r.out);
+    expect(m, r.out).to.not.equal(null);
+    const saved = join(dir, 'saved.json');
+    writeFileSync(saved, m![1]!);
+    const d = await run(['replay', saved]);
+    expect(d.code, d.out + d.err).to.equal(1);
+    expect(d.out).to.contain('FAIL: the case still fails on v6.5+direct-calls');
+  });
+
   it('shards: deterministic, disjoint, and together the unsharded campaign', () => {
     const T = 18;
     const n = 4;
@@ -77,7 +95,9 @@ describe('rvtramp fuzz / replay', function () {
   });
 
   it('bad options: exit 3 and one line', async () => {
-    for (const argv of [['--runs', '0'], ['--runs', 'x'], ['--shard', '5/4'], ['--shard', '1'], ['-p', 'v9.9'], ['--runs', '3', '--time', '2'], ['--bogus'], ['--time', '-1']]) {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    for (const argv of [['--runs', '0'], ['--runs', 'x'], ['--shard', '5/4'], ['--shard', '1'], ['-p', 'v9.9'], ['--runs', '3', '--time', '2'], ['--bogus'], ['--time', '-1'], ['--out', file], ['--out', join(file, 'sub')]]) {
       const r = await run(['fuzz', ...argv]);
       expect(r.code, argv.join(' ')).to.equal(3);
       expect(r.err.trimEnd().split('\n'), r.err).to.have.length(1);

@@ -4,7 +4,7 @@
  * end, and a replay file for a counterexample (harness/fuzz). Exit 0 no failure, 1 a failure,
  * 3 bad options.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Profile } from '../../kernel/profiles/profiles';
 import { describeCase } from '../../selftests/properties/case';
@@ -13,6 +13,7 @@ import { resolveProfiles } from '../runner/runner';
 import { BATCH, runCampaign, type CampaignStats } from '../fuzz/campaign';
 import { replayOf, replayToJson } from '../fuzz/replay-file';
 import { CliError } from './errors';
+import { ensureDir, outDirProblem } from './out-dir';
 
 export const EXIT_SETUP = 3;
 
@@ -104,6 +105,8 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
       case '--out': {
         const s = value();
         if (s === undefined || s === '') throw bad('--out needs a directory');
+        const why = outDirProblem(s);
+        if (why) throw bad(`--out ${s}: ${why}`);
         out = s;
         break;
       }
@@ -181,16 +184,25 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
   const f = r.failure;
   if (f) {
     const file = resolve(o.out, `${f.target.profile.name}-${f.target.property}-seed${o.seed}-batch${f.batch}.json`);
-    mkdirSync(resolve(o.out), { recursive: true });
-    writeFileSync(file, replayToJson(replayOf(f, { seed: o.seed, shard: shardText })));
+    const json = replayToJson(replayOf(f, { seed: o.seed, shard: shardText }));
+    // The report comes first: a replay file that cannot be written must not lose the case.
+    let written: string | undefined;
+    try {
+      ensureDir(o.out);
+      writeFileSync(file, json);
+    } catch (e) {
+      written = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      process.stderr.write(`rvtramp fuzz: cannot write the replay file ${file}: ${written}\n`);
+    }
     lines.push(
       `FAIL ${f.target.profile.name} ${f.target.property}: case ${f.atCase} of this run failed (batch ${f.batch}), shrunk in ${f.shrinks} steps to:`,
       describeCase(f.case),
       'findings:',
       ...f.findings.map((x) => `  ${x}`),
       `fast-check: seed ${f.seed} path ${f.path} (batch ${f.batch} of campaign seed ${o.seed})`,
-      `replay file: ${file}`,
-      `replay: rvtramp replay ${join(o.out, file.slice(resolve(o.out).length + 1))}`,
+      ...(written === undefined
+        ? [`replay file: ${file}`, `replay: rvtramp replay ${join(o.out, file.slice(resolve(o.out).length + 1))}`]
+        : [`replay file: cannot write ${file} (${written}); its contents, to save as a file for rvtramp replay:`, json.trimEnd()]),
     );
   }
   lines.push(`Summary: ${s.cases} case${s.cases === 1 ? "" : "s"} in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}`);
