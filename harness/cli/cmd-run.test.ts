@@ -55,6 +55,7 @@ describe('rvtramp run: exit codes', function () {
         [['--expectations', stale], /expectation \{ profile: "v6\.2", test: 'renamed_test' \}: 'renamed_test' matches no test/],
         [['--expectations', join(dir, 'missing.js')], /cannot load expectations/],
         [['-J', join(dir, 'no/such/dir/out.json')], /-J .*: directory .* does not exist/],
+        [['--junit', join(stale, 'out.xml')], /--junit .*: .*stale.* is not a directory$/m],
       ];
       for (const [args, msg] of cases) {
         const r = await run(['run', ...F, ...args]);

@@ -200,7 +200,8 @@ function loadExpectations(file: string): readonly Expectation[] {
 
 function checkOutputPath(file: string, opt: string): void {
   const d = dirname(resolve(file));
-  if (!existsSync(d) || !statSync(d).isDirectory()) throw setup(`${opt} ${file}: directory ${d} does not exist`);
+  if (!existsSync(d)) throw setup(`${opt} ${file}: directory ${d} does not exist`);
+  if (!statSync(d).isDirectory()) throw setup(`${opt} ${file}: ${d} is not a directory`);
 }
 
 function writeOutput(file: string, text: string): void {
