@@ -111,5 +111,11 @@ describe('rvtramp fuzz / replay', function () {
     const j = await run(['replay', junk]);
     expect(j.code).to.equal(3);
     expect(j.err).to.match(/not an rvtramp replay file/);
+    // A hand-edited case that cannot run: the first wrong field, by its path.
+    const edited = join(dir, 'edited.json');
+    writeFileSync(edited, JSON.stringify({ profile: 'v6.16', case: { module: { functions: [] }, progs: [], steps: [{ op: 'zap' }] } }));
+    const e = await run(['replay', edited]);
+    expect(e.code).to.equal(3);
+    expect(e.err).to.match(/^rvtramp replay: .*edited\.json: case\.module: a module needs at least one function\n$/);
   });
 });

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { caseFromJson, caseToJson, type PropCase } from '../../selftests/properties/case';
+import { caseProblem } from '../../selftests/properties/case-check';
 import { getProfile } from '../../kernel/profiles/profiles';
 import type { Failure } from './campaign';
 
@@ -82,5 +83,7 @@ export function readReplay(file: string): ReplayFile {
   } catch {
     throw new Error(`${file}: unknown profile '${r.profile}'`);
   }
+  const bad = caseProblem(r.case);
+  if (bad) throw new Error(`${file}: ${bad}`);
   return r as ReplayFile;
 }
