@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, batchSeed, batchTarget, runCampaign, shardBatch } from '../fuzz/campaign';
@@ -65,6 +66,26 @@ describe('rvtramp fuzz / replay', function () {
     const d = await run(['replay', saved]);
     expect(d.code, d.out + d.err).to.equal(1);
     expect(d.out).to.contain('FAIL: the case still fails on v6.5+direct-calls');
+  });
+
+  it('Ctrl-C stops the campaign after the running batch: summary, exit 130', async function () {
+    // A separate process: the signal goes to it, not to mocha.
+    const root = join(__dirname, '..', '..');
+    const code = `require('./harness/cli/main').main(['fuzz', '--time', '120', '--seed', '1', '-p', 'v6.16', '--out', ${JSON.stringify(dir)}]).then((c) => { process.exitCode = c; })`;
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      // Started: let it run a few batches, then interrupt (once: a second Ctrl-C ends it at once).
+      if (out.includes('rvtramp fuzz: seed 1') && !sent) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 500);
+      }
+    });
+    const exit = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(exit, out).to.equal(130);
+    expect(out).to.match(/Summary: \d+ cases in [\d.]+ s, [\d.]+ cases\/s, 0 failures \(interrupted by SIGINT\)\n$/);
   });
 
   it('shards: deterministic, disjoint, and together the unsharded campaign', () => {

@@ -2,7 +2,7 @@
  * `rvtramp fuzz`: the property cases of selftests/properties on kernel profiles, with
  * fast-check, for as many cases or seconds as asked; progress while it runs, a summary at the
  * end, and a replay file for a counterexample (harness/fuzz). Exit 0 no failure, 1 a failure,
- * 3 bad options.
+ * 3 bad options, 130 interrupted (Ctrl-C or SIGTERM: the summary of what ran is printed).
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,12 +10,14 @@ import type { Profile } from '../../kernel/profiles/profiles';
 import { describeCase } from '../../selftests/properties/case';
 import { BPF_PROFILES } from '../../selftests/properties/suite';
 import { resolveProfiles } from '../runner/runner';
-import { BATCH, runCampaign, type CampaignStats } from '../fuzz/campaign';
+import { BATCH, runCampaignAsync, type CampaignStats } from '../fuzz/campaign';
 import { replayOf, replayToJson } from '../fuzz/replay-file';
 import { CliError } from './errors';
 import { ensureDir, outDirProblem } from './out-dir';
 
 export const EXIT_SETUP = 3;
+/** A campaign stopped by SIGINT or SIGTERM before its budget was spent (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 export const FUZZ_USAGE = `usage: rvtramp fuzz [--runs N | --time SECONDS] [--seed S] [--shard i/n] [-p PROFILE...] [--out DIR]
 
@@ -33,7 +35,11 @@ shrinks it and writes a replay file (rvtramp replay FILE).
   --out DIR           where replay files go (default ./fuzz-out)
   -q, --quiet         no progress output
 
-exit status: 0 no failure, 1 a property failed (replay file written), 3 bad options
+Ctrl-C (or SIGTERM) stops the campaign after the running batch and prints its summary; a
+second one ends it at once.
+
+exit status: 0 no failure, 1 a property failed (replay file written), 3 bad options,
+130 interrupted
 `;
 
 export interface FuzzOptions {
@@ -170,14 +176,30 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
       err.write(`${progressLine(s, o)}\n`);
     }
   };
-  const r = runCampaign({
-    profiles: o.profiles,
-    seed: o.seed,
-    shard: o.shard,
-    ...(o.runs !== undefined ? { runs: o.runs } : {}),
-    ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}),
-    progress,
-  });
+  // Ctrl-C (SIGINT) or SIGTERM: stop after the running batch and report what ran; a second
+  // signal ends the process at once.
+  let interrupt: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupt !== undefined) process.exit(EXIT_INTERRUPTED);
+    interrupt = sig;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let r;
+  try {
+    r = await runCampaignAsync({
+      profiles: o.profiles,
+      seed: o.seed,
+      shard: o.shard,
+      ...(o.runs !== undefined ? { runs: o.runs } : {}),
+      ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}),
+      progress,
+      stop: () => interrupt !== undefined,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   if (tty) err.write('\r\x1b[K');
   const s = r.stats;
   const lines: string[] = [];
@@ -205,7 +227,7 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
         : [`replay file: cannot write ${file} (${written}); its contents, to save as a file for rvtramp replay:`, json.trimEnd()]),
     );
   }
-  lines.push(`Summary: ${s.cases} case${s.cases === 1 ? "" : "s"} in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}`);
+  lines.push(`Summary: ${s.cases} case${s.cases === 1 ? "" : "s"} in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}${r.interrupted ? ` (interrupted by ${interrupt})` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
-  return f ? 1 : 0;
+  return f ? 1 : r.interrupted ? EXIT_INTERRUPTED : 0;
 }

@@ -118,6 +118,8 @@ export interface CampaignOptions {
   readonly timeMs?: number;
   /** Called after every case (shrink runs excluded) with the running totals. */
   readonly progress?: (s: CampaignStats) => void;
+  /** Asked before each batch: true stops the campaign there (an interrupt). */
+  readonly stop?: () => boolean;
   readonly now?: () => number;
 }
 
@@ -132,10 +134,34 @@ export interface CampaignStats {
 export interface CampaignResult {
   readonly stats: CampaignStats;
   readonly failure?: Failure;
+  /** Stopped by CampaignOptions.stop before its budget was spent. */
+  readonly interrupted?: boolean;
 }
 
 /** Runs a campaign (synchronously) until its budget is spent or a property fails. */
 export function runCampaign(o: CampaignOptions): CampaignResult {
+  const batches = campaignBatches(o);
+  for (;;) {
+    const r = batches.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * runCampaign, giving the event loop a turn after every batch (~10-30 ms), so that a signal
+ * handler can ask the campaign to stop (CampaignOptions.stop) while it runs.
+ */
+export async function runCampaignAsync(o: CampaignOptions): Promise<CampaignResult> {
+  const batches = campaignBatches(o);
+  for (;;) {
+    const r = batches.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The campaign as a generator: one step per batch, the result at the end. */
+function* campaignBatches(o: CampaignOptions): Generator<void, CampaignResult, void> {
   const now = o.now ?? (() => performance.now());
   const shard = o.shard ?? { index: 1, count: 1 };
   const targets = targetsOf(o.profiles);
@@ -143,8 +169,13 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   if (o.runs === undefined && o.timeMs === undefined) throw new Error('a campaign needs --runs or --time');
   const stats: CampaignStats = { cases: 0, batches: 0, failures: 0, startMs: now(), elapsedMs: 0 };
   for (let k = 0; ; k++) {
+    if (k > 0) yield;
     if (o.runs !== undefined && stats.cases >= o.runs) break;
     if (o.timeMs !== undefined && stats.elapsedMs >= o.timeMs) break;
+    if (o.stop?.()) {
+      stats.elapsedMs = now() - stats.startMs;
+      return { stats, interrupted: true };
+    }
     const g = shardBatch(shard, k);
     const target = targets[batchTarget(g, targets.length)]!;
     const seed = batchSeed(o.seed, g);
