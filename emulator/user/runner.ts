@@ -13,6 +13,26 @@ import { hex } from '../memory/address';
 
 export const SYS = { write: 64, exit: 93, exit_group: 94, brk: 214 } as const;
 
+/**
+ * Names of system calls a program may make that the runner does not serve, for the error
+ * message: the ones a C library's start-up makes first (glibc's static start-up begins with
+ * set_tid_address), and the common file and memory calls.
+ */
+const UNSERVED: ReadonlyMap<bigint, string> = new Map(
+  Object.entries({
+    ioctl: 29, openat: 56, close: 57, read: 63, writev: 66, readlinkat: 78, newfstatat: 79, fstat: 80,
+    set_tid_address: 96, set_robust_list: 99, nanosleep: 101, clock_gettime: 113, tgkill: 131,
+    rt_sigaction: 134, rt_sigprocmask: 135, uname: 160, getpid: 172, gettid: 178, munmap: 215,
+    mmap: 222, mprotect: 226, prlimit64: 261, getrandom: 278, rseq: 293,
+  }).map(([name, nr]) => [BigInt(nr), name]),
+);
+
+/** The error for a system call the runner does not serve. */
+export function unsupportedSyscall(nr: bigint, pc: bigint): string {
+  const name = UNSERVED.get(nr);
+  return `unsupported syscall ${nr}${name ? ` (${name})` : ''} at pc 0x${hex(pc)}: the runner serves write, exit, exit_group and brk (freestanding programs, no C library)`;
+}
+
 const STACK_TOP = 0x3ffffff000n;
 const STACK_SIZE = 8 * 1024 * 1024;
 const AT = { NULL: 0n, PHDR: 3n, PHENT: 4n, PHNUM: 5n, PAGESZ: 6n, ENTRY: 9n, RANDOM: 25n } as const;
@@ -163,7 +183,7 @@ export function runProgram(prog: LoadedProgram, opts: UserRunOptions = {}): User
         ret = brk(prog, a0);
         break;
       default:
-        return { kind: 'error', message: `unsupported syscall ${nr} at pc 0x${hex(hart.pc)}` };
+        return { kind: 'error', message: unsupportedSyscall(nr, hart.pc) };
     }
     hart.setReg(10, ret);
     hart.pc = hart.pc + 4n;

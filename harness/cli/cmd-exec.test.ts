@@ -86,7 +86,9 @@ describe('rvtramp exec', () => {
 
   it('reports an illegal instruction and an unsupported syscall with the pc', async () => {
     expectOneLineError(await run(['exec', file('ill.elf', elfOf('nop\n .half 0\n'))]), /ill\.elf: illegal instruction 0000 at pc 0x10004/);
-    expectOneLineError(await run(['exec', file('sys.elf', elfOf('li a7, 1234\n ecall\n'))]), /sys\.elf: unsupported syscall 1234 at pc 0x10004/);
+    expectOneLineError(await run(['exec', file('sys.elf', elfOf('li a7, 1234\n ecall\n'))]), /sys\.elf: unsupported syscall 1234 at pc 0x10004: the runner serves write, exit, exit_group and brk/);
+    // A C library's first system call is named.
+    expectOneLineError(await run(['exec', file('tid.elf', elfOf('li a7, 96\n ecall\n'))]), /tid\.elf: unsupported syscall 96 \(set_tid_address\) at pc 0x10004/);
   });
 
   it('stops a runaway program at --max-insns', async () => {

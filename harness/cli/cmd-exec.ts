@@ -7,6 +7,9 @@ import { ElfError } from '../../emulator/elf/reader';
 const HELP = `usage: rvtramp exec [--stats] [--max-insns N] [--engine E] ELF [args...]
 
 Runs a static riscv64 Linux executable. Its stdout/stderr and exit status are the program's.
+System calls served: write (fd 1 and 2), exit, exit_group, brk: freestanding programs such as
+../shared/bench (-nostdlib -ffreestanding); a C library's start-up stops at its first other
+system call, named in the error.
   --stats         print instructions retired, seconds and MIPS on stderr
   --max-insns N   stop with an error after N instructions (watchdog)
   --engine E      translator (default: hot code becomes JavaScript) or interpreter
