@@ -289,14 +289,19 @@ export class Assembler {
    * (`a.addi(...)`) call this.
    */
   op(name: string, ...operands: Operand[]): this {
-    const plain = new OpWhere(name, operands, undefined);
+    return this.opList(name, operands);
+  }
+
+  /** op() with the operands as one array: what the named methods call (no second copy of them). */
+  opList(name: string, operands: Operand[]): this {
+    const plain = () => new OpWhere(name, operands, undefined);
     const [o0, o1] = operands;
     if (operands.length === 2 && (name === 'li' || name === 'la' || name === 'lla' || name === 'call' || name === 'jump')) {
-      const where = name === 'jump' ? plain : lazyWhere(() => `${name} ${regText(o0!)}, ${show(o1!)}`);
+      const where = name === 'jump' ? plain() : lazyWhere(() => `${name} ${regText(o0!)}, ${show(o1!)}`);
       if (name === 'li') return this.macroLi(o0!, o1!, where);
       return name === 'jump' ? this.macroPcrel(name, o1!, o0!, where) : this.macroPcrel(name, o0!, o1!, where);
     }
-    if ((name === 'call' || name === 'tail') && operands.length === 1) return this.macroPcrel(name, undefined, o0!, plain);
+    if ((name === 'call' || name === 'tail') && operands.length === 1) return this.macroPcrel(name, undefined, o0!, plain());
     const memo = OP_MEMO.op(this.compressed, name, operands);
     const hit = memo?.value;
     if (hit) {
@@ -304,14 +309,14 @@ export class Assembler {
       return this;
     }
     const forms = formsOf(name);
-    if (forms.length === 0) throw new AsmError(`${plain.text}: unknown instruction ${name}`);
+    if (forms.length === 0) throw new AsmError(`${plain().text}: unknown instruction ${name}`);
     const counted = forms.filter((f) => operands.length <= f.slots.length && operands.length >= f.slots.length - f.optional);
     // The first form whose slots take these operands; else the first with the right count,
     // which then reports the operand that does not fit.
     const form = counted.find((f) => operands.every((op, i) => fitsSlot(f.slots[i]!, op))) ?? counted[0];
     if (!form) {
       const want = forms.map((f) => `${f.slots.length} (${f.syntax || 'no operands'})`).join(' or ');
-      throw new AsmError(`${plain.text}: ${name} takes ${want} operands, got ${operands.length}`);
+      throw new AsmError(`${plain().text}: ${name} takes ${want} operands, got ${operands.length}`);
     }
     // Say it as it would be written: registers by ABI name.
     const at = this.items.length;
@@ -967,7 +972,7 @@ for (const name of FORMS.keys()) {
   if (m in Assembler.prototype) continue; // li: the macro, not the 12-bit pseudo
   Object.defineProperty(Assembler.prototype, m, {
     value: function (this: Assembler, ...operands: Operand[]) {
-      return this.op(name, ...operands);
+      return this.opList(name, operands);
     },
     writable: true,
     configurable: true,
