@@ -132,7 +132,7 @@ const illegalOp: Handler = (_h, o) => illegal(o);
 /**
  * Fast kinds by table handler: an op runs inline only while its handler is its instruction's
  * table handler (hooks, host calls and alignment wrappers replace it). Every instruction has a
- * handler of its own (hart.test.ts checks), so the handler names the instruction.
+ * handler of its own (fastpath.test.ts checks), so the handler names the instruction.
  */
 export const FAST_BY_HANDLER: ReadonlyMap<Handler, number> = new Map(
   [...FAST_KIND].flatMap(([name, k]) => {
@@ -175,7 +175,7 @@ export class Hart implements CodeListener {
   instret = 0;
   private pcNum = 0;
 
-  // Decoded pages: page number -> ops indexed by (offset >> 1).
+  // Decoded pages: page number -> chunks of ops indexed by offset (see PageOps).
   private readonly icache = new Map<number, PageOps>();
   private fBase = NaN;
   private fOps: (Chunk | undefined)[] = EMPTY;

@@ -70,7 +70,7 @@ export function clobberedBy(opts: HostCallOptions): number[] {
  * it); the poison is written as register halves, without a bigint per register.
  */
 function hostHandler(fn: HostFn, opts: HostCallOptions): Handler {
-  const clobbered = opts.poison ?? true ? clobberedBy(opts) : [];
+  const clobbered = (opts.poison ?? true) ? clobberedBy(opts) : [];
   return (hart) => {
     const ret = fn(hart);
     if (typeof ret === 'bigint') hart.setReg(10, ret);
