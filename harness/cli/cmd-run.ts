@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { PROFILE_NAMES } from '../../kernel/profiles/profiles';
 import { invalidExpectations } from '../expectations/apply';
 import type { Expectation } from '../expectations/types';
@@ -14,7 +14,7 @@ import { formatJunit } from '../reporters/junit';
 import { formatKtap, ktapHeader, ktapProfile, ktapTrailer } from '../reporters/ktap';
 import { formatEpilogue, formatRun } from '../reporters/test-progs';
 import { DEFAULT_WALL_TIMEOUT_MS } from '../runner/execute';
-import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError } from '../runner/registry';
+import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError, unloadableTsSelftests } from '../runner/registry';
 import { isFailing } from '../runner/results';
 import { cachedSource, readListingCache } from '../runner/list-cache';
 import { DEFAULT_WATCHDOG, listTests, resolveProfiles, runTests, selectedTests } from '../runner/runner';
@@ -54,7 +54,8 @@ output:
   -J, --json-summary FILE      test_progs' JSON summary
       --junit FILE             JUnit XML
 project:
-      --selftests DIR          the tests to run (default: the selftests/ of this installation)
+      --selftests DIR          the tests to run (default: the selftests/ of this installation):
+                               *.selftest.js, and *.selftest.ts under node -r ts-node/register
       --expectations FILE      a module exporting EXPECTATIONS, or 'none' (default: harness/expectations
                                for the default selftests, none for --selftests DIR)
 
@@ -212,6 +213,16 @@ function writeOutput(file: string, text: string): void {
   }
 }
 
+/**
+ * Why a selftests directory gave no tests although it holds `*.selftest.ts` files: the
+ * compiled CLI loads `*.selftest.js` (and .ts only when ts-node is registered).
+ */
+function tsOnlyHint(dir: string): string {
+  const ts = unloadableTsSelftests(dir);
+  if (ts.length === 0) return '';
+  return `: ${ts.length} *.selftest.ts file${ts.length === 1 ? '' : 's'} (${relative(dir, ts[0]!)}${ts.length > 1 ? ', ...' : ''}) ${ts.length === 1 ? 'needs' : 'need'} ts-node, e.g. node -r ts-node/register/transpile-only bin/rvtramp.js run --selftests DIR, or compiling to .js`;
+}
+
 export async function cmdRun(argv: string[]): Promise<number> {
   const o = parseRunArgs(argv);
   if (o === 'help') {
@@ -255,7 +266,7 @@ export async function cmdRun(argv: string[]): Promise<number> {
 
   for (const [file, opt] of [[o.json, '-J'], [o.junit, '--junit'], [o.ktapFile, '--ktap']] as const) if (file !== undefined) checkOutputPath(file, opt);
   if (selectedTests(tests, selector).length === 0) {
-    process.stderr.write(`rvtramp run: no test matched${tests.length === 0 ? ` (no selftests in ${dir})` : ''}\n`);
+    process.stderr.write(`rvtramp run: no test matched${tests.length === 0 ? ` (no selftests in ${dir}${tsOnlyHint(dir)})` : ''}\n`);
     return EXIT_NO_TEST;
   }
 

@@ -38,8 +38,7 @@ function canLoadTs(): boolean {
 }
 
 /** The selftest files under dir, sorted; a .ts and a .js of the same name count once. */
-export function findSelftestFiles(dir: string): string[] {
-  const ts = canLoadTs();
+export function findSelftestFiles(dir: string, ts: boolean = canLoadTs()): string[] {
   const found = new Map<string, string>();
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -58,6 +57,26 @@ export function findSelftestFiles(dir: string): string[] {
   };
   walk(dir);
   return [...found.values()].sort();
+}
+
+/**
+ * The `*.selftest.ts` files under dir that findSelftestFiles leaves out because nothing can
+ * load TypeScript here (the compiled CLI without ts-node) and no compiled twin exists.
+ */
+export function unloadableTsSelftests(dir: string, ts: boolean = canLoadTs()): string[] {
+  if (ts || !existsSync(dir)) return [];
+  const loaded = new Set(findSelftestFiles(dir, false).map((f) => f.replace(/\.js$/, '')));
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(p);
+      } else if (entry.name.endsWith('.selftest.ts') && !loaded.has(p.replace(/\.ts$/, ''))) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
 }
 
 /**

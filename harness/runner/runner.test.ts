@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { discoverTests, findSelftestFiles, RegistryError } from './registry';
+import { discoverTests, findSelftestFiles, RegistryError, unloadableTsSelftests } from './registry';
 import type { RunReport, TestRun } from './results';
 import { listTests, resolveProfiles, runTests } from './runner';
 import { parseNames, parseNumbers } from './selection';
@@ -17,6 +17,19 @@ describe('harness/runner/registry', () => {
   it('finds *.selftest files recursively, one per base name, in path order', () => {
     const files = findSelftestFiles(FIXTURES_DIR).map((f) => f.slice(FIXTURES_DIR.length + 1));
     expect(files).to.deep.equal(['basic.selftest.ts', 'failures.selftest.ts', 'profiles.selftest.ts', 'timeouts.selftest.ts']);
+  });
+
+  it('without ts-node, *.selftest.ts files without a compiled twin are named as unloadable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rvtramp-tsonly-'));
+    try {
+      mkdirSync(join(dir, 'sub'));
+      for (const f of ['a.selftest.ts', 'b.selftest.ts', 'b.selftest.js', 'sub/c.selftest.ts', 'd.d.ts']) writeFileSync(join(dir, f), '');
+      expect(findSelftestFiles(dir, false).map((f) => f.slice(dir.length + 1))).to.deep.equal(['b.selftest.js']);
+      expect(unloadableTsSelftests(dir, false).map((f) => f.slice(dir.length + 1))).to.deep.equal(['a.selftest.ts', 'sub/c.selftest.ts']);
+      expect(unloadableTsSelftests(dir, true)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('numbers tests by the alphabetical position of their names (serial_ prefix dropped)', () => {
