@@ -131,6 +131,12 @@ describe('rvtramp fuzz / replay', function () {
     const j = await run(['replay', junk]);
     expect(j.code).to.equal(3);
     expect(j.err).to.match(/not an rvtramp replay file/);
+    // Another format of replay file: said, not guessed at.
+    const future = join(dir, 'future.json');
+    writeFileSync(future, JSON.stringify({ format: 'rvtramp-fuzz-replay/9', rvtramp: '9.0.0', profile: 'v6.16', case: { module: { functions: [] }, progs: [], steps: [] } }));
+    const fu = await run(['replay', future]);
+    expect(fu.code).to.equal(3);
+    expect(fu.err).to.match(/future\.json: replay format 'rvtramp-fuzz-replay\/9' \(written by rvtramp 9\.0\.0\); this rvtramp reads 'rvtramp-fuzz-replay\/1'\n$/);
     // A hand-edited case that cannot run: the first wrong field, by its path.
     const edited = join(dir, 'edited.json');
     writeFileSync(edited, JSON.stringify({ profile: 'v6.16', case: { module: { functions: [] }, progs: [], steps: [{ op: 'zap' }] } }));

@@ -78,6 +78,9 @@ export function readReplay(file: string): ReplayFile {
   if (!r || typeof r !== 'object' || typeof r.profile !== 'string' || !r.case || typeof r.case !== 'object' || !Array.isArray(r.case.steps) || !r.case.module || !Array.isArray(r.case.progs)) {
     throw new Error(`${file} is not an rvtramp replay file (needs profile and case {module, progs, steps})`);
   }
+  if (r.format !== undefined && r.format !== REPLAY_FORMAT) {
+    throw new Error(`${file}: replay format '${String(r.format)}' (written by rvtramp ${String(r.rvtramp ?? 'unknown')}); this rvtramp reads '${REPLAY_FORMAT}'`);
+  }
   try {
     getProfile(r.profile);
   } catch {
