@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURE_EXPECTATIONS_FILE, FIXTURES_DIR } from '../runner/testing';
 import { parseCount, parseRunArgs } from './cmd-run';
@@ -136,6 +137,22 @@ describe('rvtramp run: listing, output files and options', function () {
     const two = await run([...args, '-j', '2']);
     expect(two.out).to.equal(one.out);
     expect(two.code).to.equal(one.code);
+  });
+
+  it('a reader that goes away (rvtramp run | head): exit 141, nothing on stderr', async function () {
+    // A separate process with a pipe that is closed after the first line.
+    const root = join(__dirname, '..', '..');
+    const code = `require('./harness/cli/main').main(['run', '--selftests', ${JSON.stringify(FIXTURES_DIR)}, '--expectations', ${JSON.stringify(FIXTURE_EXPECTATIONS_FILE)}, '-w', '20000']).then((c) => { process.exitCode = c; })`;
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    // A CLI that does not notice the closed pipe would run on (or hang): stop it after 30 s.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const exit = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    clearTimeout(guard);
+    expect(exit, `exit ${exit}; stderr: ${err}`).to.equal(141);
+    expect(err).to.equal('');
   });
 
   it('--help documents the options and exit codes', async () => {

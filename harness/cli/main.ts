@@ -47,7 +47,27 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/** Exit status of a process whose output pipe was closed (128 + SIGPIPE), as a C tool gets. */
+export const EXIT_BROKEN_PIPE = 141;
+let pipeHandlers = false;
+
+/**
+ * `rvtramp run | head`: once the reader has gone, writes fail with EPIPE. End quietly with the
+ * status a C program killed by SIGPIPE has, instead of an unhandled 'error' event and its stack.
+ */
+function quietOnBrokenPipe(): void {
+  if (pipeHandlers) return;
+  pipeHandlers = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnBrokenPipe();
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
     (verb === undefined ? process.stderr : process.stdout).write(USAGE);
