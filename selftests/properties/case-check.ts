@@ -6,8 +6,8 @@
  */
 import { ARG_KINDS, RET_KINDS, checkModule, type ArgKind, type GenModule } from './gen/func';
 import type { PropCase } from './case';
+import { PROG_KINDS } from './gen/model';
 
-const PROG_KINDS = ['fentry', 'fexit', 'fmod_ret'] as const;
 const OPS = ['attach', 'detach', 'call', 'tracer-on', 'tracer-off'] as const;
 
 type Obj = Record<string, unknown>;

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import type { Profile } from '../../../kernel/profiles/profiles';
 import { extend } from '../../../kernel/bpf/runtime/types';
 import { ARG_KINDS, MAX_LOCALS, MAX_SAVED, MAX_SLOTS, RET_KINDS, slotsOfKind, u64, type ArgKind, type ArgValue, type GenFunc, type GenModule, type RetKind } from './func';
-import type { GenProg, ProgKind } from './model';
+import { PROG_KINDS, type GenProg, type ProgKind } from './model';
 import type { PropCase, Step } from '../case';
 
 /** What a profile lets a case use. */
@@ -131,7 +131,7 @@ export function arbArgs(f: GenFunc): fc.Arbitrary<ArgValue[]> {
 /** A program as generated, before normalizeProgs fits its target and limits to the module. */
 type RawProg = GenProg;
 
-const arbProgKind = fc.constantFrom<ProgKind>('fentry', 'fexit', 'fmod_ret');
+const arbProgKind = fc.constantFrom<ProgKind>(...PROG_KINDS);
 const ERRNOS = [-1n, -2n, -7n, -12n, -14n, -16n, -22n, -95n, -524n];
 /** What an fmod_ret program returns: often 0 (let the original run), else an int. */
 const arbFmodRet = fc.oneof(

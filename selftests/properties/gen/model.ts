@@ -15,7 +15,8 @@ import { extend } from '../../../kernel/bpf/runtime/types';
 import { MIX, MIX_SHIFT, wordKinds } from './body';
 import { argValues, scalarOf, slotCount, u64, type ArgValue, type GenFunc, type GenModule } from './func';
 
-export type ProgKind = 'fentry' | 'fexit' | 'fmod_ret';
+export const PROG_KINDS = ['fentry', 'fexit', 'fmod_ret'] as const;
+export type ProgKind = (typeof PROG_KINDS)[number];
 
 /** A generated tracing program: what it checks is fixed, what it does is data. */
 export interface GenProg {
