@@ -16,7 +16,7 @@ import { formatEpilogue, formatRun } from '../reporters/test-progs';
 import { DEFAULT_WALL_TIMEOUT_MS } from '../runner/execute';
 import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError, unloadableTsSelftests } from '../runner/registry';
 import { isFailing } from '../runner/results';
-import { cachedSource, readListingCache } from '../runner/list-cache';
+import { cachedListing, cachedSource, readListingCache } from '../runner/list-cache';
 import { DEFAULT_WATCHDOG, listTests, resolveProfiles, runTests, selectedTests } from '../runner/runner';
 import { parseNames, parseNumbers, SelectionError, type NameEntry, type NumberEntry, type Selector } from '../runner/selection';
 import { CliError } from './errors';
@@ -237,24 +237,33 @@ export async function cmdRun(argv: string[]): Promise<number> {
   } catch (e) {
     throw setup((e as Error).message);
   }
-  const dir = o.selftests !== undefined ? resolve(o.selftests) : DEFAULT_SELFTESTS_DIR;
-  let tests;
-  try {
-    tests = discoverTests(dir, o.selftests !== undefined);
-  } catch (e) {
-    if (e instanceof RegistryError) throw setup(e.message);
-    throw e;
-  }
   const selector: Selector = { allow: o.allow, deny: o.deny, nums: o.nums };
+  const dir = o.selftests !== undefined ? resolve(o.selftests) : DEFAULT_SELFTESTS_DIR;
+  const discover = () => {
+    try {
+      return discoverTests(dir, o.selftests !== undefined);
+    } catch (e) {
+      if (e instanceof RegistryError) throw setup(e.message);
+      throw e;
+    }
+  };
 
   if (o.list || o.count) {
-    // The build's cache of this listing, when it was made from this very code (list-cache.ts).
+    // The build's cache of this listing, when it was made from this very code (list-cache.ts):
+    // on its own when it has every profile asked for, else as the source of the profiles it has.
     const cache = o.selftests === undefined && process.env['RVTRAMP_LIST_CACHE'] !== '0' ? readListingCache() : undefined;
-    const names = await listTests(tests, profiles, selector, cache && cachedSource(cache, tests));
+    const cached = cache && cachedListing(cache, profiles);
+    let names: string[];
+    if (cached) names = await listTests(cached.tests, profiles, selector, cached.source);
+    else {
+      const tests = discover();
+      names = await listTests(tests, profiles, selector, cache && cachedSource(cache, tests));
+    }
     if (o.count) out(`${names.length}\n`);
     else out(names.map((n) => `${n}\n`).join(''));
     return names.length > 0 ? EXIT_OK : EXIT_NO_TEST;
   }
+  const tests = discover();
 
   let expectations: readonly Expectation[];
   if (o.expectations === 'none') expectations = [];

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cachedSource, codeKey, readListingCache, recordListing, writeListingCache } from './list-cache';
+import { cachedListing, cachedSource, codeKey, readListingCache, recordListing, writeListingCache } from './list-cache';
 import { discoverTests } from './registry';
 import { listTests, resolveProfiles } from './runner';
 import { parseNames, parseNumbers, type Selector } from './selection';
@@ -31,6 +31,9 @@ describe('harness/runner/list-cache (run -l from the build)', () => {
       for (const ps of [profiles, [profiles[2]!, profiles[0]!]]) {
         const want = await listTests(tests, ps, sel);
         expect(await listTests(tests, ps, sel, source), JSON.stringify(sel)).to.deep.equal(want);
+        // The cache alone, without the loaded tests: what `run -l` uses.
+        const alone = cachedListing(cache, ps)!;
+        expect(await listTests(alone.tests, ps, sel, alone.source), JSON.stringify(sel)).to.deep.equal(want);
       }
     }
     expect(cache.tests.find((t) => t.name === 'era')!.subtests['v6.8']).to.deep.equal([['fentry', 1], ['fexit', 2]]);
@@ -61,6 +64,8 @@ describe('harness/runner/list-cache (run -l from the build)', () => {
     const cache = await recordListing(tests, [profiles[0]!], 'k');
     const source = cachedSource(cache, tests)!;
     expect(await listTests(tests, profiles, undefined, source)).to.deep.equal(await listTests(tests, profiles));
+    expect(cachedListing(cache, profiles), 'on its own').to.equal(undefined);
+    expect(cachedListing(cache, [profiles[0]!])).to.not.equal(undefined);
   });
 
   it('keys on every code file and image, by path and content', () => {

@@ -15,7 +15,7 @@ import type { Profile } from '../../kernel/profiles/profiles';
 import { repoRoot } from '../../kernel/image/loader';
 import { listSubtests, type ListedSubtest } from './execute';
 import type { TestDef } from './registry';
-import type { SubtestSource } from './runner';
+import type { SubtestSource, TestId } from './runner';
 
 /** The tree this module was loaded from: dist/ when compiled, the repository under ts-node. */
 export const CODE_ROOT = resolve(__dirname, '../..');
@@ -23,7 +23,7 @@ export const LISTING_CACHE_FILE = join(CODE_ROOT, 'listing-cache.json');
 const CODE_DIRS = ['emulator', 'kernel', 'harness', 'selftests'];
 const FORMAT = 1;
 
-export interface CachedTest {
+export interface CachedTest extends TestId {
   readonly name: string;
   readonly number: number;
   /** Per profile name: the subtests list mode saw, or null (no subtests). */
@@ -102,4 +102,15 @@ export function cachedSource(cache: ListingCache, tests: readonly TestDef[]): Su
     const subs = byName.get(test.name)!.subtests[profile.name];
     return subs === undefined ? listSubtests(test, profile) : Promise.resolve(subs);
   };
+}
+
+/**
+ * The cache on its own as the listing, without loading a single selftest (what keeps `run -l`
+ * at the CLI's start-up time): sound because the key covers every selftest module, so a cache
+ * read by this code lists exactly the tests discovery would find. Undefined when a profile
+ * asked for is not in the cache.
+ */
+export function cachedListing(cache: ListingCache, profiles: readonly Profile[]): { tests: readonly CachedTest[]; source: SubtestSource<CachedTest> } | undefined {
+  if (!cache.tests.every((t) => profiles.every((p) => t.subtests[p.name] !== undefined))) return undefined;
+  return { tests: cache.tests, source: (test, profile) => Promise.resolve(test.subtests[profile.name]!) };
 }

@@ -64,7 +64,7 @@ export function resolveProfiles(patterns: readonly string[]): Profile[] {
   return PROFILES.filter((x) => patterns.some((p) => globMatch(p, x.name)));
 }
 
-export function selectedTests(tests: readonly TestDef[], selector: Selector): TestDef[] {
+export function selectedTests<T extends TestId>(tests: readonly T[], selector: Selector): T[] {
   return tests.filter((t) => testSelected(selector, t.name, t.number));
 }
 
@@ -130,15 +130,22 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   return { profiles: opts.profiles.map((p) => p.name), runs: reported, problems: staleExpectations(expectations, reported) };
 }
 
+/** What selection and listing need of a test: its name and number. */
+export type TestId = Pick<TestDef, 'name' | 'number'>;
+
 /** Where a listing's subtests come from: running the test in list mode, or a cache of that. */
-export type SubtestSource = (test: TestDef, profile: Profile) => Promise<readonly ListedSubtest[] | null>;
+export type SubtestSource<T extends TestId = TestDef> = (test: T, profile: Profile) => Promise<readonly ListedSubtest[] | null>;
 
 /**
  * `-l`: the selected `test/subtest` names (a test without subtests by its own name), each
  * once, in test-number order, from running the tests in list mode on every selected profile
  * (or from `source`, a cache of exactly that: list-cache.ts).
  */
-export async function listTests(tests: readonly TestDef[], profiles: readonly Profile[], selector: Selector = SELECT_ALL, source: SubtestSource = listSubtests): Promise<string[]> {
+export function listTests(tests: readonly TestDef[], profiles: readonly Profile[], selector?: Selector, source?: SubtestSource): Promise<string[]>;
+export function listTests<T extends TestId>(tests: readonly T[], profiles: readonly Profile[], selector: Selector, source: SubtestSource<T>): Promise<string[]>;
+export async function listTests<T extends TestId>(tests: readonly T[], profiles: readonly Profile[], selector: Selector = SELECT_ALL, source?: SubtestSource<T>): Promise<string[]> {
+  // Without a source the tests are TestDefs (the first signature), run in list mode.
+  const subtestsOf = source ?? ((test: T, profile: Profile) => listSubtests(test as unknown as TestDef, profile));
   const names: string[] = [];
   const seen = new Set<string>();
   const add = (n: string) => {
@@ -149,7 +156,7 @@ export async function listTests(tests: readonly TestDef[], profiles: readonly Pr
   };
   for (const test of selectedTests(tests, selector)) {
     // All profiles at once: an async test that never settles costs its wait once, not per profile.
-    for (const subs of await Promise.all(profiles.map((p) => source(test, p)))) {
+    for (const subs of await Promise.all(profiles.map((p) => subtestsOf(test, p)))) {
       if (subs === null) add(test.name);
       else for (const [s, num] of subs) if (subtestSelected(selector, test.name, test.number, s, num)) add(`${test.name}/${s}`);
     }
