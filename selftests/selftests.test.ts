@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import { discoverTests, DEFAULT_SELFTESTS_DIR } from '../harness/runner/registry';
-import { resolveProfiles, runTests } from '../harness/runner/runner';
+import { runTests } from '../harness/runner/runner';
+import { resolveProfiles } from '../harness/runner/selection';
 import { isFailing, type PartRecord, type TestRun } from '../harness/runner/results';
 import { EXPECTATIONS } from '../harness/expectations/expectations';
 import { PROFILE_NAMES } from '../kernel/profiles/profiles';

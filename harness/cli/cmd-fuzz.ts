@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Profile } from '../../kernel/profiles/profiles';
 import { describeCase } from '../../selftests/properties/case';
 import { BPF_PROFILES } from '../../selftests/properties/suite';
-import { resolveProfiles } from '../runner/runner';
+import { resolveProfiles } from '../runner/selection';
 import { BATCH, runCampaignAsync, type CampaignStats } from '../fuzz/campaign';
 import { replayOf, replayToJson } from '../fuzz/replay-file';
 import { CliError } from './errors';

@@ -7,18 +7,12 @@ import { availableParallelism } from 'node:os';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { PROFILE_NAMES } from '../../kernel/profiles/profiles';
-import { invalidExpectations } from '../expectations/apply';
 import type { Expectation } from '../expectations/types';
-import { formatJsonSummary } from '../reporters/json-summary';
-import { formatJunit } from '../reporters/junit';
-import { formatKtap, ktapHeader, ktapProfile, ktapTrailer } from '../reporters/ktap';
-import { formatEpilogue, formatRun } from '../reporters/test-progs';
-import { DEFAULT_WALL_TIMEOUT_MS } from '../runner/execute';
+import { DEFAULT_WALL_TIMEOUT_MS, DEFAULT_WATCHDOG } from '../runner/execute';
 import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError, unloadableTsSelftests } from '../runner/registry';
-import { isFailing } from '../runner/results';
 import { cachedListing, cachedSource, readListingCache } from '../runner/list-cache';
-import { DEFAULT_WATCHDOG, listTests, resolveProfiles, runTests, selectedTests } from '../runner/runner';
-import { parseNames, parseNumbers, SelectionError, type NameEntry, type NumberEntry, type Selector } from '../runner/selection';
+import { listTests } from '../runner/listing';
+import { parseNames, parseNumbers, resolveProfiles, selectedTests, SelectionError, type NameEntry, type NumberEntry, type Selector } from '../runner/selection';
 import { CliError } from './errors';
 
 export const EXIT_OK = 0;
@@ -265,6 +259,16 @@ export async function cmdRun(argv: string[]): Promise<number> {
   }
   const tests = discover();
 
+  // What only a run needs is loaded here: `run -l` is the CLI's start-up and a cache read.
+  const [{ invalidExpectations }, { runTests }, { isFailing }, { formatJsonSummary }, { formatJunit }, { formatKtap, ktapHeader, ktapProfile, ktapTrailer }, { formatEpilogue, formatRun }] = await Promise.all([
+    import('../expectations/apply'),
+    import('../runner/runner'),
+    import('../runner/results'),
+    import('../reporters/json-summary'),
+    import('../reporters/junit'),
+    import('../reporters/ktap'),
+    import('../reporters/test-progs'),
+  ]);
   let expectations: readonly Expectation[];
   if (o.expectations === 'none') expectations = [];
   else if (o.expectations !== undefined) expectations = loadExpectations(o.expectations);

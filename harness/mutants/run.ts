@@ -11,7 +11,8 @@
  */
 import fc from 'fast-check';
 import { discoverTests, DEFAULT_SELFTESTS_DIR, type TestDef } from '../runner/registry';
-import { resolveProfiles, runTests } from '../runner/runner';
+import { runTests } from '../runner/runner';
+import { resolveProfiles } from '../runner/selection';
 import type { PartRecord, TestRun } from '../runner/results';
 import { withBootDefaults } from '../../kernel/mutants/active';
 import { MUTANTS, type Mutant, type MutantId } from '../../kernel/mutants/catalogue';

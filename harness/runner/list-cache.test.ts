@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedListing, cachedSource, codeKey, readListingCache, recordListing, writeListingCache } from './list-cache';
 import { discoverTests } from './registry';
-import { listTests, resolveProfiles } from './runner';
-import { parseNames, parseNumbers, type Selector } from './selection';
+import { listTests } from './listing';
+import { parseNames, parseNumbers, resolveProfiles, type Selector } from './selection';
 import { FIXTURES_DIR } from './testing';
 
 describe('harness/runner/list-cache (run -l from the build)', () => {

@@ -15,7 +15,8 @@ import type { Profile } from '../../kernel/profiles/profiles';
 import { repoRoot } from '../../kernel/image/loader';
 import { listSubtests, type ListedSubtest } from './execute';
 import type { TestDef } from './registry';
-import type { SubtestSource, TestId } from './runner';
+import type { SubtestSource } from './listing';
+import type { TestId } from './selection';
 
 /** The tree this module was loaded from: dist/ when compiled, the repository under ts-node. */
 export const CODE_ROOT = resolve(__dirname, '../..');

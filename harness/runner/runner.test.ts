@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverTests, findSelftestFiles, RegistryError, unloadableTsSelftests } from './registry';
 import type { RunReport, TestRun } from './results';
-import { listTests, resolveProfiles, runTests } from './runner';
-import { parseNames, parseNumbers } from './selection';
+import { listTests } from './listing';
+import { runTests } from './runner';
+import { parseNames, parseNumbers, resolveProfiles } from './selection';
 import { FIXTURES_DIR, runFixtures, WORKER_FIXTURES_DIR } from './testing';
 
 /** `name@profile verdict [sub:verdict ...]` per run: the whole outcome of a run in a few lines. */

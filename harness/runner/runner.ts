@@ -10,19 +10,16 @@
  * are stopped by the instruction watchdog either way.
  */
 import { performance } from 'node:perf_hooks';
-import { PROFILES, type Profile } from '../../kernel/profiles/profiles';
+import type { Profile } from '../../kernel/profiles/profiles';
 import { judgeRun, staleExpectations } from '../expectations/apply';
 import type { Expectation } from '../expectations/types';
-import { globMatch } from './glob';
-import { DEFAULT_WALL_TIMEOUT_MS, executeTest, listSubtests, trapStrayErrors, type ExecOptions, type ListedSubtest } from './execute';
+import { DEFAULT_WALL_TIMEOUT_MS, DEFAULT_WATCHDOG, executeTest, trapStrayErrors, type ExecOptions } from './execute';
 import { WorkerPool } from './pool';
 import type { TestDef } from './registry';
 import type { RunReport, TestRun } from './results';
-import { SELECT_ALL, subtestSelected, testSelected, type Selector } from './selection';
+import { SELECT_ALL, selectedTests, type Selector } from './selection';
 
 /** Default instruction budget per test and per subtest (-w). */
-export const DEFAULT_WATCHDOG = 200_000_000;
-
 export interface RunOptions {
   /** All discovered tests (numbered); the selector picks among them. */
   readonly tests: readonly TestDef[];
@@ -51,21 +48,6 @@ interface Item {
   readonly profile: Profile;
   done: boolean;
   run: TestRun | undefined;
-}
-
-/** Profiles named by patterns (names or globs, in PROFILES order); throws naming an unknown one. */
-export function resolveProfiles(patterns: readonly string[]): Profile[] {
-  if (patterns.length === 0) return [...PROFILES];
-  for (const p of patterns) {
-    if (!PROFILES.some((x) => globMatch(p, x.name))) {
-      throw new Error(`unknown profile '${p}' (known: ${PROFILES.map((x) => x.name).join(', ')})`);
-    }
-  }
-  return PROFILES.filter((x) => patterns.some((p) => globMatch(p, x.name)));
-}
-
-export function selectedTests<T extends TestId>(tests: readonly T[], selector: Selector): T[] {
-  return tests.filter((t) => testSelected(selector, t.name, t.number));
 }
 
 export async function runTests(opts: RunOptions): Promise<RunReport> {
@@ -128,38 +110,4 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   if (items.length === 0) for (const p of opts.profiles) opts.onProfile?.(p.name, []);
 
   return { profiles: opts.profiles.map((p) => p.name), runs: reported, problems: staleExpectations(expectations, reported) };
-}
-
-/** What selection and listing need of a test: its name and number. */
-export type TestId = Pick<TestDef, 'name' | 'number'>;
-
-/** Where a listing's subtests come from: running the test in list mode, or a cache of that. */
-export type SubtestSource<T extends TestId = TestDef> = (test: T, profile: Profile) => Promise<readonly ListedSubtest[] | null>;
-
-/**
- * `-l`: the selected `test/subtest` names (a test without subtests by its own name), each
- * once, in test-number order, from running the tests in list mode on every selected profile
- * (or from `source`, a cache of exactly that: list-cache.ts).
- */
-export function listTests(tests: readonly TestDef[], profiles: readonly Profile[], selector?: Selector, source?: SubtestSource): Promise<string[]>;
-export function listTests<T extends TestId>(tests: readonly T[], profiles: readonly Profile[], selector: Selector, source: SubtestSource<T>): Promise<string[]>;
-export async function listTests<T extends TestId>(tests: readonly T[], profiles: readonly Profile[], selector: Selector = SELECT_ALL, source?: SubtestSource<T>): Promise<string[]> {
-  // Without a source the tests are TestDefs (the first signature), run in list mode.
-  const subtestsOf = source ?? ((test: T, profile: Profile) => listSubtests(test as unknown as TestDef, profile));
-  const names: string[] = [];
-  const seen = new Set<string>();
-  const add = (n: string) => {
-    if (!seen.has(n)) {
-      seen.add(n);
-      names.push(n);
-    }
-  };
-  for (const test of selectedTests(tests, selector)) {
-    // All profiles at once: an async test that never settles costs its wait once, not per profile.
-    for (const subs of await Promise.all(profiles.map((p) => subtestsOf(test, p)))) {
-      if (subs === null) add(test.name);
-      else for (const [s, num] of subs) if (subtestSelected(selector, test.name, test.number, s, num)) add(`${test.name}/${s}`);
-    }
-  }
-  return names;
 }

@@ -17,7 +17,14 @@
  * Everything here is plain data (a Selector can be sent to a worker thread as it is).
  */
 import { readFileSync } from 'node:fs';
+import { PROFILES, type Profile } from '../../kernel/profiles/profiles';
 import { globMatch } from './glob';
+
+/** What selection and listing need of a test: its name and 1-based number. */
+export interface TestId {
+  readonly name: string;
+  readonly number: number;
+}
 
 export interface NameEntry {
   /** Glob on the test name. */
@@ -131,4 +138,20 @@ export function subtestSelected(sel: Selector, test: string, testNum: number, su
 /** Whether the selection names subtests (then a test whose subtests were all filtered out is not reported). */
 export function selectsSubtests(sel: Selector): boolean {
   return sel.allow.some((e) => e.sub !== undefined) || sel.deny.some((e) => e.sub !== undefined) || sel.nums.some((n) => n.subs !== undefined);
+}
+
+/** Profiles named by patterns (names or globs, in PROFILES order); throws naming an unknown one. */
+export function resolveProfiles(patterns: readonly string[]): Profile[] {
+  if (patterns.length === 0) return [...PROFILES];
+  for (const p of patterns) {
+    if (!PROFILES.some((x) => globMatch(p, x.name))) {
+      throw new Error(`unknown profile '${p}' (known: ${PROFILES.map((x) => x.name).join(', ')})`);
+    }
+  }
+  return PROFILES.filter((x) => patterns.some((p) => globMatch(p, x.name)));
+}
+
+/** The tests a selector picks (before any subtest filtering), in their order. */
+export function selectedTests<T extends TestId>(tests: readonly T[], selector: Selector): T[] {
+  return tests.filter((t) => testSelected(selector, t.name, t.number));
 }

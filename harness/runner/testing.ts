@@ -8,7 +8,8 @@ import { EXPECTATIONS as FIXTURE_EXPECTATIONS } from './fixtures/expectations';
 import { TestContext, type ContextEnv } from './context';
 import { discoverTests } from './registry';
 import type { RunReport } from './results';
-import { resolveProfiles, runTests, type RunOptions } from './runner';
+import { runTests, type RunOptions } from './runner';
+import { resolveProfiles } from './selection';
 
 export const FIXTURES_DIR = resolve(__dirname, 'fixtures');
 export const FIXTURE_EXPECTATIONS_FILE = resolve(__dirname, 'fixtures/expectations.ts');
