@@ -123,6 +123,12 @@ describe('rvtramp fuzz / replay', function () {
       expect(r.err.trimEnd().split('\n'), r.err).to.have.length(1);
       expect(r.err).to.match(/^rvtramp fuzz: /);
     }
+    // Seeds are 32-bit: 4294967303 would run seed 7's campaign.
+    for (const seed of ['4294967303', '2147483648', '-2147483649', '1.5']) {
+      const r = await run(['fuzz', '--runs', '1', '--seed', seed]);
+      expect(r.code, seed).to.equal(3);
+      expect(r.err).to.equal(`rvtramp fuzz: --seed ${seed}: expected an integer from -2147483648 to 2147483647\n`);
+    }
     const missing = await run(['replay', join(dir, 'nope.json')]);
     expect(missing.code).to.equal(3);
     expect(missing.err).to.match(/^rvtramp replay: cannot read .*nope\.json: ENOENT\n$/);
