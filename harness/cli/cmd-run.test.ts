@@ -57,6 +57,8 @@ describe('rvtramp run: exit codes', function () {
         [['--expectations', join(dir, 'missing.js')], /cannot load expectations/],
         [['-J', join(dir, 'no/such/dir/out.json')], /-J .*: directory .* does not exist/],
         [['--junit', join(stale, 'out.xml')], /--junit .*: .*stale.* is not a directory$/m],
+        [['-J', dir], /-J .*: is a directory$/m],
+        [[`--ktap=${dir}`], /--ktap .*: is a directory$/m],
       ];
       for (const [args, msg] of cases) {
         const r = await run(['run', ...F, ...args]);
@@ -66,6 +68,9 @@ describe('rvtramp run: exit codes', function () {
       const noDir = await run(['run', '--selftests', join(dir, 'nope')]);
       expect(noDir.code).to.equal(3);
       expectOneLineError(noDir, /selftests directory '.*nope' does not exist/);
+      const notDir = await run(['run', '--selftests', stale]);
+      expect(notDir.code).to.equal(3);
+      expectOneLineError(notDir, /selftests directory '.*stale.*' is not a directory/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -197,6 +197,8 @@ function checkOutputPath(file: string, opt: string): void {
   const d = dirname(resolve(file));
   if (!existsSync(d)) throw setup(`${opt} ${file}: directory ${d} does not exist`);
   if (!statSync(d).isDirectory()) throw setup(`${opt} ${file}: ${d} is not a directory`);
+  // Found now, not after the whole run when the report cannot be written.
+  if (existsSync(file) && statSync(file).isDirectory()) throw setup(`${opt} ${file}: is a directory`);
 }
 
 function writeOutput(file: string, text: string): void {

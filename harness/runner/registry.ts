@@ -86,7 +86,7 @@ export function unloadableTsSelftests(dir: string, ts: boolean = canLoadTs()): s
 export function discoverTests(dirArg: string = DEFAULT_SELFTESTS_DIR, mustExist = false): TestDef[] {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    if (mustExist) throw new RegistryError(`selftests directory '${dir}' does not exist`);
+    if (mustExist) throw new RegistryError(`selftests directory '${dir}' ${existsSync(dir) ? 'is not a directory' : 'does not exist'}`);
     return [];
   }
   const defs: Omit<TestDef, 'number'>[] = [];
