@@ -91,6 +91,19 @@ describe('rvtramp run: listing, output files and options', function () {
     expect(n.out).to.equal('async/second\nera/fexit\nsubtests/bad\n');
     const nn = await run(['run', ...F, '-l', '-n', '1-2', '-n', '10/2']);
     expect(nn.out).to.equal('async/first\nasync/second\nera/fentry\nera/fexit\nsubtests/bad\n');
+    // A selection that matches nothing lists nothing (exit 2); a directory without tests says so.
+    const none = await run(['run', ...F, '-l', '-t', 'nomatch']);
+    expect([none.code, none.out, none.err]).to.deep.equal([2, '', '']);
+    const empty = mkdtempSync(join(tmpdir(), 'rvtramp-empty-'));
+    try {
+      for (const flag of ['-l', '-c']) {
+        const e = await run(['run', '--selftests', empty, flag]);
+        expect(e.code).to.equal(2);
+        expect(e.err).to.equal(`rvtramp run: no selftests in ${empty}\n`);
+      }
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('--ktap prints KTAP instead of test_progs lines; -J, --junit and --ktap=FILE write files', async () => {

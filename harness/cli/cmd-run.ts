@@ -253,6 +253,11 @@ export async function cmdRun(argv: string[]): Promise<number> {
     if (cached) names = await listTests(cached.tests, profiles, selector, cached.source);
     else {
       const tests = discover();
+      if (tests.length === 0) {
+        // An empty listing would not say why.
+        process.stderr.write(`rvtramp run: no selftests in ${dir}${tsOnlyHint(dir)}\n`);
+        return EXIT_NO_TEST;
+      }
       names = await listTests(tests, profiles, selector, cache && cachedSource(cache, tests));
     }
     if (o.count) out(`${names.length}\n`);
