@@ -8,7 +8,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { PROFILE_NAMES } from '../../kernel/profiles/profiles';
 import type { Expectation } from '../expectations/types';
-import { DEFAULT_WALL_TIMEOUT_MS, DEFAULT_WATCHDOG } from '../runner/execute';
+import { DEFAULT_WALL_TIMEOUT_MS, DEFAULT_WATCHDOG } from '../runner/limits';
 import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError, unloadableTsSelftests } from '../runner/registry';
 import { cachedListing, cachedSource, readListingCache } from '../runner/list-cache';
 import { listTests } from '../runner/listing';

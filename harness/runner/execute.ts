@@ -19,10 +19,6 @@ export interface ExecOptions {
   readonly clock: () => number;
 }
 
-/** Instructions per test and per subtest before a TIMEOUT (`run -w`). */
-export const DEFAULT_WATCHDOG = 200_000_000;
-export const DEFAULT_WALL_TIMEOUT_MS = 120_000;
-
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Profile } from '../../kernel/profiles/profiles';
-import { repoRoot } from '../../kernel/image/loader';
-import { listSubtests, type ListedSubtest } from './execute';
+import { repoRoot } from '../../kernel/image/repo-root';
+import type { ListedSubtest } from './execute';
 import type { TestDef } from './registry';
 import type { SubtestSource } from './listing';
 import type { TestId } from './selection';
@@ -63,6 +63,7 @@ export function codeKey(root: string = CODE_ROOT, ext: string = extname(__filena
 
 /** Lists every test on every profile (no selection) for a cache with the given key. */
 export async function recordListing(tests: readonly TestDef[], profiles: readonly Profile[], key: string): Promise<ListingCache> {
+  const { listSubtests } = await import('./execute');
   const out: CachedTest[] = [];
   for (const t of tests) {
     const subtests: Record<string, readonly ListedSubtest[] | null> = {};
@@ -101,7 +102,7 @@ export function cachedSource(cache: ListingCache, tests: readonly TestDef[]): Su
   for (const t of tests) if (byName.get(t.name)?.number !== t.number) return undefined;
   return (test, profile) => {
     const subs = byName.get(test.name)!.subtests[profile.name];
-    return subs === undefined ? listSubtests(test, profile) : Promise.resolve(subs);
+    return subs === undefined ? import('./execute').then((e) => e.listSubtests(test, profile)) : Promise.resolve(subs);
   };
 }
 

@@ -4,7 +4,7 @@
  * depend on the kernel), or from the build's cache of exactly that (list-cache.ts).
  */
 import type { Profile } from '../../kernel/profiles/profiles';
-import { listSubtests, type ListedSubtest } from './execute';
+import type { ListedSubtest } from './execute';
 import type { TestDef } from './registry';
 import { SELECT_ALL, selectedTests, subtestSelected, type Selector, type TestId } from './selection';
 
@@ -20,7 +20,7 @@ export function listTests(tests: readonly TestDef[], profiles: readonly Profile[
 export function listTests<T extends TestId>(tests: readonly T[], profiles: readonly Profile[], selector: Selector, source: SubtestSource<T>): Promise<string[]>;
 export async function listTests<T extends TestId>(tests: readonly T[], profiles: readonly Profile[], selector: Selector = SELECT_ALL, source?: SubtestSource<T>): Promise<string[]> {
   // Without a source the tests are TestDefs (the first signature), run in list mode.
-  const subtestsOf = source ?? ((test: T, profile: Profile) => listSubtests(test as unknown as TestDef, profile));
+  const subtestsOf = source ?? ((test: T, profile: Profile) => import('./execute').then((e) => e.listSubtests(test as unknown as TestDef, profile)));
   const names: string[] = [];
   const seen = new Set<string>();
   const add = (n: string) => {

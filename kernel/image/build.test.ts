@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { needOracles } from '../../emulator/testing/oracles';
 import { LAYOUT_NAMES } from './layouts';
-import { repoRoot } from './loader';
+import { repoRoot } from './repo-root';
 
 describe('kernel/image build (oracle)', () => {
   it('rebuilding every image gives the committed files byte for byte', function () {

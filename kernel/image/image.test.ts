@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { listElf } from '../../emulator/disasm/listing';
 import { PERM_R, PERM_W, PERM_X } from '../../emulator/memory/memory';
 import { LAYOUTS, LAYOUT_NAMES, getLayout, layoutExts } from './layouts';
-import { imagePath, readKernelElf, loadKernelImage, repoRoot } from './loader';
+import { imagePath, readKernelElf, loadKernelImage } from './loader';
+import { repoRoot } from './repo-root';
 import { Machine } from '../../emulator/cpu/machine';
 import { bootImage } from './testing';
 

@@ -10,6 +10,7 @@ import { PAGE_SIZE } from '../../emulator/memory/memory';
 import { readElf, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, type ElfFile, type ElfSymbol } from '../../emulator/elf/reader';
 import { Kallsyms } from './kallsyms';
 import { getLayout, type LayoutName, type SledLayout } from './layouts';
+import { repoRoot } from './repo-root';
 
 /** One ftrace patch site. */
 export interface Sled {
@@ -55,25 +56,6 @@ export interface KernelImage {
   sym(name: string): bigint;
   /** The sled of a function; throws when it has none. */
   sledOf(func: string): Sled;
-}
-
-let root: string | undefined;
-
-/** The repository root: the nearest ancestor holding kernel/image/out (from source or dist/). */
-export function repoRoot(): string {
-  // Found once per process: it was a filesystem walk on every boot.
-  return (root ??= findRepoRoot());
-}
-
-function findRepoRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'kernel', 'image', 'out')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  throw new Error(`kernel image: cannot find kernel/image/out above ${__dirname}`);
 }
 
 export function imagePath(layout: LayoutName): string {

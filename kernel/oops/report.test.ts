@@ -5,7 +5,7 @@ import { XREG_NAMES } from '../../emulator/isa/regnames';
 import { poisonValue } from '../../emulator/cpu/machine';
 import { LAYOUT_NAMES, type LayoutName } from '../image/layouts';
 import { entryValue, unusedValue } from '../image/call';
-import { repoRoot } from '../image/loader';
+import { repoRoot } from '../image/repo-root';
 import type { Trap } from '../../emulator/cpu/trap';
 import { bootImage } from '../image/testing';
 import { markerOf, oopsCause, oopsHeadline, oopsReport, registerDump, type OopsCause } from './report';
