@@ -118,8 +118,8 @@ export interface CampaignOptions {
   readonly timeMs?: number;
   /** Called after every case (shrink runs excluded) with the running totals. */
   readonly progress?: (s: CampaignStats) => void;
-  /** Asked before each batch: true stops the campaign there (an interrupt). */
-  readonly stop?: () => boolean;
+  /** Asked before each batch (g: the batch about to run): true stops the campaign there. */
+  readonly stop?: (g: number) => boolean;
   readonly now?: () => number;
 }
 
@@ -172,11 +172,11 @@ function* campaignBatches(o: CampaignOptions): Generator<void, CampaignResult, v
     if (k > 0) yield;
     if (o.runs !== undefined && stats.cases >= o.runs) break;
     if (o.timeMs !== undefined && stats.elapsedMs >= o.timeMs) break;
-    if (o.stop?.()) {
+    const g = shardBatch(shard, k);
+    if (o.stop?.(g)) {
       stats.elapsedMs = now() - stats.startMs;
       return { stats, interrupted: true };
     }
-    const g = shardBatch(shard, k);
     const target = targets[batchTarget(g, targets.length)]!;
     const seed = batchSeed(o.seed, g);
     const numRuns = o.runs !== undefined ? Math.min(BATCH, o.runs - stats.cases) : BATCH;
