@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, batchSeed, batchTarget, runCampaign, shardBatch } from '../fuzz/campaign';
 import { readReplay } from '../fuzz/replay-file';
+import { parseFuzzArgs, type FuzzOptions } from './cmd-fuzz';
 import { run } from './testing';
 
 describe('rvtramp fuzz / replay', function () {
@@ -19,6 +20,31 @@ describe('rvtramp fuzz / replay', function () {
     expect(r.code, r.out + r.err).to.equal(0);
     expect(r.out).to.match(/^rvtramp fuzz: seed 7, shard 1\/1, 20 cases/);
     expect(r.out).to.match(/Summary: 20 cases in [\d.]+ s, [\d.]+ cases\/s, 0 failures\n$/);
+  });
+
+  it('-j N: the same report and replay file as one thread', async () => {
+    const runs = [] as { out: string; file: string }[];
+    for (const j of [[], ['-j', '2']]) {
+      const out = join(dir, `j${j.length}`);
+      const r = await run(['fuzz', '--runs', '100', '--seed', '1', '-p', 'v6.16,v6.5+direct-calls', '--shard', '2/2', ...j, '--out', out]);
+      expect(r.code, r.out + r.err).to.equal(1);
+      const files = readdirSync(out);
+      expect(files).to.have.length(1);
+      runs.push({ out: r.out, file: readFileSync(join(out, files[0]!), 'utf8') });
+    }
+    const [one, two] = runs as [{ out: string; file: string }, { out: string; file: string }];
+    expect(two.out).to.match(/^rvtramp fuzz: seed 1, shard 2\/2, 100 cases, batches of 10, 2 workers, profiles /);
+    // Everything between the header and the summary (the failure, its case, the replay command).
+    const body = (t: string) => t.split('\n').slice(1, -2).join('\n').replaceAll(join(dir, 'j2'), 'OUT').replaceAll(join(dir, 'j0'), 'OUT');
+    expect(body(two.out)).to.equal(body(one.out));
+    expect(body(one.out)).to.match(/^FAIL v6\.5\+direct-calls /);
+    expect(two.file).to.equal(one.file);
+  });
+
+  it('-j parses as in run: a number after it or attached, else the number of CPUs', () => {
+    const w = (...a: string[]) => (parseFuzzArgs(a) as FuzzOptions).workers;
+    expect([w(), w('-j', '3'), w('-j3'), w('--workers=4'), w('--workers', '2'), w('-j', '--runs', '5')]).to.deep.equal([1, 3, 3, 4, 2, availableParallelism()]);
+    expect(() => parseFuzzArgs(['-j0'])).to.throw(/-j 0: expected an integer >= 1/);
   });
 
   it('finds, shrinks and saves the 2023 bug on v6.5+direct-calls; replay shows the diagnosis', async () => {

@@ -5,12 +5,14 @@
  * 3 bad options, 130 interrupted (Ctrl-C or SIGTERM: the summary of what ran is printed).
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Profile } from '../../kernel/profiles/profiles';
 import { describeCase } from '../../selftests/properties/case';
 import { BPF_PROFILES } from '../../selftests/properties/suite';
 import { resolveProfiles } from '../runner/selection';
 import { BATCH, runCampaignAsync, type CampaignStats } from '../fuzz/campaign';
+import { runCampaignParallel } from '../fuzz/parallel';
 import { replayOf, replayToJson } from '../fuzz/replay-file';
 import { CliError } from './errors';
 import { ensureDir, outDirProblem } from './out-dir';
@@ -19,7 +21,7 @@ export const EXIT_SETUP = 3;
 /** A campaign stopped by SIGINT or SIGTERM before its budget was spent (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
-export const FUZZ_USAGE = `usage: rvtramp fuzz [--runs N | --time SECONDS] [--seed S] [--shard i/n] [-p PROFILE...] [--out DIR]
+export const FUZZ_USAGE = `usage: rvtramp fuzz [--runs N | --time SECONDS] [--seed S] [--shard i/n] [-j N] [-p PROFILE...] [--out DIR]
 
 Runs the property cases (attachment sets, step sequences, fc.commands sequences) with
 fast-check on kernel profiles until N cases ran or SECONDS passed; stops at the first failure,
@@ -30,6 +32,8 @@ shrinks it and writes a replay file (rvtramp replay FILE).
   --seed S            campaign seed, a 32-bit integer (default: from the clock, printed)
   --shard i/n         run shard i of n (1 <= i <= n): the batches g with g mod n = i-1 of the
                       campaign; shards of one seed are disjoint (see README "Fuzzing")
+  -j, --workers[=N]   run the shard on N worker threads (default N: the number of CPUs); the
+                      same cases and the same first failure as one thread, N times as fast
   -p, --profile NAME  kernel profile, name or glob, repeatable or comma-separated (default: the
                       correct BPF profiles v6.8, v6.11, v6.16 and their -norvc twins)
   --out DIR           where replay files go (default ./fuzz-out)
@@ -48,6 +52,8 @@ export interface FuzzOptions {
   seed: number;
   seedGiven: boolean;
   shard: { index: number; count: number };
+  /** Worker threads; 1: the campaign runs in this thread. */
+  workers: number;
   profiles: Profile[];
   out: string;
   quiet: boolean;
@@ -67,6 +73,7 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
   let timeMs: number | undefined;
   let seed: number | undefined;
   let shard = { index: 1, count: 1 };
+  let workers = 1;
   const patterns: string[] = [];
   let out = 'fuzz-out';
   let quiet = false;
@@ -77,6 +84,9 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
     if (eq > 0) {
       v = a.slice(eq + 1);
       a = a.slice(0, eq);
+    } else if (/^-j./.test(a)) {
+      v = a.slice(2);
+      a = '-j';
     }
     const value = () => (v !== undefined ? v : argv[++i]);
     switch (a) {
@@ -102,6 +112,13 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
         const m = s === undefined ? null : /^(\d+)\/(\d+)$/.exec(s);
         if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw bad(`--shard ${s ?? ''}: expected i/n with 1 <= i <= n`.replace(/ :/, ':'));
         shard = { index: Number(m[1]), count: Number(m[2]) };
+        break;
+      }
+      case '-j':
+      case '--workers': {
+        // A value only when attached (-j4, --workers=4) or a number follows, as in `run -j`.
+        const s = v ?? (/^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : undefined);
+        workers = s === undefined ? availableParallelism() : int(`${a}`, s, 1);
         break;
       }
       case '-p':
@@ -140,6 +157,7 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
     seed: seed ?? (Date.now() & 0x7fffffff),
     seedGiven,
     shard,
+    workers,
     profiles,
     out,
     quiet,
@@ -165,7 +183,7 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
   const tty = err.isTTY === true && !o.quiet;
   const names = o.profiles.map((p) => p.name).join(', ');
   process.stdout.write(
-    `rvtramp fuzz: seed ${o.seed}${o.seedGiven ? '' : ' (from the clock)'}, shard ${shardText}, ${o.runs !== undefined ? `${o.runs} cases` : `${o.timeMs! / 1000} s`}, batches of ${BATCH}, profiles ${names}\n`,
+    `rvtramp fuzz: seed ${o.seed}${o.seedGiven ? '' : ' (from the clock)'}, shard ${shardText}, ${o.runs !== undefined ? `${o.runs} cases` : `${o.timeMs! / 1000} s`}, batches of ${BATCH}${o.workers > 1 ? `, ${o.workers} workers` : ''}, profiles ${names}\n`,
   );
   let lastPrint = 0;
   const progress = (s: CampaignStats) => {
@@ -190,7 +208,7 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   let r;
   try {
-    r = await runCampaignAsync({
+    const campaign = {
       profiles: o.profiles,
       seed: o.seed,
       shard: o.shard,
@@ -198,7 +216,8 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
       ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}),
       progress,
       stop: () => interrupt !== undefined,
-    });
+    };
+    r = o.workers > 1 ? await runCampaignParallel({ ...campaign, workers: o.workers }) : await runCampaignAsync(campaign);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
