@@ -13,7 +13,7 @@ const VERBS: Record<string, Verb> = {
     load: async () => (await import('./cmd-disasm')).cmdDisasm,
   },
   fuzz: {
-    summary: 'fuzz [--runs N | --time S] [--seed S] [--shard i/n] [-p PROFILE...] [--out DIR]   property-based fuzzing',
+    summary: 'fuzz [--runs N | --time S] [--seed S] [--shard i/n] [-j N] [-p PROFILE...] [--out DIR]   property-based fuzzing',
     load: async () => (await import('./cmd-fuzz')).cmdFuzz,
   },
   replay: { summary: 'replay FILE                        re-run a fuzz failure with its full diagnosis', load: async () => (await import('./cmd-replay')).cmdReplay },
