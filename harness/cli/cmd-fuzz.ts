@@ -249,7 +249,7 @@ export async function cmdFuzz(argv: string[]): Promise<number> {
         : [`replay file: cannot write ${file} (${written}); its contents, to save as a file for rvtramp replay:`, json.trimEnd()]),
     );
   }
-  lines.push(`Summary: ${s.cases} case${s.cases === 1 ? "" : "s"} in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}${r.interrupted ? ` (interrupted by ${interrupt})` : ''}`);
+  lines.push(`Summary: ${s.cases} case${s.cases === 1 ? "" : "s"} in ${(s.elapsedMs / 1000).toFixed(1)} s, ${rate(s).toFixed(1)} cases/s, ${s.failures} failure${s.failures === 1 ? '' : 's'}${s.failures > 1 ? ' (batches run in parallel; the first is reported)' : ''}${r.interrupted ? ` (interrupted by ${interrupt})` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
   return f ? 1 : r.interrupted ? EXIT_INTERRUPTED : 0;
 }
