@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { runCampaign } from './campaign';
-import { noteFailure, stopBefore, type FromFuzzWorker, type FuzzWorkerInit, type WireFailure } from './parallel';
+import { noteFailure, stopAsked, stopBefore, type FromFuzzWorker, type FuzzWorkerInit, type WireFailure } from './parallel';
 
 /** Progress messages at most this often (the main thread prints every 200 ms at most). */
 const PROGRESS_MS = 100;
@@ -36,5 +36,6 @@ export function fuzzWorkerMain(): void {
     const { target, ...rest } = r.failure;
     failure = { ...rest, profile: target.profile.name, property: target.property };
   }
-  post({ type: 'done', cases: r.stats.cases, batches: r.stats.batches, failures: r.stats.failures, ...(failure ? { failure } : {}) });
+  const interrupted = r.interrupted === true && stopAsked(shared);
+  post({ type: 'done', cases: r.stats.cases, batches: r.stats.batches, failures: r.stats.failures, interrupted, ...(failure ? { failure } : {}) });
 }

@@ -61,7 +61,15 @@ export interface WireFailure extends Omit<Failure, 'target'> {
 
 export type FromFuzzWorker =
   | { readonly type: 'progress'; readonly cases: number }
-  | { readonly type: 'done'; readonly cases: number; readonly batches: number; readonly failures: number; readonly failure?: WireFailure };
+  | {
+      readonly type: 'done';
+      readonly cases: number;
+      readonly batches: number;
+      readonly failures: number;
+      /** Stopped early by a stop request (not by another worker's failure). */
+      readonly interrupted: boolean;
+      readonly failure?: WireFailure;
+    };
 
 /** Lowers the shared minimum to g (another worker may lower it at the same time). */
 export function noteFailure(shared: Int32Array, g: number): void {
@@ -73,7 +81,12 @@ export function noteFailure(shared: Int32Array, g: number): void {
 
 /** The worker's stop test: a stop was asked, or a batch before g failed. */
 export function stopBefore(shared: Int32Array, g: number): boolean {
-  return Atomics.load(shared, STOP) === 1 || g > Atomics.load(shared, LOWEST);
+  return stopAsked(shared) || g > Atomics.load(shared, LOWEST);
+}
+
+/** A stop (Ctrl-C) was asked. */
+export function stopAsked(shared: Int32Array): boolean {
+  return Atomics.load(shared, STOP) === 1;
 }
 
 // Bootstraps a worker from either the TypeScript sources (ts-node) or dist/.
@@ -159,7 +172,7 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
     .filter((r) => r.done!.failure !== undefined)
     .map((r) => ({ r, f: r.done!.failure! }))
     .sort((a, b) => a.f.batch - b.f.batch)[0];
-  const interrupted = Atomics.load(shared, STOP) === 1;
+  const interrupted = running.some((r) => r.done!.interrupted);
   if (!first) return interrupted ? { stats, interrupted } : { stats };
   const { profile, property, ...rest } = first.f;
   // The failing case's number in the shard, as one thread counts it: the shard's batches before
