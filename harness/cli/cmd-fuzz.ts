@@ -32,8 +32,8 @@ shrinks it and writes a replay file (rvtramp replay FILE).
   --seed S            campaign seed, a 32-bit integer (default: from the clock, printed)
   --shard i/n         run shard i of n (1 <= i <= n): the batches g with g mod n = i-1 of the
                       campaign; shards of one seed are disjoint (see README "Fuzzing")
-  -j, --workers[=N]   run the shard on N worker threads (default N: the number of CPUs); the
-                      same cases and the same first failure as one thread, N times as fast
+  -j, --workers[=N]   run the shard on N worker threads (default N: the number of CPUs): the
+                      same cases and the same first failure as one thread
   -p, --profile NAME  kernel profile, name or glob, repeatable or comma-separated (default: the
                       correct BPF profiles v6.8, v6.11, v6.16 and their -norvc twins)
   --out DIR           where replay files go (default ./fuzz-out)
@@ -118,7 +118,7 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
       case '--workers': {
         // A value only when attached (-j4, --workers=4) or a number follows, as in `run -j`.
         const s = v ?? (/^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : undefined);
-        workers = s === undefined ? availableParallelism() : int(`${a}`, s, 1);
+        workers = s === undefined ? availableParallelism() : int(a, s, 1);
         break;
       }
       case '-p':

@@ -210,13 +210,13 @@ function writeOutput(file: string, text: string): void {
 }
 
 /**
- * Why a selftests directory gave no tests although it holds `*.selftest.ts` files: the
+ * That a selftests directory gave no tests, and why when it holds `*.selftest.ts` files: the
  * compiled CLI loads `*.selftest.js` (and .ts only when ts-node is registered).
  */
-function tsOnlyHint(dir: string): string {
+function noSelftests(dir: string): string {
   const ts = unloadableTsSelftests(dir);
-  if (ts.length === 0) return '';
-  return `: ${ts.length} *.selftest.ts file${ts.length === 1 ? '' : 's'} (${relative(dir, ts[0]!)}${ts.length > 1 ? ', ...' : ''}) ${ts.length === 1 ? 'needs' : 'need'} ts-node, e.g. node -r ts-node/register/transpile-only bin/rvtramp.js run --selftests DIR, or compiling to .js`;
+  if (ts.length === 0) return `no selftests in ${dir}`;
+  return `no selftests in ${dir}: ${ts.length} *.selftest.ts file${ts.length === 1 ? '' : 's'} (${relative(dir, ts[0]!)}${ts.length > 1 ? ', ...' : ''}) ${ts.length === 1 ? 'needs' : 'need'} ts-node, e.g. node -r ts-node/register/transpile-only bin/rvtramp.js run --selftests DIR, or compiling to .js`;
 }
 
 export async function cmdRun(argv: string[]): Promise<number> {
@@ -255,7 +255,7 @@ export async function cmdRun(argv: string[]): Promise<number> {
       const tests = discover();
       if (tests.length === 0) {
         // An empty listing would not say why.
-        process.stderr.write(`rvtramp run: no selftests in ${dir}${tsOnlyHint(dir)}\n`);
+        process.stderr.write(`rvtramp run: ${noSelftests(dir)}\n`);
         return EXIT_NO_TEST;
       }
       names = await listTests(tests, profiles, selector, cache && cachedSource(cache, tests));
@@ -286,7 +286,7 @@ export async function cmdRun(argv: string[]): Promise<number> {
 
   for (const [file, opt] of [[o.json, '-J'], [o.junit, '--junit'], [o.ktapFile, '--ktap']] as const) if (file !== undefined) checkOutputPath(file, opt);
   if (selectedTests(tests, selector).length === 0) {
-    process.stderr.write(`rvtramp run: no test matched${tests.length === 0 ? ` (no selftests in ${dir}${tsOnlyHint(dir)})` : ''}\n`);
+    process.stderr.write(`rvtramp run: no test matched${tests.length === 0 ? ` (${noSelftests(dir)})` : ''}\n`);
     return EXIT_NO_TEST;
   }
 

@@ -10,9 +10,9 @@ import { noteFailure, stopAsked, stopBefore, type FromFuzzWorker, type FuzzWorke
 /** Progress messages at most this often (the main thread prints every 200 ms at most). */
 const PROGRESS_MS = 100;
 
-export function fuzzWorkerMain(): void {
+export function workerMain(): void {
   const port = parentPort;
-  if (!port) throw new Error('fuzzWorkerMain: not in a worker thread');
+  if (!port) throw new Error('fuzz workerMain: not in a worker thread');
   const init = workerData as FuzzWorkerInit;
   const shared = new Int32Array(init.shared);
   const post = (m: FromFuzzWorker) => port.postMessage(m);

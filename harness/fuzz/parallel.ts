@@ -13,7 +13,8 @@
  * ones one thread finds (a batch is a pure function of the campaign seed and its index); its
  * case number is counted over the shard as one thread counts it.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../runner/start-worker';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, shardBatch, type CampaignOptions, type CampaignResult, type CampaignStats, type Failure, type PropertyName } from './campaign';
 
@@ -43,8 +44,6 @@ const NONE = 0x7fffffff;
 
 /** What a worker gets as workerData. */
 export interface FuzzWorkerInit {
-  readonly entry: string;
-  readonly tsNode?: string;
   readonly profiles: readonly string[];
   readonly seed: number;
   readonly shard: Shard;
@@ -89,13 +88,6 @@ export function stopAsked(shared: Int32Array): boolean {
   return Atomics.load(shared, STOP) === 1;
 }
 
-// Bootstraps a worker from either the TypeScript sources (ts-node) or dist/.
-const BOOT = `
-const { workerData } = require('node:worker_threads');
-if (workerData.tsNode) require(workerData.tsNode);
-require(workerData.entry).fuzzWorkerMain();
-`;
-
 export interface ParallelOptions extends Omit<CampaignOptions, 'stop'> {
   readonly workers: number;
   /** Polled every 50 ms: true stops every worker after its running batch (an interrupt). */
@@ -116,8 +108,6 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
   if (o.runs === undefined && o.timeMs === undefined) throw new Error('a campaign needs --runs or --time');
   const shared = new Int32Array(new SharedArrayBuffer(8));
   shared[LOWEST] = NONE;
-  const ts = __filename.endsWith('.ts');
-  const base = { entry: require.resolve('./fuzz-worker'), ...(ts ? { tsNode: require.resolve('ts-node/register/transpile-only') } : {}) };
   const stats: CampaignStats = { cases: 0, batches: 0, failures: 0, startMs: now(), elapsedMs: 0 };
   const running: Running[] = [];
   for (let w = 0; w < o.workers; w++) {
@@ -125,7 +115,6 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
     if (runs === 0) continue;
     const sub = subShard(shard, o.workers, w);
     const init: FuzzWorkerInit = {
-      ...base,
       profiles: o.profiles.map((p) => p.name),
       seed: o.seed,
       shard: sub,
@@ -133,7 +122,7 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
       ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}),
       shared: shared.buffer as SharedArrayBuffer,
     };
-    running.push({ worker: new Worker(BOOT, { eval: true, workerData: init }), shard: sub, cases: 0 });
+    running.push({ worker: startWorker(require.resolve('./fuzz-worker'), init), shard: sub, cases: 0 });
   }
   // A stop request (Ctrl-C) is polled here and passed on through the shared flag.
   const poll = setInterval(() => {

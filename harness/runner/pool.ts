@@ -5,11 +5,12 @@
  * clock limit (synchronous code never yields) is terminated and the run is a TIMEOUT. Either
  * way a fresh worker takes its place.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Profile } from '../../kernel/profiles/profiles';
 import type { ExecOptions } from './execute';
 import type { TestDef } from './registry';
 import type { PartRecord, TestRun } from './results';
+import { startWorker } from './start-worker';
 
 export interface PoolConfig {
   readonly dir: string;
@@ -17,9 +18,7 @@ export interface PoolConfig {
 }
 
 /** What a worker gets as workerData. */
-export interface WorkerInit extends PoolConfig {
-  readonly entry: string;
-}
+export type WorkerInit = PoolConfig;
 
 export type ToWorker = { readonly type: 'run'; readonly id: number; readonly test: string; readonly profile: string };
 export type FromWorker =
@@ -47,13 +46,6 @@ function graceMs(limit: number): number {
   return Math.max(1_000, Math.min(5_000, limit));
 }
 
-// Bootstraps a worker from either the TypeScript sources (ts-node) or dist/.
-const BOOT = `
-const { workerData } = require('node:worker_threads');
-if (workerData.tsNode) require(workerData.tsNode);
-require(workerData.entry).workerMain();
-`;
-
 /** A run record for a test the runner could not finish. */
 export function brokenRun(test: TestDef, profile: Profile, kind: 'error' | 'timeout', message: string): TestRun {
   const own: PartRecord = { log: [message], errors: 1, skipped: false, durationMs: 0, ...(kind === 'timeout' ? { timeout: message } : { broken: message }) };
@@ -76,11 +68,10 @@ export class WorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closing = false;
-  private readonly init: WorkerInit & { tsNode?: string };
+  private readonly init: WorkerInit;
 
   constructor(size: number, config: PoolConfig) {
-    const ts = __filename.endsWith('.ts');
-    this.init = { ...config, entry: require.resolve('./worker'), ...(ts ? { tsNode: require.resolve('ts-node/register/transpile-only') } : {}) };
+    this.init = config;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -97,7 +88,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOT, { eval: true, workerData: this.init });
+    const worker = startWorker(require.resolve('./worker'), this.init);
     const slot: Slot = { worker, job: undefined, timer: undefined, ready: false };
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
