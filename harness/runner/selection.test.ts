@@ -110,9 +110,13 @@ describe('harness/runner/selection: -n numbers', () => {
     expect(run(sel({ nums: [parseNumbers('3/2')] }))).to.deep.equal(['fexit_test/fexit_many_args']);
     expect(run(sel({ nums: [parseNumbers('4/1,3')] }))).to.deep.equal(['tailcalls/tailcall_1', 'tailcalls/tailcall_bpf2bpf_fentry']);
   });
-  it('repeated -n add up; names and numbers must both match', () => {
+  it('repeated -n add up, and so do names and numbers (test_progs should_run); deny still wins', () => {
     expect(run(sel({ nums: [parseNumbers('1'), parseNumbers('5')] }))).to.deep.equal(['fentry_fexit', 'trampoline_count']);
-    expect(run(sel({ nums: [parseNumbers('1-3')], allow: t('fexit') }))).to.deep.equal(['fentry_fexit', 'fexit_test/fexit', 'fexit_test/fexit_many_args']);
+    expect(run(sel({ nums: [parseNumbers('1')], allow: t('trampoline') }))).to.deep.equal(['fentry_fexit', 'trampoline_count']);
+    expect(run(sel({ nums: [parseNumbers('2')], allow: t('fexit_test/many') }))).to.deep.equal(['fentry_test/fentry', 'fentry_test/fentry_many_args', 'fexit_test/fexit_many_args']);
+    expect(run(sel({ nums: [parseNumbers('4/1')], allow: a('fexit_test/fexit') }))).to.deep.equal(['fexit_test/fexit', 'tailcalls/tailcall_1']);
+    expect(run(sel({ nums: [parseNumbers('1-3')], deny: a('fentry_test') }))).to.deep.equal(['fentry_fexit', 'fexit_test/fexit', 'fexit_test/fexit_many_args']);
+    expect(run(sel({ nums: [parseNumbers('3')], deny: a('fexit_test/fexit') }))).to.deep.equal(['fexit_test/fexit_many_args']);
   });
   it('bad sets are errors that show the accepted forms', () => {
     for (const bad of ['', 'x', '0', '3-1', '1,,2', '2/']) expect(() => parseNumbers(bad), bad).to.throw(SelectionError);

@@ -14,6 +14,10 @@
  * and, inside it, only matching subtests. A deny entry `test` removes the test; `test/sub`
  * removes only matching subtests.
  *
+ * Allow entries and numbers add up, as in test_progs' should_run(): a test (or subtest) runs
+ * when no deny entry removes it and an allow entry or a number selects it; with neither
+ * given, everything runs. (`-t fexit -n 1` runs test 1 and the fexit tests.)
+ *
  * Everything here is plain data (a Selector can be sent to a worker thread as it is).
  */
 import { readFileSync } from 'node:fs';
@@ -121,18 +125,18 @@ export function parseNumbers(value: string): NumberEntry {
 
 /** Whether the test runs at all (its subtests are filtered by subtestSelected). */
 export function testSelected(sel: Selector, name: string, num: number): boolean {
-  if (sel.nums.length > 0 && !sel.nums.some((n) => n.tests.includes(num))) return false;
   if (sel.deny.some((e) => e.sub === undefined && globMatch(e.test, name))) return false;
-  if (sel.allow.length > 0 && !sel.allow.some((e) => globMatch(e.test, name))) return false;
-  return true;
+  if (sel.allow.some((e) => globMatch(e.test, name))) return true;
+  if (sel.allow.length === 0 && sel.nums.length === 0) return true;
+  return sel.nums.some((n) => n.tests.includes(num));
 }
 
 /** Whether a subtest of a selected test runs. */
 export function subtestSelected(sel: Selector, test: string, testNum: number, sub: string, subNum: number): boolean {
-  if (sel.nums.length > 0 && !sel.nums.some((n) => n.tests.includes(testNum) && (n.subs === undefined || n.subs.includes(subNum)))) return false;
   if (sel.deny.some((e) => e.sub !== undefined && globMatch(e.test, test) && globMatch(e.sub, sub))) return false;
-  if (sel.allow.length > 0 && !sel.allow.some((e) => globMatch(e.test, test) && (e.sub === undefined || globMatch(e.sub, sub)))) return false;
-  return true;
+  if (sel.allow.some((e) => globMatch(e.test, test) && (e.sub === undefined || globMatch(e.sub, sub)))) return true;
+  if (sel.allow.length === 0 && sel.nums.length === 0) return true;
+  return sel.nums.some((n) => n.tests.includes(testNum) && (n.subs === undefined || n.subs.includes(subNum)));
 }
 
 /** Whether the selection names subtests (then a test whose subtests were all filtered out is not reported). */
