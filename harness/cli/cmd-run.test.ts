@@ -59,6 +59,16 @@ describe('rvtramp run: exit codes', function () {
         [['--junit', join(stale, 'out.xml')], /--junit .*: .*stale.* is not a directory$/m],
         [['-J', dir], /-J .*: is a directory$/m],
         [[`--ktap=${dir}`], /--ktap .*: is a directory$/m],
+        // Report files are checked before the run, not after it.
+        [['-J', ''], /^rvtramp run: option '-J' needs a file name\n$/],
+        [['--junit='], /^rvtramp run: option '--junit' needs a file name\n$/],
+        [['-J', '/proc/rvtramp-no-such-entry'], /^rvtramp run: -J \/proc\/rvtramp-no-such-entry: cannot write: ENOENT\n$/],
+        // Node's timers hold 2^31-1 ms; a positive timeout must not round to 0 (none).
+        [['--wall-timeout', '3000000'], /^rvtramp run: bad --wall-timeout '3000000' \(0 for none, or 0\.001 to 2000000 seconds\)\n$/],
+        [['--wall-timeout', '0.0004'], /bad --wall-timeout '0\.0004'/],
+        [['-p', ''], /^rvtramp run: option '-p' needs a profile name \(see rvtramp profiles\)\n$/],
+        [['-p', ','], /option '-p' needs a profile name/],
+        [['-lvvv'], /Unrecognized verbosity setting \('vvv'\)/],
       ];
       for (const [args, msg] of cases) {
         const r = await run(['run', ...F, ...args]);
@@ -91,6 +101,13 @@ describe('rvtramp run: listing, output files and options', function () {
     expect(n.out).to.equal('async/second\nera/fexit\nsubtests/bad\n');
     const nn = await run(['run', ...F, '-l', '-n', '1-2', '-n', '10/2']);
     expect(nn.out).to.equal('async/first\nasync/second\nera/fentry\nera/fexit\nsubtests/bad\n');
+    // Names and numbers add up too, as in test_progs: test 1 and the era tests.
+    const tn = await run(['run', ...F, '-l', '-n', '1', '-t', 'era']);
+    expect(tn.out).to.equal('async/first\nasync/second\nera/fentry\nera/fexit\n');
+    // Flags without a value combine as with argp.
+    const lv = await run(['run', ...F, '-lv', '-t', 'era']);
+    expect([lv.code, lv.out]).to.deep.equal([0, 'era/fentry\nera/fexit\n']);
+    expect((await run(['run', ...F, '-cv', '-t', 'era'])).out).to.equal('2\n');
     // A selection that matches nothing lists nothing (exit 2); a directory without tests says so.
     const none = await run(['run', ...F, '-l', '-t', 'nomatch']);
     expect([none.code, none.out, none.err]).to.deep.equal([2, '', '']);
@@ -137,6 +154,13 @@ describe('rvtramp run: listing, output files and options', function () {
       expect(json.results[0]!.subtests[0]).to.deep.include({ name: 'bad', message: 'check_retval:FAIL:retval unexpected retval: actual 5 != expected 2\nafter the failed check\n' });
       expect(readFileSync(files.junit, 'utf8')).to.contain('<testsuite name="v6.2" tests="3" failures="1" errors="0" skipped="1"');
       expect(readFileSync(files.ktap, 'utf8')).to.match(/^KTAP version 1\n1\.\.1\n[\s\S]*# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0\n$/);
+      // --ktap and --ktap=FILE together: KTAP on both, whichever comes first.
+      for (const order of [['--ktap', `--ktap=${files.ktap}`], [`--ktap=${files.ktap}`, '--ktap']]) {
+        rmSync(files.ktap);
+        const both = await run(['run', ...F, ...order, '-p', 'v6.8', '-a', 'pass,era']);
+        expect(both.out, order.join(' ')).to.equal(k.out);
+        expect(readFileSync(files.ktap, 'utf8')).to.equal(k.out);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
  * failure, 2 no test matched, 3 setup error.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { PROFILE_NAMES } from '../../kernel/profiles/profiles';
 import type { Expectation } from '../expectations/types';
@@ -44,7 +44,8 @@ running:
       --wall-timeout SECONDS   an async test still running after this is a TIMEOUT (default ${DEFAULT_WALL_TIMEOUT_MS / 1000}; 0: none);
                                with -j this also stops a test stuck in synchronous code
 output:
-      --ktap[=FILE]            KTAP version 1 on stdout instead of test_progs lines (with FILE: also to FILE)
+      --ktap                   KTAP version 1 on stdout instead of test_progs lines
+      --ktap=FILE              KTAP version 1 to FILE (stdout keeps the test_progs lines; with --ktap too: both)
   -J, --json-summary FILE      test_progs' JSON summary
       --junit FILE             JUnit XML
 project:
@@ -81,6 +82,9 @@ interface Options {
 
 const setup = (message: string) => new CliError(message, EXIT_SETUP);
 
+/** The longest --wall-timeout (about 23 days): its timers, grace included, must fit Node's 2^31-1 ms. */
+const MAX_WALL_TIMEOUT_S = 2_000_000;
+
 /** `5000`, `50k`, `200M`, `1G` → instructions. */
 export function parseCount(text: string, what: string): number {
   const m = /^(\d+)([kKmMgG]?)$/.exec(text.trim());
@@ -104,11 +108,21 @@ export function parseRunArgs(argv: readonly string[]): Options | 'help' {
         case 'allow': o.allow.push(...parseNames(value, { substring: false })); break;
         case 'deny': o.deny.push(...parseNames(value, { substring: false })); break;
         case 'num': o.nums.push(parseNumbers(value)); break;
-        case 'profile': o.profiles.push(...value.split(',').map((s) => s.trim()).filter(Boolean)); break;
+        case 'profile': {
+          const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+          if (names.length === 0) throw setup(`option '-p' needs a profile name (see rvtramp profiles)`);
+          o.profiles.push(...names);
+          break;
+        }
         case 'watchdog': o.watchdog = parseCount(value, 'watchdog budget'); break;
         case 'wall-timeout': {
           if (!/^\d+(\.\d+)?$/.test(value)) throw setup(`bad --wall-timeout '${value}' (seconds)`);
-          o.wallTimeoutMs = Math.round(Number(value) * 1000);
+          const ms = Math.round(Number(value) * 1000);
+          // Timers hold at most 2^31-1 ms; a positive value must not round to 0 ("none").
+          if (ms > MAX_WALL_TIMEOUT_S * 1000 || (ms === 0 && Number(value) > 0)) {
+            throw setup(`bad --wall-timeout '${value}' (0 for none, or 0.001 to ${MAX_WALL_TIMEOUT_S} seconds)`);
+          }
+          o.wallTimeoutMs = ms;
           break;
         }
         case 'json-summary': o.json = value; break;
@@ -139,8 +153,9 @@ export function parseRunArgs(argv: readonly string[]): Options | 'help' {
       const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
       if (name === 'help') return 'help';
       if (name === 'ktap') {
-        o.ktap = inline === undefined;
-        if (inline !== undefined) {
+        // --ktap: KTAP on stdout; --ktap=FILE: KTAP to FILE. Either may be given with the other.
+        if (inline === undefined) o.ktap = true;
+        else {
           if (inline === '') throw setup(`option '--ktap=' needs a file name`);
           o.ktapFile = inline;
         }
@@ -163,6 +178,15 @@ export function parseRunArgs(argv: readonly string[]): Options | 'help' {
     const letter = arg[1]!;
     const rest = arg.slice(2);
     if (letter === 'h') return 'help';
+    if (/^-[lcv]*[lc][lcv]*$/.test(arg)) {
+      // Flags without a value combine as with argp: -lv, -cvv.
+      const vs = arg.split('v').length - 1;
+      if (vs > 2) throw setup(`Unrecognized verbosity setting ('${'v'.repeat(vs)}'), only -v and -vv are supported`);
+      if (arg.includes('l')) o.list = true;
+      if (arg.includes('c')) o.count = true;
+      o.verbosity = Math.max(o.verbosity, vs);
+      continue;
+    }
     if (WITH_VALUE[letter]) {
       apply(WITH_VALUE[letter]!, rest !== '' ? rest : next(arg));
     } else if (letter === 'v') {
@@ -193,12 +217,22 @@ function loadExpectations(file: string): readonly Expectation[] {
   return mod.EXPECTATIONS as Expectation[];
 }
 
+/** Refuses a report file that could not be written, now rather than after the whole run. */
 function checkOutputPath(file: string, opt: string): void {
+  if (file === '') throw setup(`option '${opt}' needs a file name`);
   const d = dirname(resolve(file));
   if (!existsSync(d)) throw setup(`${opt} ${file}: directory ${d} does not exist`);
   if (!statSync(d).isDirectory()) throw setup(`${opt} ${file}: ${d} is not a directory`);
-  // Found now, not after the whole run when the report cannot be written.
   if (existsSync(file) && statSync(file).isDirectory()) throw setup(`${opt} ${file}: is a directory`);
+  // Opening it for appending creates it without touching what it holds; a file made only for
+  // this check is removed again.
+  const existed = existsSync(file);
+  try {
+    closeSync(openSync(file, 'a'));
+  } catch (e) {
+    throw setup(`${opt} ${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!existed) rmSync(file, { force: true });
 }
 
 function writeOutput(file: string, text: string): void {

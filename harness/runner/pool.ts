@@ -48,7 +48,10 @@ function graceMs(limit: number): number {
 
 /** A run record for a test the runner could not finish. */
 export function brokenRun(test: TestDef, profile: Profile, kind: 'error' | 'timeout', message: string): TestRun {
-  const own: PartRecord = { log: [message], errors: 1, skipped: false, durationMs: 0, ...(kind === 'timeout' ? { timeout: message } : { broken: message }) };
+  // As TestContext.timeout() records one: the log line says TIMEOUT, the timeout field is the reason.
+  const own: PartRecord = kind === 'timeout'
+    ? { log: [`TIMEOUT: ${message}`], errors: 1, skipped: false, durationMs: 0, timeout: message }
+    : { log: [message], errors: 1, skipped: false, durationMs: 0, broken: message };
   return {
     name: test.name,
     number: test.number,
@@ -115,7 +118,7 @@ export class WorkerPool {
       slot.job = job;
       const limit = this.init.exec.wallTimeoutMs;
       if (limit > 0) {
-        slot.timer = setTimeout(() => this.replace(slot, 'timeout', `TIMEOUT: the test did not finish within ${limit / 1000} s (wall clock); its worker thread was terminated`), limit + graceMs(limit));
+        slot.timer = setTimeout(() => this.replace(slot, 'timeout', `the test did not finish within ${limit / 1000} s (wall clock); its worker thread was terminated`), limit + graceMs(limit));
       }
       const msg: ToWorker = { type: 'run', id: job.id, test: job.test.name, profile: job.profile.name };
       slot.worker.postMessage(msg);

@@ -184,5 +184,7 @@ describe('harness/runner: worker threads (-j)', function () {
     expect(verdicts(report)).to.deep.equal(['exits@v6.8 error', 'fine@v6.8 pass', 'spins@v6.8 timeout']);
     expect(report.runs[0]!.own.log).to.deep.equal(['worker thread exited with code 7']);
     expect(report.runs[2]!.own.log[0]).to.match(/^TIMEOUT: the test did not finish within 0\.3 s \(wall clock\); its worker thread was terminated$/);
+    // The reason alone, as the result line prints it after "TIMEOUT: " (not "TIMEOUT: TIMEOUT: ...").
+    expect(report.runs[2]!.own.timeout).to.equal('the test did not finish within 0.3 s (wall clock); its worker thread was terminated');
   });
 });
