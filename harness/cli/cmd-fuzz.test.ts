@@ -149,6 +149,18 @@ describe('rvtramp fuzz / replay', function () {
       expect(r.err.trimEnd().split('\n'), r.err).to.have.length(1);
       expect(r.err).to.match(/^rvtramp fuzz: /);
     }
+    const exact: [string[], string][] = [
+      // Shard counts stay small enough for exact batch numbers (2^53 + 1 read as 2^53 made two shards one).
+      [['--shard', '9007199254740993/9007199254740993'], '--shard 9007199254740993/9007199254740993: expected i/n with 1 <= i <= n <= 1048576'],
+      [['--shard', '1/1048577'], '--shard 1/1048577: expected i/n with 1 <= i <= n <= 1048576'],
+      [['-p', ','], '-p needs a profile name'],
+      [['--time'], '--time needs a value'],
+      [['--quiet=yes'], "option '--quiet' takes no value"],
+    ];
+    for (const [argv, msg] of exact) {
+      const r = await run(['fuzz', ...argv]);
+      expect([r.code, r.err], argv.join(' ')).to.deep.equal([3, `rvtramp fuzz: ${msg}\n`]);
+    }
     // Seeds are 32-bit: 4294967303 would run seed 7's campaign.
     for (const seed of ['4294967303', '2147483648', '-2147483649', '1.5']) {
       const r = await run(['fuzz', '--runs', '1', '--seed', seed]);

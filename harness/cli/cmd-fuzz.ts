@@ -30,8 +30,9 @@ shrinks it and writes a replay file (rvtramp replay FILE).
   --runs N            cases to run (default 1000 unless --time)
   --time SECONDS      run for this long (the batch running at the end finishes)
   --seed S            campaign seed, a 32-bit integer (default: from the clock, printed)
-  --shard i/n         run shard i of n (1 <= i <= n): the batches g with g mod n = i-1 of the
-                      campaign; shards of one seed are disjoint (see README "Fuzzing")
+  --shard i/n         run shard i of n (1 <= i <= n <= 1048576): the batches g with
+                      g mod n = i-1 of the campaign; shards of one seed are disjoint
+                      (see README "Fuzzing")
   -j, --workers[=N]   run the shard on N worker threads (default N: the number of CPUs): the
                       same cases and the same first failure as one thread
   -p, --profile NAME  kernel profile, name or glob, repeatable or comma-separated (default: the
@@ -60,6 +61,9 @@ export interface FuzzOptions {
 }
 
 const bad = (m: string) => new CliError(m, EXIT_SETUP);
+
+/** The most shards a campaign may be split into (a CI matrix has far fewer jobs). */
+const MAX_SHARDS = 1 << 20;
 
 function int(opt: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) throw bad(`${opt} needs a value`);
@@ -98,7 +102,8 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
         break;
       case '--time': {
         const s = value();
-        if (s === undefined || !/^\d+(\.\d+)?$/.test(s) || Number(s) <= 0) throw bad(`--time ${s ?? ''}: expected a positive number of seconds`.replace(/ $/, ''));
+        if (s === undefined) throw bad('--time needs a value');
+        if (!/^\d+(\.\d+)?$/.test(s) || Number(s) <= 0) throw bad(`--time ${s}: expected a positive number of seconds`);
         timeMs = Number(s) * 1000;
         break;
       }
@@ -110,7 +115,10 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
       case '--shard': {
         const s = value();
         const m = s === undefined ? null : /^(\d+)\/(\d+)$/.exec(s);
-        if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw bad(`--shard ${s ?? ''}: expected i/n with 1 <= i <= n`.replace(/ :/, ':'));
+        // Bounded so that batch numbers (shard + k * n, times the -j workers) stay exact.
+        if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]) || Number(m[2]) > MAX_SHARDS) {
+          throw bad(`--shard ${s ?? ''}: expected i/n with 1 <= i <= n <= ${MAX_SHARDS}`.replace(/ :/, ':'));
+        }
         shard = { index: Number(m[1]), count: Number(m[2]) };
         break;
       }
@@ -124,8 +132,9 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
       case '-p':
       case '--profile': {
         const s = value();
-        if (s === undefined || s === '') throw bad(`${a} needs a profile name`);
-        patterns.push(...s.split(',').filter(Boolean));
+        const names = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+        if (names.length === 0) throw bad(`${a} needs a profile name`);
+        patterns.push(...names);
         break;
       }
       case '--out': {
@@ -138,6 +147,7 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
       }
       case '-q':
       case '--quiet':
+        if (v !== undefined) throw bad(`option '${a}' takes no value`);
         quiet = true;
         break;
       default:

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { runCampaign } from './campaign';
-import { noteFailure, stopAsked, stopBefore, type FromFuzzWorker, type FuzzWorkerInit, type WireFailure } from './parallel';
+import { noteFailure, sharedStateOf, stopAsked, stopBefore, type FromFuzzWorker, type FuzzWorkerInit, type WireFailure } from './parallel';
 
 /** Progress messages at most this often (the main thread prints every 200 ms at most). */
 const PROGRESS_MS = 100;
@@ -14,7 +14,7 @@ export function workerMain(): void {
   const port = parentPort;
   if (!port) throw new Error('fuzz workerMain: not in a worker thread');
   const init = workerData as FuzzWorkerInit;
-  const shared = new Int32Array(init.shared);
+  const shared = sharedStateOf(init.shared);
   const post = (m: FromFuzzWorker) => port.postMessage(m);
   let last = 0;
   const r = runCampaign({

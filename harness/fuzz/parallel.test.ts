@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, runCampaign, shardBatch } from './campaign';
-import { batchIndex, noteFailure, runCampaignParallel, stopBefore, subShard, workerRuns, type Shard } from './parallel';
+import { batchIndex, newSharedState, noteFailure, runCampaignParallel, stopBefore, subShard, workerRuns, type Shard } from './parallel';
 
 /** Batch index -> cases a shard with `runs` cases runs in it. */
 function batchesOf(shard: Shard, runs: number): Map<number, number> {
@@ -38,15 +38,20 @@ describe('harness/fuzz/parallel (rvtramp fuzz -j N)', function () {
   });
 
   it('the shared minimum: no batch after the lowest failing one starts', () => {
-    const shared = new Int32Array(new SharedArrayBuffer(8));
-    shared[0] = 0x7fffffff;
+    const shared = newSharedState();
     expect(stopBefore(shared, 1000)).to.equal(false);
+    // Batch numbers of a shard of many shards pass 2^31 (they used to look like they came after a failure).
+    expect(stopBefore(shared, 2 ** 31 + 5)).to.equal(false);
+    expect(stopBefore(shared, Number.MAX_SAFE_INTEGER)).to.equal(false);
     noteFailure(shared, 12);
     noteFailure(shared, 30);
     expect([stopBefore(shared, 11), stopBefore(shared, 12), stopBefore(shared, 13)]).to.deep.equal([false, false, true]);
     noteFailure(shared, 5);
     expect(stopBefore(shared, 6)).to.equal(true);
-    Atomics.store(shared, 1, 1);
+    const wide = newSharedState();
+    noteFailure(wide, 2 ** 31 + 100);
+    expect([stopBefore(wide, 2 ** 31 + 100), stopBefore(wide, 2 ** 31 + 101)]).to.deep.equal([false, true]);
+    Atomics.store(shared, 1, 1n);
     expect(stopBefore(shared, 0)).to.equal(true);
   });
 

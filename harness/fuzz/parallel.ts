@@ -37,10 +37,27 @@ export function workerRuns(runs: number, workers: number, w: number): number {
   return mine * BATCH - short;
 }
 
-/** Index 0: the lowest failing batch so far (NONE: none); index 1: 1 once a stop was asked. */
+/**
+ * The workers' shared state, 64-bit slots (batch numbers pass 2^31 in a shard of many
+ * shards: an Int32 "no failure yet" made later batches look as if they came after one).
+ * Index 0: the lowest failing batch so far (NONE: none); index 1: 1n once a stop was asked.
+ */
+export type SharedState = BigInt64Array;
 const LOWEST = 0;
 const STOP = 1;
-const NONE = 0x7fffffff;
+const NONE = 2n ** 63n - 1n;
+
+/** A fresh shared state: no failure, no stop. */
+export function newSharedState(): SharedState {
+  const shared = new BigInt64Array(new SharedArrayBuffer(16));
+  shared[LOWEST] = NONE;
+  return shared;
+}
+
+/** The shared state a worker got as workerData. */
+export function sharedStateOf(buffer: SharedArrayBuffer): SharedState {
+  return new BigInt64Array(buffer);
+}
 
 /** What a worker gets as workerData. */
 export interface FuzzWorkerInit {
@@ -71,21 +88,22 @@ export type FromFuzzWorker =
     };
 
 /** Lowers the shared minimum to g (another worker may lower it at the same time). */
-export function noteFailure(shared: Int32Array, g: number): void {
+export function noteFailure(shared: SharedState, g: number): void {
+  const b = BigInt(g);
   for (;;) {
     const cur = Atomics.load(shared, LOWEST);
-    if (g >= cur || Atomics.compareExchange(shared, LOWEST, cur, g) === cur) return;
+    if (b >= cur || Atomics.compareExchange(shared, LOWEST, cur, b) === cur) return;
   }
 }
 
 /** The worker's stop test: a stop was asked, or a batch before g failed. */
-export function stopBefore(shared: Int32Array, g: number): boolean {
-  return stopAsked(shared) || g > Atomics.load(shared, LOWEST);
+export function stopBefore(shared: SharedState, g: number): boolean {
+  return stopAsked(shared) || BigInt(g) > Atomics.load(shared, LOWEST);
 }
 
 /** A stop (Ctrl-C) was asked. */
-export function stopAsked(shared: Int32Array): boolean {
-  return Atomics.load(shared, STOP) === 1;
+export function stopAsked(shared: SharedState): boolean {
+  return Atomics.load(shared, STOP) === 1n;
 }
 
 export interface ParallelOptions extends Omit<CampaignOptions, 'stop'> {
@@ -106,8 +124,7 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
   const now = o.now ?? (() => performance.now());
   const shard = o.shard ?? { index: 1, count: 1 };
   if (o.runs === undefined && o.timeMs === undefined) throw new Error('a campaign needs --runs or --time');
-  const shared = new Int32Array(new SharedArrayBuffer(8));
-  shared[LOWEST] = NONE;
+  const shared = newSharedState();
   const stats: CampaignStats = { cases: 0, batches: 0, failures: 0, startMs: now(), elapsedMs: 0 };
   const running: Running[] = [];
   for (let w = 0; w < o.workers; w++) {
@@ -126,7 +143,7 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
   }
   // A stop request (Ctrl-C) is polled here and passed on through the shared flag.
   const poll = setInterval(() => {
-    if (o.stop?.()) Atomics.store(shared, STOP, 1);
+    if (o.stop?.()) Atomics.store(shared, STOP, 1n);
   }, 50);
   try {
     await Promise.all(
@@ -141,7 +158,7 @@ export async function runCampaignParallel(o: ParallelOptions): Promise<CampaignR
               o.progress?.(stats);
             });
             r.worker.on('error', (e) => {
-              Atomics.store(shared, STOP, 1);
+              Atomics.store(shared, STOP, 1n);
               reject(new Error(`fuzz worker (shard ${r.shard.index}/${r.shard.count}): ${e instanceof Error ? e.message : String(e)}`));
             });
             r.worker.on('exit', (code) => (r.done ? resolve() : reject(new Error(`fuzz worker (shard ${r.shard.index}/${r.shard.count}) exited with code ${code}`))));
