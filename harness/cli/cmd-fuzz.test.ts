@@ -188,4 +188,24 @@ describe('rvtramp fuzz / replay', function () {
     expect(e.code).to.equal(3);
     expect(e.err).to.match(/^rvtramp replay: .*edited\.json: case\.module: a module needs at least one function\n$/);
   });
+
+  it('replay: the descriptive fields are checked too, messages stay one line, a BOM is fine', async () => {
+    const one = { module: { functions: [{ args: [], ret: 'char', frame: 'fp', saved: 0, locals: 0, pad: 0, salt: '0x0' }] }, progs: [], steps: [{ op: 'call', fn: 0, args: [] }] };
+    const write = (name: string, text: string) => {
+      const f = join(dir, name);
+      writeFileSync(f, text);
+      return f;
+    };
+    // findings used to reach the PASS report as they were: "x.map is not a function", exit 70.
+    for (const [field, value, msg] of [['findings', 'oops', 'findings: expected a list of strings'], ['seed', 1.5, 'seed: expected an integer'], ['path', 7, 'path: expected a string']] as const) {
+      const r = await run(['replay', write('field.json', JSON.stringify({ profile: 'v6.16', [field]: value, case: one }))]);
+      expect([r.code, r.err], field).to.deep.equal([3, `rvtramp replay: ${join(dir, 'field.json')}: ${msg}\n`]);
+    }
+    const nl = await run(['replay', write('nl.json', JSON.stringify({ profile: 'v6\nx', case: one }))]);
+    expect([nl.code, nl.err]).to.deep.equal([3, `rvtramp replay: ${join(dir, 'nl.json')}: unknown profile 'v6\\nx'\n`]);
+    // A byte order mark is skipped; only the case holds "0x..." bigints (rvtramp stays a string).
+    const bom = await run(['replay', write('bom.json', `\uFEFF${JSON.stringify({ profile: 'v6.16', rvtramp: '0x10', case: one })}`)]);
+    expect(bom.code, bom.err).to.equal(0);
+    expect(bom.out).to.match(/^replay .*bom\.json: v6\.16, written by rvtramp 0x10\n/);
+  });
 });

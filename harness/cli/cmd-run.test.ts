@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURE_EXPECTATIONS_FILE, FIXTURES_DIR } from '../runner/testing';
 import { parseCount, parseRunArgs } from './cmd-run';
@@ -195,6 +195,19 @@ describe('rvtramp run: listing, output files and options', function () {
     clearTimeout(guard);
     expect(exit, `exit ${exit}; stderr: ${err}`).to.equal(141);
     expect(err).to.equal('');
+  });
+
+  it('output that cannot be written (> /dev/full): one line on stderr, exit 74', async function () {
+    if (!existsSync('/dev/full')) return this.skip(); // no /dev/full on this system: nothing to write to
+    const root = join(__dirname, '..', '..');
+    const code = `require('./harness/cli/main').main(['profiles']).then((c) => { process.exitCode = c; })`;
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], { cwd: root, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      expect([r.status, r.stderr]).to.deep.equal([74, 'rvtramp: cannot write standard output: ENOSPC\n']);
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('--help documents the options and exit codes', async () => {

@@ -33,6 +33,9 @@ commands:
 ${Object.values(VERBS).map((v) => `  ${v.summary}`).join('\n')}
 
   rvtramp <command> --help   details of one command
+
+every command: exit 141 when its output pipe is closed (| head), 74 when its output cannot
+be written (a full disk), 70 for an internal error (a bug in rvtramp: please report it)
 `;
 
 /** Version from package.json, found from the source tree or from dist/. */
@@ -51,9 +54,13 @@ function packageVersion(): string {
 export const EXIT_BROKEN_PIPE = 141;
 let pipeHandlers = false;
 
+/** Exit status when the output cannot be written (a full disk: EX_IOERR of sysexits.h). */
+export const EXIT_OUTPUT_ERROR = 74;
+
 /**
  * `rvtramp run | head`: once the reader has gone, writes fail with EPIPE. End quietly with the
  * status a C program killed by SIGPIPE has, instead of an unhandled 'error' event and its stack.
+ * Any other failed write (`> /dev/full`: ENOSPC) is said in one line, with EXIT_OUTPUT_ERROR.
  */
 function quietOnBrokenPipe(): void {
   if (pipeHandlers) return;
@@ -61,9 +68,21 @@ function quietOnBrokenPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
-      throw e;
+      if (stream === process.stdout) {
+        try {
+          process.stderr.write(`rvtramp: cannot write standard output: ${e.code ?? e.message}\n`);
+        } catch {
+          // stderr is gone too: the exit status still says it
+        }
+      }
+      process.exit(EXIT_OUTPUT_ERROR);
     });
   }
+}
+
+/** An error message as one line: control characters (a newline in a file's field) escaped. */
+export function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -87,11 +106,11 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (e) {
     if (e instanceof CliError) {
-      process.stderr.write(`rvtramp ${verb}: ${e.message}\n`);
+      process.stderr.write(`rvtramp ${verb}: ${oneLine(e.message)}\n`);
       return e.exitCode;
     }
     // Anything else is a bug in rvtramp: one line; the stack only with RVTRAMP_DEBUG=1.
-    process.stderr.write(`rvtramp ${verb}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`rvtramp ${verb}: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     if (process.env['RVTRAMP_DEBUG']) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
     return 70;
   }

@@ -70,7 +70,10 @@ export function readReplay(file: string): ReplayFile {
   }
   let raw: unknown;
   try {
-    raw = caseFromJson(text);
+    // An editor may have put a byte order mark in front; only the case has "0x..." bigints.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+    const c = (raw as { case?: unknown } | null)?.case;
+    if (c !== undefined) (raw as { case: unknown }).case = caseFromJson(JSON.stringify(c));
   } catch (e) {
     throw new Error(`${file} is not JSON: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -78,6 +81,8 @@ export function readReplay(file: string): ReplayFile {
   if (!r || typeof r !== 'object' || typeof r.profile !== 'string' || !r.case || typeof r.case !== 'object' || !Array.isArray(r.case.steps) || !r.case.module || !Array.isArray(r.case.progs)) {
     throw new Error(`${file} is not an rvtramp replay file (needs profile and case {module, progs, steps})`);
   }
+  const wrong = headerProblem(r);
+  if (wrong) throw new Error(`${file}: ${wrong}`);
   if (r.format !== undefined && r.format !== REPLAY_FORMAT) {
     throw new Error(`${file}: replay format '${String(r.format)}' (written by rvtramp ${String(r.rvtramp ?? 'unknown')}); this rvtramp reads '${REPLAY_FORMAT}'`);
   }
@@ -89,4 +94,21 @@ export function readReplay(file: string): ReplayFile {
   const bad = caseProblem(r.case);
   if (bad) throw new Error(`${file}: ${bad}`);
   return r as ReplayFile;
+}
+
+/**
+ * The first wrong field among those that describe the case (all optional: a hand-written file
+ * may have only profile and case), or undefined. Replay prints them, so they must be what they
+ * claim to be.
+ */
+function headerProblem(r: Record<string, unknown>): string | undefined {
+  for (const k of ['format', 'rvtramp', 'property', 'path'] as const) {
+    if (r[k] !== undefined && typeof r[k] !== 'string') return `${k}: expected a string`;
+  }
+  if (r['seed'] !== undefined && !Number.isSafeInteger(r['seed'])) return 'seed: expected an integer';
+  const f = r['findings'];
+  if (f !== undefined && !(Array.isArray(f) && f.every((x) => typeof x === 'string'))) return 'findings: expected a list of strings';
+  const c = r['campaign'];
+  if (c !== undefined && (c === null || typeof c !== 'object' || Array.isArray(c))) return 'campaign: expected an object';
+  return undefined;
 }
