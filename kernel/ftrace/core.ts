@@ -96,6 +96,8 @@ export class Ftrace {
   readonly records = new Map<bigint, FtraceRecord>();
   private readonly ops: FtraceOps[] = [];
   private nextOps = 0;
+  /** Slots of ops that were freed (a direct ops once unregistered), reused lowest first. */
+  private readonly freeSlots: bigint[] = [];
   private entry: ReadonlyMap<string, bigint> = new Map();
   readonly listOps: FtraceOps;
   readonly nopOps: FtraceOps;
@@ -212,10 +214,26 @@ export class Ftrace {
   private assistFunc = 0n;
 
   private allocOps(name: string, func: (ctx: FtraceCallContext) => void, saveRegs: boolean): FtraceOps {
-    if (this.nextOps >= OPS_SLOTS) throw new Error('ftrace: out of ftrace_ops slots');
-    const addr = this.areas.data + 0x100n + BigInt(this.nextOps++ * OPS.SIZE);
+    let addr: bigint;
+    if (this.freeSlots.length > 0) {
+      this.freeSlots.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      addr = this.freeSlots.shift()!;
+    } else {
+      if (this.nextOps >= OPS_SLOTS) throw new Error('ftrace: out of ftrace_ops slots');
+      addr = this.areas.data + 0x100n + BigInt(this.nextOps++ * OPS.SIZE);
+    }
     this.kallsyms.add(name, addr, OPS.SIZE, { kind: 'data' });
     return new FtraceOps(name, func, saveRegs, addr);
+  }
+
+  /**
+   * Frees an ops nobody holds any more (the kernel frees a trampoline's direct ops with it):
+   * its slot is reused, so attaching and detaching in a loop does not run out of slots.
+   */
+  private freeOps(o: FtraceOps): void {
+    this.kallsyms.remove(o.addr);
+    this.mem.writeBytes(o.addr, new Uint8Array(OPS.SIZE), true);
+    this.freeSlots.push(o.addr);
   }
 
   private writeOpsStruct(o: FtraceOps, func: bigint): void {
@@ -341,12 +359,16 @@ export class Ftrace {
     o.filter = new Set([ip]);
     this.writeOpsStruct(o, this.assistFunc);
     const r = this.register(o);
+    if (!r.ok) this.freeOps(o);
     return r.ok ? ok(o) : r;
   }
 
+  /** unregister_ftrace_direct: the ops registerDirect made is freed with its registration. */
   unregisterDirect(o: FtraceOps): KResult {
     if (o.direct === undefined) return fail('EINVAL', `ftrace: ${o.name} is not a direct ops`);
-    return this.unregister(o);
+    const r = this.unregister(o);
+    if (r.ok) this.freeOps(o);
+    return r;
   }
 
   /** modify_ftrace_direct: retarget a registered direct ops. */

@@ -245,6 +245,23 @@ describe('ftrace', function () {
       }
     });
 
+    it('a direct ops is freed when unregistered: 300 register/unregister rounds do not run out of ops slots', () => {
+      for (const name of ['v6.8', 'v6.16']) {
+        const k = bootKernel(name);
+        const ip = k.ftrace.locationOf('bpf_fentry_test1')!;
+        const tramp = k.ftrace.sym('ftrace_stub_direct_tramp');
+        const before = k.kallsyms.entries().length;
+        for (let i = 0; i < 300; i++) {
+          const d = k.ftrace.registerDirect(ip, tramp, 'loop_ops');
+          if (!d.ok) expect.fail(`${name} round ${i}: ${d.message}`);
+          expect(k.kallsyms.has('loop_ops'), name).to.equal(true);
+          expect(k.ftrace.unregisterDirect(d.value).ok, name).to.equal(true);
+          expect(k.kallsyms.has('loop_ops'), name).to.equal(false);
+        }
+        expect(k.kallsyms.entries().length, name).to.equal(before);
+      }
+    });
+
     it('scheme C: a near direct trampoline is called straight; a far one through ftrace_caller and ops->direct_call', () => {
       const k = bootKernel('v6.16');
       const sled = k.image.sledOf('bpf_fentry_test1');
