@@ -52,12 +52,12 @@ describe('selftests/properties case-check (replay files)', () => {
       [(c) => (c.module.functions[0].ret = 'struct16'), /^case\.module\.functions\[0\]\.ret: 'struct16' is not one of/],
       [(c) => (c.module.functions[0].frame = 'big'), /\.frame: 'big' is not 'none' or 'fp'$/],
       [(c) => (c.module.functions[0].saved = '1'), /\.saved: '1' is not an integer$/],
-      [(c) => (c.module.functions[0].salt = 5), /\.salt: 5 is not a "0x\.\.\." value$/],
+      [(c) => (c.module.functions[0].salt = 5), /\.salt: 5 is not a 64-bit "0x\.\.\." value$/],
       [(c) => (c.module.functions[0].saved = 99), /^case\.module: rvt_gen_f0: saved 99$/],
       [(c) => (c.progs = {}), /^case\.progs: not an array$/],
       [(c) => (c.progs[1].kind = 'kprobe'), /^case\.progs\[1\]\.kind: 'kprobe' is not one of fentry, fexit, fmod_ret$/],
       [(c) => (c.progs[0].target = 1), /^case\.progs\[0\]\.target: 1 is not a function index \(1 function\)$/],
-      [(c) => (c.progs[0].cookie = 1), /^case\.progs\[0\]\.cookie: 1 is not a "0x\.\.\." value$/],
+      [(c) => (c.progs[0].cookie = 1), /^case\.progs\[0\]\.cookie: 1 is not a 64-bit "0x\.\.\." value$/],
       [(c) => (c.progs[0].usesIp = 'yes'), /^case\.progs\[0\]\.usesIp: 'yes' is not true or false$/],
       [(c) => (c.progs[0].r0 = 16), /^case\.progs\[0\]\.r0: 16 is not 32 or 64$/],
       [(c) => (c.steps = null), /^case\.steps: not an array$/],
@@ -65,11 +65,21 @@ describe('selftests/properties case-check (replay files)', () => {
       [(c) => (c.steps[0].prog = 2), /^case\.steps\[0\]\.prog: 2 is not a program index \(2 programs\)$/],
       [(c) => (c.steps[1].fn = -1), /^case\.steps\[1\]\.fn: -1 is not a function index/],
       [(c) => c.steps[1].args.pop(), /^case\.steps\[1\]\.args: 2 arguments expected, got/],
-      [(c) => (c.steps[1].args[0] = 1n), /^case\.steps\[1\]\.args\[0\]: a struct16 argument is \["0x\.\.\.", "0x\.\.\."\], got 0x1$/],
+      [(c) => (c.steps[1].args[0] = 1n), /^case\.steps\[1\]\.args\[0\]: a struct16 argument is two 64-bit values \["0x\.\.\.", "0x\.\.\."\], got 0x1$/],
       [(c) => (c.steps[1].args[1] = [1n, 2n]), /^case\.steps\[1\]\.args\[1\]: \[/],
       [(c) => (c.steps[2].fns = [0, 3]), /^case\.steps\[2\]\.fns\[1\]: 3 is not a function index$/],
+      // Values wider than a register would run cut to 64 bits: not what the file says.
+      [(c) => (c.module.functions[0].salt = 2n ** 64n), /^case\.module\.functions\[0\]\.salt: 0x10000000000000000 is not a 64-bit "0x\.\.\." value$/],
+      [(c) => (c.progs[1].ret = -(2n ** 63n) - 1n), /^case\.progs\[1\]\.ret: -0x8000000000000001 is not a 64-bit/],
+      [(c) => (c.steps[1].args[1] = 2n ** 70n), /^case\.steps\[1\]\.args\[1\]: 0x400000000000000000 is not a 64-bit/],
+      [(c) => (c.steps[1].args[0] = [1n, 2n ** 64n]), /^case\.steps\[1\]\.args\[0\]: a struct16 argument is two 64-bit values/],
+      // A chain of calls through every function must fit the kernel stack.
+      [(c) => (c.module.functions = Array.from({ length: 9 }, () => c.module.functions[0])), /^case\.module: 9 functions \(at most 8\)$/],
     ];
     for (const [edit, want] of cases) expect(caseProblem(edited(edit)), String(want)).to.match(want);
+    // The extremes of both readings of 64 bits are fine.
+    expect(caseProblem(edited((c) => (c.steps[1].args[1] = 2n ** 64n - 1n)))).to.equal(undefined);
+    expect(caseProblem(edited((c) => (c.progs[0].cookie = -(2n ** 63n))))).to.equal(undefined);
     expect(caseProblem('x')).to.equal('case: not an object');
   });
 });

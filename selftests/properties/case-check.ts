@@ -13,6 +13,8 @@ const OPS = ['attach', 'detach', 'call', 'tracer-on', 'tracer-off'] as const;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIndex = (v: unknown, n: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < n;
+/** A 64-bit register value, written signed or unsigned: what a wider value would be cut to is not what the file says. */
+const is64 = (v: unknown): v is bigint => typeof v === 'bigint' && v >= -(2n ** 63n) && v < 2n ** 64n;
 const hex = (v: bigint): string => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 const show = (v: unknown): string =>
   typeof v === 'bigint' ? hex(v) : typeof v === 'string' ? `'${v}'` : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? hex(x) : x)) ?? String(v);
@@ -37,7 +39,7 @@ function moduleProblem(m: unknown): string | undefined {
     if (f.frame !== 'none' && f.frame !== 'fp') return `${at}.frame: ${show(f.frame)} is not 'none' or 'fp'`;
     for (const n of ['saved', 'locals', 'pad'] as const) if (!Number.isInteger(f[n])) return `${at}.${n}: ${show(f[n])} is not an integer`;
     if (f.callee !== undefined && !Number.isInteger(f.callee)) return `${at}.callee: ${show(f.callee)} is not a function index`;
-    if (typeof f.salt !== 'bigint') return `${at}.salt: ${show(f.salt)} is not a "0x..." value`;
+    if (!is64(f.salt)) return `${at}.salt: ${show(f.salt)} is not a 64-bit "0x..." value`;
   }
   const bad = checkModule(m as unknown as GenModule);
   return bad === undefined ? undefined : `case.module: ${bad}`;
@@ -51,7 +53,7 @@ function progsProblem(progs: unknown, m: GenModule): string | undefined {
     if (!isObj(p)) return `${at}: not an object`;
     if (!(PROG_KINDS as readonly unknown[]).includes(p.kind)) return `${at}.kind: ${show(p.kind)} is not one of ${PROG_KINDS.join(', ')}`;
     if (!isIndex(p.target, nf)) return `${at}.target: ${show(p.target)} is not a function index (${nf} function${nf === 1 ? '' : 's'})`;
-    for (const n of ['cookie', 'ret'] as const) if (typeof p[n] !== 'bigint') return `${at}.${n}: ${show(p[n])} is not a "0x..." value`;
+    for (const n of ['cookie', 'ret'] as const) if (!is64(p[n])) return `${at}.${n}: ${show(p[n])} is not a 64-bit "0x..." value`;
     for (const n of ['usesIp', 'argCnt'] as const) if (typeof p[n] !== 'boolean') return `${at}.${n}: ${show(p[n])} is not true or false`;
     if (p.r0 !== 32 && p.r0 !== 64) return `${at}.r0: ${show(p.r0)} is not 32 or 64`;
   }
@@ -60,9 +62,9 @@ function progsProblem(progs: unknown, m: GenModule): string | undefined {
 
 function argProblem(at: string, k: ArgKind, v: unknown): string | undefined {
   if (k === 'struct16') {
-    return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'bigint') ? undefined : `${at}: a struct16 argument is ["0x...", "0x..."], got ${show(v)}`;
+    return Array.isArray(v) && v.length === 2 && v.every(is64) ? undefined : `${at}: a struct16 argument is two 64-bit values ["0x...", "0x..."], got ${show(v)}`;
   }
-  return typeof v === 'bigint' ? undefined : `${at}: ${show(v)} is not a "0x..." value`;
+  return is64(v) ? undefined : `${at}: ${show(v)} is not a 64-bit "0x..." value`;
 }
 
 function stepsProblem(c: PropCase): string | undefined {

@@ -26,6 +26,12 @@ export const MAX_SLOTS = 12;
 export const MAX_SAVED = 11;
 export const MAX_LOCALS = 6;
 export const MAX_PAD = 1024;
+/**
+ * The most functions a module may have (the generators make up to 4). A chain of calls
+ * through all of them, every frame as large as allowed and every function traced, must fit
+ * a 16 KiB kernel stack: 8 does on every profile, 12 does not (checked with `rvtramp replay`).
+ */
+export const MAX_FUNCTIONS = 8;
 
 export interface GenFunc {
   readonly args: readonly ArgKind[];
@@ -125,6 +131,7 @@ export function progArgs(f: GenFunc): ArgSpec[] {
 /** Checks the invariants the emitter relies on; returns the problem, if any. */
 export function checkModule(m: GenModule): string | undefined {
   if (m.functions.length === 0) return 'a module needs at least one function';
+  if (m.functions.length > MAX_FUNCTIONS) return `${m.functions.length} functions (at most ${MAX_FUNCTIONS})`;
   for (const [i, f] of m.functions.entries()) {
     const at = `${fnName(i)}`;
     if (slotCount(f) > MAX_SLOTS) return `${at}: ${slotCount(f)} argument slots (at most ${MAX_SLOTS})`;
