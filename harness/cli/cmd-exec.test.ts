@@ -57,6 +57,10 @@ describe('rvtramp exec', () => {
     const bad = await run(['exec', '--engine', 'jit', f]);
     expect(bad.code).to.equal(2);
     expectOneLineError(bad, /--engine needs one of translator, interpreter, got 'jit'/);
+    // The --option=value form too.
+    const eq = await run(['exec', '--engine=interpreter', '--max-insns=1000', f]);
+    expect({ code: eq.code, out: eq.out }).to.deep.equal({ code: 7, out: 'hi\n' });
+    expectOneLineError(await run(['exec', '--stats=yes', f]), /unknown option '--stats=yes'/);
   });
 
   it('passes argv to the program (argc in a0 of _start is on the stack)', async () => {
@@ -93,6 +97,8 @@ describe('rvtramp exec', () => {
 
   it('stops a runaway program at --max-insns', async () => {
     expectOneLineError(await run(['exec', '--max-insns', '1000', file('loop.elf', elfOf('1: j 1b\n'))]), /budget of 1000 exhausted at pc 0x10000/);
+    // Decimal digits only: Number() alone took 0x10, 1e3 and ' 7'.
+    for (const v of ['0x10', '1e3', ' 7', '0']) expectOneLineError(await run(['exec', '--max-insns', v, 'x.elf']), new RegExp(`--max-insns needs a positive integer, got '${v}'`));
   });
 
   it('rejects unknown options and a missing file argument with usage errors (exit 2)', async () => {

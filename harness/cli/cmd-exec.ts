@@ -24,17 +24,27 @@ export async function cmdExec(argv: string[]): Promise<number> {
   let engine: Engine = 'translator';
   let i = 0;
   for (; i < argv.length; i++) {
-    const a = argv[i]!;
+    let a = argv[i]!;
+    // --engine=E and --max-insns=N as well as the value in the next argument.
+    let inline: string | undefined;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0) {
+      inline = a.slice(eq + 1);
+      a = a.slice(0, eq);
+      if (a !== '--engine' && a !== '--max-insns') throw new CliError(`unknown option '${argv[i]}'`, 2);
+    }
+    const value = () => inline ?? argv[++i];
     if (a === '--stats') stats = true;
     else if (a === '--help' || a === '-h') {
       process.stdout.write(HELP);
       return 0;
     } else if (a === '--max-insns') {
-      const v = Number(argv[++i]);
-      if (!Number.isSafeInteger(v) || v <= 0) throw new CliError(`--max-insns needs a positive integer, got '${argv[i] ?? ''}'`, 2);
+      const s = value() ?? '';
+      const v = Number(s);
+      if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v <= 0) throw new CliError(`--max-insns needs a positive integer, got '${s}'`, 2);
       max = v;
     } else if (a === '--engine') {
-      const v = argv[++i] ?? '';
+      const v = value() ?? '';
       if (!(ENGINES as readonly string[]).includes(v)) throw new CliError(`--engine needs one of ${ENGINES.join(', ')}, got '${v}'`, 2);
       engine = v as Engine;
     } else if (a === '--') {

@@ -7,7 +7,7 @@ import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, batchSeed, batchTarget, runCampaign, shardBatch } from '../fuzz/campaign';
 import { readReplay } from '../fuzz/replay-file';
 import { parseFuzzArgs, type FuzzOptions } from './cmd-fuzz';
-import { run } from './testing';
+import { expectOneLineError, run } from './testing';
 
 describe('rvtramp fuzz / replay', function () {
   this.timeout(60_000);
@@ -207,5 +207,10 @@ describe('rvtramp fuzz / replay', function () {
     const bom = await run(['replay', write('bom.json', `\uFEFF${JSON.stringify({ profile: 'v6.16', rvtramp: '0x10', case: one })}`)]);
     expect(bom.code, bom.err).to.equal(0);
     expect(bom.out).to.match(/^replay .*bom\.json: v6\.16, written by rvtramp 0x10\n/);
+    // After --, a name is a file even when it starts with '-'.
+    const ok = write('ok.json', JSON.stringify({ profile: 'v6.16', case: one }));
+    expect((await run(['replay', '--', ok])).code).to.equal(0);
+    expectOneLineError(await run(['replay', '--', ok, ok]), /takes one replay FILE/);
+    expectOneLineError(await run(['replay', '-x', '--', ok]), /unknown option '-x'/);
   });
 });

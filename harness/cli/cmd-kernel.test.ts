@@ -14,6 +14,10 @@ describe('rvtramp profiles and disasm --kernel', function () {
     expect(r.out).to.match(/\nv6\.16-norvc +16B nop x4 \(8B before\) -fpatchable-function-entry=4,2 +C: /);
     const j = await run(['profiles', '--json']);
     expect(JSON.parse(j.out)).to.have.length(14);
+    // Every argument is checked: an empty one used to end the check, so 'bogus' passed.
+    const e = await run(['profiles', '', 'bogus']);
+    expect(e.code).to.equal(2);
+    expectOneLineError(e, /^rvtramp profiles: unexpected argument ''\n$/);
   });
 
   it('disasm --kernel lists a function as booted and, with --traced, with its sled patched', async () => {

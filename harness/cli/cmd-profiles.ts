@@ -9,7 +9,7 @@ export async function cmdProfiles(argv: string[]): Promise<number> {
     return 0;
   }
   const unknown = argv.find((a) => a !== '--json');
-  if (unknown) throw new CliError(`unknown option '${unknown}'`, 2);
+  if (unknown !== undefined) throw new CliError(unknown.startsWith('-') ? `unknown option '${unknown}'` : `unexpected argument '${unknown}'`, 2);
   if (argv.includes('--json')) {
     process.stdout.write(JSON.stringify(PROFILES, null, 2) + '\n');
     return 0;

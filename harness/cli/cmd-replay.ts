@@ -22,10 +22,14 @@ export async function cmdReplay(argv: string[]): Promise<number> {
     process.stdout.write(REPLAY_USAGE);
     return 0;
   }
-  const opts = argv.filter((a) => a.startsWith('-') && a !== '-');
+  // After `--` everything is a file name (`rvtramp replay -- -x.json`).
+  const dd = argv.indexOf('--');
+  const before = dd < 0 ? argv : argv.slice(0, dd);
+  const opts = before.filter((a) => a.startsWith('-') && a !== '-');
   if (opts.length > 0) throw new CliError(`unknown option '${opts[0]}' (see rvtramp replay --help)`, 3);
-  if (argv.length !== 1) throw new CliError(argv.length === 0 ? 'needs a replay FILE' : 'takes one replay FILE', 3);
-  const file = argv[0]!;
+  const files = dd < 0 ? argv : [...before, ...argv.slice(dd + 1)];
+  if (files.length !== 1) throw new CliError(files.length === 0 ? 'needs a replay FILE' : 'takes one replay FILE', 3);
+  const file = files[0]!;
   let r;
   try {
     r = readReplay(file);
