@@ -26,10 +26,13 @@ async function kernelDisasm(argv: string[]): Promise<number> {
   let traced = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
     if (a === '--kernel') continue;
     else if (a === '--traced') traced = true;
-    else if (a === '-p' || a === '--profile') profile = argv[++i];
-    else if (a === '--symbol') symbol = argv[++i];
+    else if (a === '-p' || name === '--profile') profile = value();
+    else if (name === '--symbol') symbol = value();
     else throw new CliError(`unknown option '${a}' with --kernel (usage: rvtramp disasm --kernel -p PROFILE --symbol NAME [--traced])`);
   }
   if (!profile) throw new CliError('--kernel needs -p PROFILE (see rvtramp profiles)');
@@ -61,12 +64,17 @@ export async function cmdDisasm(argv: string[]): Promise<number> {
   let symbol: string | undefined;
   let start: bigint | undefined;
   let stop: bigint | undefined;
+  let files = false; // after `--`: file names only
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
-    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const [name, inline] = !files && a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
     const value = () => inline ?? argv[++i];
-    if (name === '--help' || name === '-h') {
+    if (files) {
+      if (file !== undefined) throw new CliError(`unexpected argument '${a}': only one FILE is listed`);
+      file = a;
+    } else if (a === '--') files = true;
+    else if (name === '--help' || name === '-h') {
       process.stdout.write(HELP);
       return 0;
     } else if (name === '--symbol') {
