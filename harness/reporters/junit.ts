@@ -30,6 +30,11 @@ export function xmlEscape(s: string): string {
     .replace(/"/g, '&quot;');
 }
 
+/** xmlEscape for an attribute value: line breaks and tabs as references, which a parser keeps (it turns raw ones into spaces). */
+export function xmlAttr(s: string): string {
+  return xmlEscape(s).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+}
+
 interface Case {
   readonly classname: string;
   readonly name: string;
@@ -54,11 +59,11 @@ function firstFailure(part: PartRecord): string {
 }
 
 function caseXml(c: Case, profile: string, verbose: boolean): string[] {
-  const head = `    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}" time="${seconds(c.part.durationMs)}"`;
+  const head = `    <testcase classname="${xmlAttr(c.classname)}" name="${xmlAttr(c.name)}" time="${seconds(c.part.durationMs)}"`;
   const note = expectationNote(c.j, c.part, profile);
   const log = [...c.part.log, ...(note ? [note] : [])].join('\n');
   const body = (tag: string, type: string | undefined, message: string) =>
-    `      <${tag}${type ? ` type="${type}"` : ''} message="${xmlEscape(message)}">${xmlEscape(log)}</${tag}>`;
+    `      <${tag}${type ? ` type="${type}"` : ''} message="${xmlAttr(message)}">${xmlEscape(log)}</${tag}>`;
   const out: string[] = [];
   switch (c.j.verdict) {
     case 'fail': out.push(body('failure', 'FAIL', firstFailure(c.part))); break;
@@ -66,7 +71,7 @@ function caseXml(c: Case, profile: string, verbose: boolean): string[] {
     case 'xpass': out.push(body('failure', 'XPASS', note ?? 'unexpected pass')); break;
     case 'badsig': out.push(body('failure', 'WRONG_FAILURE', note ?? 'wrong failure')); break;
     case 'error': out.push(body('error', undefined, firstFailure(c.part))); break;
-    case 'skip': out.push(`      <skipped message="${xmlEscape(c.part.skipReason ?? 'skipped')}"/>`); break;
+    case 'skip': out.push(`      <skipped message="${xmlAttr(c.part.skipReason ?? 'skipped')}"/>`); break;
     case 'xfail': out.push(`      <system-out>${xmlEscape(log)}</system-out>`); break;
     case 'pass': if (verbose && log) out.push(`      <system-out>${xmlEscape(log)}</system-out>`); break;
   }
@@ -102,7 +107,7 @@ export function formatJunit(report: RunReport, opts: JunitOptions): string {
     const cases = runs.flatMap(casesOf);
     all.push(...cases);
     const body = runs.flatMap((r) => casesOf(r).flatMap((c) => caseXml(c, p, opts.verbose)));
-    suites.push(`  <testsuite name="${xmlEscape(p)}" ${attrs(count(cases))}${body.length ? '>' : '/>'}`, ...(body.length ? [...body, '  </testsuite>'] : []));
+    suites.push(`  <testsuite name="${xmlAttr(p)}" ${attrs(count(cases))}${body.length ? '>' : '/>'}`, ...(body.length ? [...body, '  </testsuite>'] : []));
   }
   return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="rvtramp" ${attrs(count(all))}>`, ...suites, '</testsuites>', ''].join('\n');
 }

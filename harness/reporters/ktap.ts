@@ -18,12 +18,16 @@
  *   # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0
  *
  * Directives: `# SKIP reason`, `# TIMEOUT message`, `# XFAIL reason` (ok: failed as
- * expected), `# XPASS reason` (not ok: passed where it must fail), `# ERROR message`. A test
- * without subtests is a plain result line; a parent is `not ok` when any child is. A failed
- * (sub)test's log comes as `# ` diagnostic lines just before its result line (all logs with
- * -v). Numbers count the results of each level from 1 (the test_progs numbers are in the
- * test_progs format). Totals count leaves: subtests, tests without subtests, and a test's own
- * failing code.
+ * expected), `# XPASS reason` (not ok: passed where it must fail), `# ERROR message`; a reason
+ * is kept on its result line (line breaks become spaces). A test without subtests is a plain
+ * result line; a parent is `not ok` when any child is. A failed (sub)test's log comes as `# `
+ * diagnostic lines just before its result line (all logs with -v). Numbers count the results
+ * of each level from 1 (the test_progs numbers are in the test_progs format).
+ *
+ * Totals count leaves: subtests, tests without subtests, and a test's own code when it did not
+ * pass outside its subtests. That last one is a leaf in the output too, after the subtests:
+ * `not ok 3 fexit_test (outside subtests)`; parsers that judge a run by its leaves (the
+ * kernel's kunit_parser.py) would otherwise read a test whose subtests passed as passing.
  */
 import { isFailing, totalsOf, type Judgement, type PartRecord, type RunReport, type TestRun } from '../runner/results';
 import { expectationNote } from './notes';
@@ -34,16 +38,21 @@ export interface KtapOptions {
 
 const IND = '  ';
 
+/** A directive's text on one line: a line break (or other control character) would end the result line. */
+function flat(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
 function directive(j: Judgement, part: PartRecord | undefined, fallbackSkip?: string): string {
   switch (j.verdict) {
     case 'pass': case 'fail': case 'badsig': return '';
     case 'skip': {
       const why = part?.skipReason ?? fallbackSkip;
-      return why ? ` # SKIP ${why}` : ' # SKIP';
+      return why ? ` # SKIP ${flat(why)}` : ' # SKIP';
     }
-    case 'timeout': return ` # TIMEOUT${part?.timeout ? ` ${part.timeout}` : ''}`;
-    case 'xfail': return ` # XFAIL ${j.reason}`;
-    case 'xpass': return ` # XPASS ${j.reason}`;
+    case 'timeout': return ` # TIMEOUT${part?.timeout ? ` ${flat(part.timeout)}` : ''}`;
+    case 'xfail': return ` # XFAIL ${flat(j.reason ?? '')}`;
+    case 'xpass': return ` # XPASS ${flat(j.reason ?? '')}`;
     case 'error': return ' # ERROR the runner lost the test';
   }
 }
@@ -53,7 +62,8 @@ function result(depth: number, n: number, name: string, j: Judgement, part?: Par
 }
 
 function diag(depth: number, lines: readonly string[]): string[] {
-  return lines.map((l) => `${IND.repeat(depth)}#${l === '' ? '' : ` ${l}`}`);
+  // A log entry may hold line breaks of its own: every line gets its '#'.
+  return lines.flatMap((l) => l.split('\n')).map((l) => `${IND.repeat(depth)}#${l === '' ? '' : ` ${l}`}`);
 }
 
 function partDiag(depth: number, part: PartRecord, j: Judgement, profile: string, show: boolean): string[] {
@@ -66,14 +76,20 @@ function partDiag(depth: number, part: PartRecord, j: Judgement, profile: string
 export function ktapTest(r: TestRun, n: number, depth: number, opts: KtapOptions): string[] {
   const out: string[] = [];
   const ownJ = r.judgement.reason !== undefined ? r.judgement : r.ownJudgement;
-  out.push(...partDiag(depth, r.own, ownJ, r.profile, opts.verbose || isFailing(r.judgement.verdict)));
+  // With subtests, own code that did not pass gets a leaf of its own (after them), as Totals counts it.
+  const ownLeaf = r.subtests.length > 0 && r.ownJudgement.verdict !== 'pass' && r.ownJudgement.verdict !== 'skip';
+  if (!ownLeaf) out.push(...partDiag(depth, r.own, ownJ, r.profile, opts.verbose || isFailing(r.judgement.verdict)));
   if (r.subtests.length > 0) {
     const d = depth + 1;
-    out.push(`${IND.repeat(d)}KTAP version 1`, `${IND.repeat(d)}1..${r.subtests.length}`);
+    out.push(`${IND.repeat(d)}KTAP version 1`, `${IND.repeat(d)}1..${r.subtests.length + (ownLeaf ? 1 : 0)}`);
     r.subtests.forEach((s, i) => {
       out.push(...partDiag(d, s, s, r.profile, opts.verbose || isFailing(s.verdict)));
       out.push(result(d, i + 1, s.name, s, s));
     });
+    if (ownLeaf) {
+      out.push(...partDiag(d, r.own, r.ownJudgement, r.profile, true));
+      out.push(result(d, r.subtests.length + 1, `${r.name} (outside subtests)`, r.ownJudgement, r.own));
+    }
   }
   const own = r.subtests.length === 0 || r.judgement.verdict === 'skip' ? r.own : undefined;
   out.push(result(depth, n, r.name, r.judgement, own, r.subtests.length > 0 ? 'all subtests skipped' : undefined));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { Parser, type Result } from 'tap-parser';
 import { checkGolden } from '../../kernel/testing/golden';
-import { totalsOf, type RunReport } from '../runner/results';
+import { totalsOf, type PartRecord, type RunReport, type SubtestRun, type TestRun, type Totals, type Verdict } from '../runner/results';
 import { runFixtures } from '../runner/testing';
 import { formatJsonSummary, jsonSummary } from './json-summary';
 import { formatJunit, xmlEscape } from './junit';
@@ -141,19 +141,62 @@ describe('harness/reporters: KTAP parsed by tap-parser', () => {
   });
 
   it('# Totals agrees with the leaves the parser saw and with the run', () => {
-    const totals = { pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 };
-    const leaves = (n: Node): Node[] => (n.children.length ? n.children.flatMap(leaves) : [n]);
-    for (const leaf of parsed.top.results.flatMap((p) => p.children.flatMap(leaves))) {
-      if (leaf.skip) totals.skip++;
-      else if (leaf.name.includes(' # XFAIL')) totals.xfail++;
-      else if (leaf.name.includes(' # XPASS')) totals.xpass++;
-      else if (leaf.name.includes(' # ERROR')) totals.error++;
-      else if (leaf.ok) totals.pass++;
-      else totals.fail++;
-    }
+    const totals = leafTotals(parsed.top);
     const line = `# Totals: pass:${totals.pass} fail:${totals.fail} xfail:${totals.xfail} xpass:${totals.xpass} skip:${totals.skip} error:${totals.error}\n`;
     expect(parsed.top.comments[parsed.top.comments.length - 1]).to.equal(line);
     expect(totalsOf(report.runs)).to.deep.equal(totals);
+  });
+});
+
+/** What the leaves of a parsed KTAP document say, counted as `# Totals` counts. */
+function leafTotals(top: Level): Totals {
+  const totals = { pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 };
+  const leaves = (n: Node): Node[] => (n.children.length ? n.children.flatMap(leaves) : [n]);
+  for (const leaf of top.results.flatMap((p) => p.children.flatMap(leaves))) {
+    if (leaf.skip) totals.skip++;
+    else if (leaf.name.includes(' # XFAIL')) totals.xfail++;
+    else if (leaf.name.includes(' # XPASS')) totals.xpass++;
+    else if (leaf.name.includes(' # ERROR')) totals.error++;
+    else if (leaf.ok) totals.pass++;
+    else totals.fail++;
+  }
+  return totals;
+}
+
+describe('harness/reporters: KTAP and JUnit for cases the fixtures do not produce', () => {
+  const part = (o: Partial<PartRecord> = {}): PartRecord => ({ log: [], errors: 0, skipped: false, durationMs: 0, ...o });
+  const run = (name: string, number: number, o: Partial<TestRun>): TestRun => ({
+    name, number, serial: false, profile: 'v6.8', own: part(), subtests: [], filtered: 0, judgement: { verdict: 'pass' }, ownJudgement: { verdict: 'pass' }, durationMs: 0, ...o,
+  });
+  const sub = (name: string, number: number, verdict: Verdict, o: Partial<PartRecord> = {}): SubtestRun => ({ name, number, verdict, ...part(o) });
+  const report: RunReport = {
+    profiles: ['v6.8'],
+    problems: [],
+    runs: [
+      // Its subtests pass, its own code fails after them.
+      run('wrapper', 1, { own: part({ log: ['test_wrapper:FAIL:own failure'], errors: 1 }), subtests: [sub('s1', 1, 'pass')], judgement: { verdict: 'fail' }, ownJudgement: { verdict: 'fail' } }),
+      // Reasons and messages of more than one line.
+      run('skipper', 2, { own: part({ skipped: true, skipReason: 'line one\nline two # hash' }), judgement: { verdict: 'skip' }, ownJudgement: { verdict: 'skip' } }),
+      run('slow', 3, { subtests: [sub('t', 1, 'timeout', { errors: 1, timeout: 'first\nsecond', log: ['TIMEOUT: first\nsecond'] })], judgement: { verdict: 'timeout' } }),
+    ],
+  };
+
+  it('KTAP: own code that fails beside passing subtests is a leaf of its own; reasons stay on their line', async () => {
+    const ktap = formatKtap(report, { verbose: false });
+    expect(ktap).to.contain('    ok 1 s1\n    # test_wrapper:FAIL:own failure\n    not ok 2 wrapper (outside subtests)\n  not ok 1 wrapper\n');
+    expect(ktap).to.contain('  ok 2 skipper # SKIP line one line two # hash\n');
+    expect(ktap).to.contain('    not ok 1 t # TIMEOUT first second\n');
+    const { top } = await parseTap(ktapToTap14(ktap));
+    expect(top.extras).to.deep.equal([]);
+    // A parser that judges by leaves sees the failure, and Totals counts what it sees.
+    expect(leafTotals(top)).to.deep.equal(totalsOf(report.runs));
+    expect(totalsOf(report.runs)).to.deep.equal({ pass: 1, fail: 2, xfail: 0, xpass: 0, skip: 1, error: 0 });
+  });
+
+  it('JUnit: a line break in an attribute is a character reference (a parser would make it a space)', () => {
+    const xml = formatJunit(report, { verbose: false });
+    expect(xml).to.contain('<skipped message="line one&#10;line two # hash"/>');
+    expect(xml).to.contain('<failure type="TIMEOUT" message="first&#10;second">TIMEOUT: first\nsecond</failure>');
   });
 });
 
