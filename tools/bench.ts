@@ -6,10 +6,11 @@
  * native build (wall time, best of 3), checks that rvtramp printed what qemu printed, and
  * reports MIPS and ratios. qemu and native MIPS use rvtramp's retired-instruction count for
  * the same program and input (so native MIPS means "RV64 instructions' worth per second").
- * Writes bench-out/bench.json for tracking.
+ * Writes bench-out/bench.json (this run, with the targets and whether each was met) and
+ * appends it as a line to bench-out/bench-history.jsonl, for tracking.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { haveTool } from '../emulator/testing/oracles';
 import { getProfile } from '../kernel/profiles/profiles';
@@ -142,8 +143,20 @@ function main(): number {
   for (const c of cold) console.log(`cold start: ${c.command.padEnd(46)} ${f(c.seconds, 3)} s wall (best of 3)${c.target ? verdict(c.seconds <= TARGETS.cold_start_s) + ` [target <= ${TARGETS.cold_start_s} s]` : ''}`);
   console.log(`fuzz ${fuzz.profile} (seed ${fuzz.seed}): ${fuzz.cases} cases in ${f(fuzz.seconds)} s = ${f(fuzz.cases_per_s)} cases/s on one core${verdict(fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s)} [aim >= ${TARGETS.fuzz_cases_per_s}]`);
   if (!qemu) console.log('qemu-riscv64 not installed: qemu columns empty (apt-get install qemu-user)');
-  writeFileSync(join(out, 'bench.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, targets: TARGETS, rows, matrix, cold_start: cold, fuzz }, null, 2));
-  console.log(`wrote ${join(out, 'bench.json')}`);
+  // Whether each target was met (null: not measured, e.g. without qemu), as the lines above say.
+  const tvq = gc.rvtramp.translator.ratio_vs_qemu;
+  const met = {
+    translator_vs_qemu: tvq === undefined ? null : tvq >= TARGETS.translator_vs_qemu,
+    interpreter_mips: gc.rvtramp.interpreter.mips >= TARGETS.interpreter_mips,
+    matrix_s: matrix.seconds <= TARGETS.matrix_s,
+    cold_start_s: cold.filter((c) => c.target).every((c) => c.seconds <= TARGETS.cold_start_s),
+    fuzz_cases_per_s: fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s,
+  };
+  const result = { date: new Date().toISOString(), node: process.version, targets: TARGETS, met, rows, matrix, cold_start: cold, fuzz };
+  // bench.json: this run; bench-history.jsonl: one line per run, for tracking over time.
+  writeFileSync(join(out, 'bench.json'), JSON.stringify(result, null, 2));
+  appendFileSync(join(out, 'bench-history.jsonl'), `${JSON.stringify(result)}\n`);
+  console.log(`wrote ${join(out, 'bench.json')} (and a line in ${join(out, 'bench-history.jsonl')})`);
   return rows.some((r) => r.output_matches_qemu === false) ? 1 : 0;
 }
 
