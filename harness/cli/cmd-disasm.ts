@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError } from './errors';
+import { splitLongOption } from './long-option';
 import { ElfError, readElf } from '../../emulator/elf/reader';
 import { listElf, type ListingOptions } from '../../emulator/disasm/listing';
 
@@ -26,8 +27,7 @@ async function kernelDisasm(argv: string[]): Promise<number> {
   let traced = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const { name, inline } = splitLongOption(a);
     const value = () => inline ?? argv[++i];
     if (a === '--kernel') continue;
     else if (a === '--traced') traced = true;
@@ -67,8 +67,7 @@ export async function cmdDisasm(argv: string[]): Promise<number> {
   let files = false; // after `--`: file names only
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const [name, inline] = !files && a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const { name, inline } = files ? { name: a, inline: undefined } : splitLongOption(a);
     const value = () => inline ?? argv[++i];
     if (files) {
       if (file !== undefined) throw new CliError(`unexpected argument '${a}': only one FILE is listed`);

@@ -1,6 +1,7 @@
 /** `rvtramp exec [--stats] [--engine E] ELF [args...]`: run a static riscv64 Linux program in the emulator. */
 import { readFileSync } from 'node:fs';
 import { CliError } from './errors';
+import { splitLongOption } from './long-option';
 import { loadProgram, runProgram, LoadError } from '../../emulator/user/runner';
 import { ElfError } from '../../emulator/elf/reader';
 
@@ -24,15 +25,9 @@ export async function cmdExec(argv: string[]): Promise<number> {
   let engine: Engine = 'translator';
   let i = 0;
   for (; i < argv.length; i++) {
-    let a = argv[i]!;
     // --engine=E and --max-insns=N as well as the value in the next argument.
-    let inline: string | undefined;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    if (eq > 0) {
-      inline = a.slice(eq + 1);
-      a = a.slice(0, eq);
-      if (a !== '--engine' && a !== '--max-insns') throw new CliError(`unknown option '${argv[i]}'`, 2);
-    }
+    const { name: a, inline } = splitLongOption(argv[i]!);
+    if (inline !== undefined && a !== '--engine' && a !== '--max-insns') throw new CliError(`unknown option '${argv[i]}'`, 2);
     const value = () => inline ?? argv[++i];
     if (a === '--stats') stats = true;
     else if (a === '--help' || a === '-h') {

@@ -15,6 +15,7 @@ import { BATCH, runCampaignAsync, type CampaignStats } from '../fuzz/campaign';
 import { runCampaignParallel } from '../fuzz/parallel';
 import { replayOf, replayToJson } from '../fuzz/replay-file';
 import { CliError } from './errors';
+import { splitLongOption } from './long-option';
 import { ensureDir, outDirProblem } from './out-dir';
 
 export const EXIT_SETUP = 3;
@@ -82,13 +83,8 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzOptions | 'help' {
   let out = 'fuzz-out';
   let quiet = false;
   for (let i = 0; i < argv.length; i++) {
-    let a = argv[i]!;
-    let v: string | undefined;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    if (eq > 0) {
-      v = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    } else if (/^-j./.test(a)) {
+    let { name: a, inline: v } = splitLongOption(argv[i]!);
+    if (v === undefined && /^-j./.test(a)) {
       v = a.slice(2);
       a = '-j';
     }

@@ -13,6 +13,7 @@ import { DEFAULT_SELFTESTS_DIR, discoverTests, RegistryError, unloadableTsSelfte
 import { cachedListing, cachedSource, readListingCache } from '../runner/list-cache';
 import { listTests } from '../runner/listing';
 import { parseNames, parseNumbers, resolveProfiles, selectedTests, SelectionError, type NameEntry, type NumberEntry, type Selector } from '../runner/selection';
+import { splitLongOption } from './long-option';
 import { CliError } from './errors';
 
 export const EXIT_OK = 0;
@@ -148,9 +149,9 @@ export function parseRunArgs(argv: readonly string[]): Options | 'help' {
       return v;
     };
     if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+      const split = splitLongOption(arg);
+      const name = split.name.slice(2);
+      const inline = split.inline;
       if (name === 'help') return 'help';
       if (name === 'ktap') {
         // --ktap: KTAP on stdout; --ktap=FILE: KTAP to FILE. Either may be given with the other.
