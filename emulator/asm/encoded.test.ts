@@ -50,7 +50,7 @@ describe('emulator/asm encoded-instruction memo', () => {
           expect(Buffer.from(assemble(src, { base: 0xffffffff80000000n, compressed: rvc }).bytes).toString('hex')).to.equal(first.bytes);
         }
       }),
-      { numRuns: 200 },
+      { seed: 0xe4c0, numRuns: 200 },
     );
   });
 

@@ -107,7 +107,8 @@ const anyWord = fc.oneof(
   { weight: 1, arbitrary: word16 },
 );
 
-const seedOption = process.env['RVTRAMP_SEED'] !== undefined ? { seed: Number(process.env['RVTRAMP_SEED']) } : {};
+// A fixed seed (npm test is the same on every run); RVTRAMP_SEED=<n> tries another.
+const SEED = process.env['RVTRAMP_SEED'] !== undefined ? Number(process.env['RVTRAMP_SEED']) : 0xd15a;
 
 describe('isa/disasm', () => {
   describe('prints what objdump 2.40 prints', () => {
@@ -248,7 +249,7 @@ describe('isa/disasm', () => {
           expect(r.text.length).to.be.greaterThan(0);
           expect(r.legal).to.equal(r.entry !== undefined);
         }),
-        { numRuns: 3000, ...seedOption },
+        { numRuns: 3000, seed: SEED },
       );
     });
 
@@ -259,7 +260,7 @@ describe('isa/disasm', () => {
           const d = decode(w);
           if (r.legal && d) expect(r.entry).to.equal(d.entry);
         }),
-        { numRuns: 2000, ...seedOption },
+        { numRuns: 2000, seed: SEED },
       );
     });
   });
@@ -281,7 +282,8 @@ describe('isa/disasm', () => {
       const exts = parseArch(ORACLE_ARCH);
       // No shrinking: a batch of words runs through objdump once, and a mismatch is reported
       // with the seed that regenerates the batch (RVTRAMP_SEED=<seed>) and the words before it.
-      const base = seedOption.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+      // Fixed batches in npm test; RVTRAMP_SEED=<n> checks other ones.
+      const base = SEED;
       for (let round = 0; round < 4; round++) {
         const seed = (base + round) | 0;
         const words = fc.sample(fc.array(anyWord, { minLength: 2000, maxLength: 2000 }), { seed, numRuns: 1 })[0]!;

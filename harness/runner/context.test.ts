@@ -80,6 +80,7 @@ describe('harness/runner/context: assertions', () => {
         expect(t.ASSERT_GE(a, b, 'x')).to.equal(a >= b);
         expect(t.ASSERT_EQ(BigInt.asUintN(64, a), b, 'x')).to.equal(a === b);
       }),
+      { seed: 0xc0de },
     );
   });
 
