@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { expect } from 'chai';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needOracles } from '../testing/oracles';
@@ -34,7 +35,8 @@ function ours(elf: Uint8Array, translate: boolean): { out: Buffer; outcome: stri
   // hotThreshold 1: with the translator, every block head runs translated from its first entry.
   const prog = loadProgram(elf, 'prog.elf', { hart: { translate, hotThreshold: 1 } });
   const o = runProgram(prog, { stdout: (b) => chunks.push(Buffer.from(b)), maxInstructions: 1_000_000 });
-  return { out: Buffer.concat(chunks), outcome: o.kind === 'exit' ? `exit ${o.code}` : o.message };
+  // Said as qemu's outcome is: its exit status or the signal that killed it.
+  return { out: Buffer.concat(chunks), outcome: o.kind === 'exit' ? `exit ${o.code}` : o.kind === 'signal' ? `signal ${o.signal}` : o.message };
 }
 
 function explain(a: Buffer, b: Buffer): string {
@@ -83,6 +85,29 @@ describe('emulator vs qemu-riscv64 (oracle)', function () {
       );
     } catch (e) {
       throw new Error(`${(e as Error).message}\nreplay: RVTRAMP_SEED=${seed} npx mocha --spec emulator/user/qemu-diff.test.ts`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a program a trap kills dies of the signal qemu reports (SIGSEGV, SIGILL, SIGTRAP, SIGBUS)', function () {
+    const { qemu } = needOracles(this, 'qemu');
+    const dir = mkdtempSync(join(tmpdir(), 'rvtramp-sig-'));
+    const cases: [string, string][] = [
+      ['SIGSEGV', 'li a0, 8\n  ld a1, 0(a0)'], // load from an unmapped page
+      ['SIGSEGV', `li a0, ${PROG_CODE}\n  sd a0, 0(a0)`], // store to read-only code
+      ['SIGILL', '.word 0'],
+      ['SIGTRAP', 'ebreak'],
+      ['SIGBUS', `li a0, ${PROG_DATA + 1n}\n  amoadd.w a1, a1, (a0)`], // misaligned atomic
+    ];
+    try {
+      for (const [signal, body] of cases) {
+        const file = join(dir, 'trap.elf');
+        writeFileSync(file, build({ source: `_start:\n  ${body}\n  li a7, 93\n  ecall\n`, data: new Uint8Array(0), compressed: false }), { mode: 0o755 });
+        const q = spawnSync(qemu, [file]);
+        expect(`signal ${q.signal}`, body).to.equal(`signal ${signal}`);
+        for (const translate of [false, true]) expect(ours(readFileSync(file), translate).outcome, body).to.equal(`signal ${signal}`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,7 +6,7 @@
  */
 import { Machine } from '../cpu/machine';
 import type { Hart, HartOptions } from '../cpu/hart';
-import { describeTrap, type RunResult } from '../cpu/trap';
+import { describeTrap, exhaustive, type RunResult, type Trap } from '../cpu/trap';
 import { readElf, PT_LOAD, type ElfFile } from '../elf/reader';
 import { PAGE_SIZE, PERM_R, PERM_W, PERM_X } from '../memory/memory';
 import { hex } from '../memory/address';
@@ -37,9 +37,35 @@ const STACK_TOP = 0x3ffffff000n;
 const STACK_SIZE = 8 * 1024 * 1024;
 const AT = { NULL: 0n, PHDR: 3n, PHENT: 4n, PHNUM: 5n, PAGESZ: 6n, ENTRY: 9n, RANDOM: 25n } as const;
 
+/** The Linux signals a trap of a user program is delivered as. */
+export type Signal = 'SIGILL' | 'SIGTRAP' | 'SIGBUS' | 'SIGSEGV';
+export const SIGNAL_NUMBER: Readonly<Record<Signal, number>> = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGSEGV: 11 };
+
+/**
+ * The signal Linux (arch/riscv/kernel/traps.c) kills a program with for a trap it does not
+ * handle; undefined for a trap that is not a fault of the program: an ecall (a system call)
+ * or an instruction the emulator decodes but does not run (F/D), which hardware would run.
+ */
+export function signalOf(t: Trap): Signal | undefined {
+  switch (t.kind) {
+    case 'illegal-instruction': return 'SIGILL';
+    case 'ebreak': return 'SIGTRAP';
+    case 'misaligned-fetch': case 'misaligned-access': return 'SIGBUS';
+    case 'access-fault': return 'SIGSEGV';
+    case 'ecall': case 'unsupported-extension': return undefined;
+    default: return exhaustive(t);
+  }
+}
+
 export type UserOutcome =
   | { readonly kind: 'exit'; readonly code: number }
-  | { readonly kind: 'error'; readonly message: string };
+  /** A trap killed the program, as the signal would under Linux. */
+  | { readonly kind: 'signal'; readonly signal: Signal; readonly message: string }
+  /**
+   * The runner could not go on: the instruction budget ran out, a system call it does not
+   * serve, an instruction it decodes but does not run, or a stop request.
+   */
+  | { readonly kind: 'error'; readonly cause: 'budget' | 'syscall' | 'unsupported' | 'stop'; readonly message: string };
 
 export interface UserRunOptions {
   readonly argv?: readonly string[];
@@ -152,11 +178,15 @@ export function runProgram(prog: LoadedProgram, opts: UserRunOptions = {}): User
     const r: RunResult = hart.run(slice);
     if (r.kind === 'budget') {
       left -= slice;
-      if (left <= 0) return { kind: 'error', message: `instruction budget of ${opts.maxInstructions} exhausted at pc 0x${hex(r.pc)}` };
+      if (left <= 0) return { kind: 'error', cause: 'budget', message: `instruction budget of ${opts.maxInstructions} exhausted at pc 0x${hex(r.pc)}` };
       continue;
     }
-    if (r.kind === 'stop') return { kind: 'error', message: `stopped: ${r.reason} at pc 0x${hex(r.pc)}` };
-    if (r.trap.kind !== 'ecall') return { kind: 'error', message: describeTrap(r.trap) };
+    if (r.kind === 'stop') return { kind: 'error', cause: 'stop', message: `stopped: ${r.reason} at pc 0x${hex(r.pc)}` };
+    if (r.trap.kind !== 'ecall') {
+      const signal = signalOf(r.trap);
+      if (signal) return { kind: 'signal', signal, message: describeTrap(r.trap) };
+      return { kind: 'error', cause: 'unsupported', message: describeTrap(r.trap) };
+    }
     const nr = hart.reg(17);
     const a0 = hart.reg(10), a1 = hart.reg(11), a2 = hart.reg(12);
     let ret: bigint;
@@ -183,7 +213,7 @@ export function runProgram(prog: LoadedProgram, opts: UserRunOptions = {}): User
         ret = brk(prog, a0);
         break;
       default:
-        return { kind: 'error', message: unsupportedSyscall(nr, hart.pc) };
+        return { kind: 'error', cause: 'syscall', message: unsupportedSyscall(nr, hart.pc) };
     }
     hart.setReg(10, ret);
     hart.pc = hart.pc + 4n;

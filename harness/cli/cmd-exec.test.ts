@@ -69,9 +69,13 @@ describe('rvtramp exec', () => {
     expect(await run(['exec', f, 'ok', 'x'])).to.deep.equal({ code: 3, out: 'ok', err: '' });
   });
 
-  it('rejects a missing file, garbage, a truncated ELF, another machine and another class', async () => {
-    expectOneLineError(await run(['exec', join(dir, 'nope.elf')]), /cannot read .*nope\.elf: ENOENT/);
-    expectOneLineError(await run(['exec', file('garbage', new TextEncoder().encode('#!/bin/sh\necho hi\n'))]), /garbage: .*magic/);
+  it('rejects a missing file (127), garbage, a truncated ELF, another machine and another class (126)', async () => {
+    const missing = await run(['exec', join(dir, 'nope.elf')]);
+    expect(missing.code).to.equal(127);
+    expectOneLineError(missing, /cannot read .*nope\.elf: ENOENT/);
+    const garbage = await run(['exec', file('garbage', new TextEncoder().encode('#!/bin/sh\necho hi\n'))]);
+    expect(garbage.code).to.equal(126);
+    expectOneLineError(garbage, /garbage: .*magic/);
     const good = elfOf(HELLO);
     expectOneLineError(await run(['exec', file('trunc.elf', good.subarray(0, 40))]), /trunc\.elf: .*trunc/i);
     const x86 = good.slice();
@@ -88,15 +92,26 @@ describe('rvtramp exec', () => {
     expectOneLineError(await run(['exec', file('entry.elf', bad)]), /entry\.elf: entry point 0x500000 is not in an executable segment/);
   });
 
-  it('reports an illegal instruction and an unsupported syscall with the pc', async () => {
-    expectOneLineError(await run(['exec', file('ill.elf', elfOf('nop\n .half 0\n'))]), /ill\.elf: illegal instruction 0000 at pc 0x10004/);
-    expectOneLineError(await run(['exec', file('sys.elf', elfOf('li a7, 1234\n ecall\n'))]), /sys\.elf: unsupported syscall 1234 at pc 0x10004: the runner serves write, exit, exit_group and brk/);
+  it('a trap kills the program with its signal (exit 128+N); an unsupported syscall is 125', async () => {
+    const ill = await run(['exec', file('ill.elf', elfOf('nop\n .half 0\n'))]);
+    expect(ill.code).to.equal(132);
+    expectOneLineError(ill, /ill\.elf: killed by SIGILL: illegal instruction 0000 at pc 0x10004/);
+    const segv = await run(['exec', file('segv.elf', elfOf('li a0, 8\n ld a1, 0(a0)\n'))]);
+    expect(segv.code).to.equal(139);
+    expectOneLineError(segv, /segv\.elf: killed by SIGSEGV: load access fault at 0x8 \(unmapped\)/);
+    const trap = await run(['exec', file('brk.elf', elfOf('ebreak\n'))]);
+    expect([trap.code, trap.err]).to.deep.equal([133, `rvtramp exec: ${join(dir, 'brk.elf')}: killed by SIGTRAP: ebreak at pc 0x10000\n`]);
+    const sys = await run(['exec', file('sys.elf', elfOf('li a7, 1234\n ecall\n'))]);
+    expect(sys.code).to.equal(125);
+    expectOneLineError(sys, /sys\.elf: unsupported syscall 1234 at pc 0x10004: the runner serves write, exit, exit_group and brk/);
     // A C library's first system call is named.
     expectOneLineError(await run(['exec', file('tid.elf', elfOf('li a7, 96\n ecall\n'))]), /tid\.elf: unsupported syscall 96 \(set_tid_address\) at pc 0x10004/);
   });
 
-  it('stops a runaway program at --max-insns', async () => {
-    expectOneLineError(await run(['exec', '--max-insns', '1000', file('loop.elf', elfOf('1: j 1b\n'))]), /budget of 1000 exhausted at pc 0x10000/);
+  it('stops a runaway program at --max-insns (exit 124, as timeout(1))', async () => {
+    const loop = await run(['exec', '--max-insns', '1000', file('loop.elf', elfOf('1: j 1b\n'))]);
+    expect(loop.code).to.equal(124);
+    expectOneLineError(loop, /budget of 1000 exhausted at pc 0x10000/);
     // Decimal digits only: Number() alone took 0x10, 1e3 and ' 7'.
     for (const v of ['0x10', '1e3', ' 7', '0']) expectOneLineError(await run(['exec', '--max-insns', v, 'x.elf']), new RegExp(`--max-insns needs a positive integer, got '${v}'`));
   });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CliError } from './errors';
 import { splitLongOption } from './long-option';
-import { loadProgram, runProgram, LoadError } from '../../emulator/user/runner';
+import { loadProgram, runProgram, LoadError, SIGNAL_NUMBER } from '../../emulator/user/runner';
 import { ElfError } from '../../emulator/elf/reader';
 
 const HELP = `usage: rvtramp exec [--stats] [--max-insns N] [--engine E] ELF [args...]
@@ -14,10 +14,22 @@ system call, named in the error.
   --stats         print instructions retired, seconds and MIPS on stderr
   --max-insns N   stop with an error after N instructions (watchdog)
   --engine E      translator (default: hot code becomes JavaScript) or interpreter
+
+exit status: the program's own; 128+N when a trap kills it with signal N, as under Linux
+(SIGSEGV 139, SIGILL 132, SIGTRAP 133, SIGBUS 135); 124 when --max-insns runs out; 125 when
+it makes a system call the runner does not serve or uses an instruction it does not run (F/D);
+126 when the file is not a program rvtramp can load, 127 when it does not exist; 2 bad usage.
+Every error is one line on stderr.
 `;
 
 export type Engine = 'translator' | 'interpreter';
 export const ENGINES: readonly Engine[] = ['translator', 'interpreter'];
+
+// Exit statuses besides the program's own, as timeout(1), env(1) and shells use them.
+const EXIT_WATCHDOG = 124;
+const EXIT_RUNNER_LIMIT = 125;
+const EXIT_CANNOT_EXECUTE = 126;
+const EXIT_NOT_FOUND = 127;
 
 export async function cmdExec(argv: string[]): Promise<number> {
   let stats = false;
@@ -54,14 +66,15 @@ export async function cmdExec(argv: string[]): Promise<number> {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read ${file}: ${code ?? (e as Error).message}`, code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
   }
   const args = argv.slice(i);
   let prog;
   try {
     prog = loadProgram(bytes, file, { argv: args, hart: { translate: engine === 'translator' } });
   } catch (e) {
-    if (e instanceof ElfError || e instanceof LoadError) throw new CliError(e.message);
+    if (e instanceof ElfError || e instanceof LoadError) throw new CliError(e.message, EXIT_CANNOT_EXECUTE);
     throw e;
   }
   const chunks: Uint8Array[] = [];
@@ -84,6 +97,12 @@ export async function cmdExec(argv: string[]): Promise<number> {
     const n = prog.hart.instret;
     process.stderr.write(`rvtramp: instret ${n} seconds ${secs.toFixed(3)} MIPS ${(n / secs / 1e6).toFixed(1)} engine ${engine}\n`);
   }
-  if (outcome.kind === 'error') throw new CliError(`${file}: ${outcome.message}`);
-  return outcome.code;
+  switch (outcome.kind) {
+    case 'exit':
+      return outcome.code;
+    case 'signal':
+      throw new CliError(`${file}: killed by ${outcome.signal}: ${outcome.message}`, 128 + SIGNAL_NUMBER[outcome.signal]);
+    case 'error':
+      throw new CliError(`${file}: ${outcome.message}`, outcome.cause === 'budget' ? EXIT_WATCHDOG : EXIT_RUNNER_LIMIT);
+  }
 }
