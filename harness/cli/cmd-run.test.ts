@@ -70,6 +70,19 @@ describe('rvtramp run: exit codes', function () {
         [['-p', ','], /option '-p' needs a profile name/],
         [['-lvvv'], /Unrecognized verbosity setting \('vvv'\)/],
       ];
+      // Malformed expectations entries: a setup error naming the entry, not an internal error (70).
+      const entries: [string, RegExp][] = [
+        ['[null]', /entry 0: not an object$/m],
+        ["[{ profile: 5, test: 'pass', reason: 'r', signature: 's' }]", /entry 0: profile: a profile name or glob, or a non-empty list of them$/m],
+        ["[{ profile: [], test: 'pass', reason: 'r', signature: 's' }]", /entry 0: profile: /],
+        ["[{ profile: 'v6.8', reason: 'r', signature: 's' }]", /entry 0: test: a test or test\/subtest name/],
+        ["[{ profile: 'v6.8', test: 'pass', reason: 'r' }]", /entry 0: signature: a non-empty string/],
+      ];
+      entries.forEach(([list, msg], i) => {
+        const f = join(dir, `bad-exp-${i}.js`);
+        writeFileSync(f, `exports.EXPECTATIONS = ${list};`);
+        cases.push([['--expectations', f], msg]);
+      });
       for (const [args, msg] of cases) {
         const r = await run(['run', ...F, ...args]);
         expect(r.code, args.join(' ')).to.equal(3);
@@ -195,6 +208,19 @@ describe('rvtramp run: listing, output files and options', function () {
     clearTimeout(guard);
     expect(exit, `exit ${exit}; stderr: ${err}`).to.equal(141);
     expect(err).to.equal('');
+  });
+
+  it('the command ends when the run is done, even if a selftest left a timer running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rvtramp-timer-'));
+    try {
+      writeFileSync(join(dir, 'timer.selftest.js'), 'exports.test_timer = (t) => { setInterval(() => {}, 1000); t.ASSERT_EQ(1, 1, "one"); };');
+      const root = join(__dirname, '..', '..');
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'rvtramp.js'), 'run', '--selftests', dir, '-p', 'v6.8'], { encoding: 'utf8', timeout: 60_000 });
+      expect([r.status, r.signal], r.stderr).to.deep.equal([0, null]);
+      expect(r.stdout).to.contain('#1       timer@v6.8:OK\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('output that cannot be written (> /dev/full): one line on stderr, exit 74', async function () {

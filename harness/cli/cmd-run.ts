@@ -44,6 +44,7 @@ running:
                                (suffixes k, M, G; default ${DEFAULT_WATCHDOG / 1e6}M; 0: none); running out is a TIMEOUT
       --wall-timeout SECONDS   an async test still running after this is a TIMEOUT (default ${DEFAULT_WALL_TIMEOUT_MS / 1000}; 0: none);
                                with -j this also stops a test stuck in synchronous code
+                               (not a serial_test_*, which runs in the main thread)
 output:
       --ktap                   KTAP version 1 on stdout instead of test_progs lines
       --ktap=FILE              KTAP version 1 to FILE (stdout keeps the test_progs lines; with --ktap too: both)
@@ -207,7 +208,7 @@ export function parseRunArgs(argv: readonly string[]): Options | 'help' {
   return o;
 }
 
-function loadExpectations(file: string): readonly Expectation[] {
+function loadExpectations(file: string, shapeProblem: (e: unknown) => string | undefined): readonly Expectation[] {
   let mod: { EXPECTATIONS?: unknown };
   try {
     mod = require(resolve(file)) as { EXPECTATIONS?: unknown };
@@ -215,6 +216,10 @@ function loadExpectations(file: string): readonly Expectation[] {
     throw setup(`cannot load expectations '${file}': ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
   if (!Array.isArray(mod.EXPECTATIONS)) throw setup(`expectations '${file}' does not export an EXPECTATIONS array`);
+  mod.EXPECTATIONS.forEach((e: unknown, i: number) => {
+    const bad = shapeProblem(e);
+    if (bad) throw setup(`expectations '${file}': entry ${i}: ${bad}`);
+  });
   return mod.EXPECTATIONS as Expectation[];
 }
 
@@ -302,7 +307,7 @@ export async function cmdRun(argv: string[]): Promise<number> {
   const tests = discover();
 
   // What only a run needs is loaded here: `run -l` is the CLI's start-up and a cache read.
-  const [{ invalidExpectations }, { runTests }, { isFailing }, { formatJsonSummary }, { formatJunit }, { formatKtap, ktapHeader, ktapProfile, ktapTrailer }, { formatEpilogue, formatRun }] = await Promise.all([
+  const [{ invalidExpectations, expectationShapeProblem }, { runTests }, { isFailing }, { formatJsonSummary }, { formatJunit }, { formatKtap, ktapHeader, ktapProfile, ktapTrailer }, { formatEpilogue, formatRun }] = await Promise.all([
     import('../expectations/apply'),
     import('../runner/runner'),
     import('../runner/results'),
@@ -313,7 +318,7 @@ export async function cmdRun(argv: string[]): Promise<number> {
   ]);
   let expectations: readonly Expectation[];
   if (o.expectations === 'none') expectations = [];
-  else if (o.expectations !== undefined) expectations = loadExpectations(o.expectations);
+  else if (o.expectations !== undefined) expectations = loadExpectations(o.expectations, expectationShapeProblem);
   else if (o.selftests === undefined) expectations = (await import('../expectations/expectations')).EXPECTATIONS;
   else expectations = [];
   const invalid = invalidExpectations(expectations, tests.map((t) => t.name), PROFILE_NAMES);

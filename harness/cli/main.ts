@@ -53,6 +53,8 @@ function packageVersion(): string {
 /** Exit status of a process whose output pipe was closed (128 + SIGPIPE), as a C tool gets. */
 export const EXIT_BROKEN_PIPE = 141;
 let pipeHandlers = false;
+/** process.exit as loaded: while a selftest runs, the runner puts a guard in its place (runner/execute.ts). */
+const exitProcess = process.exit.bind(process);
 
 /** Exit status when the output cannot be written (a full disk: EX_IOERR of sysexits.h). */
 export const EXIT_OUTPUT_ERROR = 74;
@@ -67,7 +69,7 @@ function quietOnBrokenPipe(): void {
   pipeHandlers = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+      if (e.code === 'EPIPE') exitProcess(EXIT_BROKEN_PIPE);
       if (stream === process.stdout) {
         try {
           process.stderr.write(`rvtramp: cannot write standard output: ${e.code ?? e.message}\n`);
@@ -75,7 +77,7 @@ function quietOnBrokenPipe(): void {
           // stderr is gone too: the exit status still says it
         }
       }
-      process.exit(EXIT_OUTPUT_ERROR);
+      exitProcess(EXIT_OUTPUT_ERROR);
     });
   }
 }

@@ -106,6 +106,23 @@ function aggregate(run: TestRun): Judgement {
  * Entries that cannot apply to anything: a profile pattern matching no profile, a test
  * pattern matching no test. `rvtramp run` treats these as a setup error.
  */
+/**
+ * What is wrong with the shape of an expectations entry (a hand-written --expectations file),
+ * or undefined: a profile (name, glob, or a non-empty list of them), a test, a reason and a
+ * non-empty signature, all strings.
+ */
+export function expectationShapeProblem(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'not an object';
+  const x = e as Record<string, unknown>;
+  const p = x['profile'];
+  const names = typeof p === 'string' ? [p] : Array.isArray(p) ? p : undefined;
+  if (names === undefined || names.length === 0 || !names.every((n) => typeof n === 'string' && n !== '')) return 'profile: a profile name or glob, or a non-empty list of them';
+  if (typeof x['test'] !== 'string' || x['test'] === '') return 'test: a test or test/subtest name (globs allowed)';
+  if (typeof x['reason'] !== 'string') return 'reason: a string';
+  if (typeof x['signature'] !== 'string' || x['signature'] === '') return 'signature: a non-empty string the failure log must contain';
+  return undefined;
+}
+
 export function invalidExpectations(expectations: readonly Expectation[], tests: readonly string[], profiles: readonly string[]): string[] {
   const out: string[] = [];
   for (const e of expectations) {

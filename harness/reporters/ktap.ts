@@ -29,6 +29,7 @@
  * `not ok 3 fexit_test (outside subtests)`; parsers that judge a run by its leaves (the
  * kernel's kunit_parser.py) would otherwise read a test whose subtests passed as passing.
  */
+import { pushAll } from '../runner/push-all';
 import { isFailing, totalsOf, type Judgement, type PartRecord, type RunReport, type TestRun } from '../runner/results';
 import { expectationNote } from './notes';
 
@@ -78,16 +79,16 @@ export function ktapTest(r: TestRun, n: number, depth: number, opts: KtapOptions
   const ownJ = r.judgement.reason !== undefined ? r.judgement : r.ownJudgement;
   // With subtests, own code that did not pass gets a leaf of its own (after them), as Totals counts it.
   const ownLeaf = r.subtests.length > 0 && r.ownJudgement.verdict !== 'pass' && r.ownJudgement.verdict !== 'skip';
-  if (!ownLeaf) out.push(...partDiag(depth, r.own, ownJ, r.profile, opts.verbose || isFailing(r.judgement.verdict)));
+  if (!ownLeaf) pushAll(out, partDiag(depth, r.own, ownJ, r.profile, opts.verbose || isFailing(r.judgement.verdict)));
   if (r.subtests.length > 0) {
     const d = depth + 1;
     out.push(`${IND.repeat(d)}KTAP version 1`, `${IND.repeat(d)}1..${r.subtests.length + (ownLeaf ? 1 : 0)}`);
     r.subtests.forEach((s, i) => {
-      out.push(...partDiag(d, s, s, r.profile, opts.verbose || isFailing(s.verdict)));
+      pushAll(out, partDiag(d, s, s, r.profile, opts.verbose || isFailing(s.verdict)));
       out.push(result(d, i + 1, s.name, s, s));
     });
     if (ownLeaf) {
-      out.push(...partDiag(d, r.own, r.ownJudgement, r.profile, true));
+      pushAll(out, partDiag(d, r.own, r.ownJudgement, r.profile, true));
       out.push(result(d, r.subtests.length + 1, `${r.name} (outside subtests)`, r.ownJudgement, r.own));
     }
   }
@@ -104,7 +105,7 @@ export function ktapHeader(profiles: number): string {
 /** A profile's block: its tests, then its own result line (number n). */
 export function ktapProfile(n: number, profile: string, runs: readonly TestRun[], opts: KtapOptions): string {
   const out = [`${IND}KTAP version 1`, `${IND}1..${runs.length}`];
-  runs.forEach((r, i) => out.push(...ktapTest(r, i + 1, 1, opts)));
+  runs.forEach((r, i) => pushAll(out, ktapTest(r, i + 1, 1, opts)));
   const failed = runs.some((r) => isFailing(r.judgement.verdict));
   const skipped = runs.length === 0 ? ' # SKIP no test selected' : runs.every((r) => r.judgement.verdict === 'skip') ? ' # SKIP all tests skipped' : '';
   out.push(`${failed ? 'not ok' : 'ok'} ${n} ${profile}${failed ? '' : skipped}`);

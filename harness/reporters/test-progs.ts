@@ -20,6 +20,7 @@
  *   :FAIL (ERROR: the runner lost the test)   a worker thread died
  * and, before the Summary when expectations were involved, `Expected failures: N XFAIL, M XPASS`.
  */
+import { pushAll } from '../runner/push-all';
 import { isFailing, runName, summarize, type Judgement, type PartRecord, type RunReport, type SubtestRun, type TestRun } from '../runner/results';
 import { expectationNote } from './notes';
 
@@ -81,11 +82,11 @@ export function formatRun(r: TestRun, verbose: boolean, onlyFailed = false): str
   const testFailed = isFailing(r.judgement.verdict);
   // A whole-test expectation's note (the judgement carries its reason) goes with the test's own log.
   const ownJ = r.judgement.reason !== undefined ? r.judgement : r.ownJudgement;
-  out.push(...partLog(r.own, ownJ, r.profile, verbose || testFailed));
+  pushAll(out, partLog(r.own, ownJ, r.profile, verbose || testFailed));
   for (const s of r.subtests) {
     const failed = isFailing(s.verdict);
     if (onlyFailed && !failed) continue;
-    out.push(...partLog(s, s, r.profile, verbose || failed));
+    pushAll(out, partLog(s, s, r.profile, verbose || failed));
     out.push(subtestLine(r, s));
   }
   out.push(testLine(r));

@@ -19,6 +19,8 @@
  *     if (t.subtest('fentry_many_args')) { ... }
  *   }
  */
+import { pushAll } from './push-all';
+import { describeThrown, stackOf } from './thrown';
 import { join } from 'node:path';
 import type { BootOptions, Kernel } from '../../kernel/kernel';
 import { describeError, type KResult } from '../../kernel/errno';
@@ -102,8 +104,9 @@ export class TestContext {
     if (this.closed) return false;
     this.endSubtest();
     const number = ++this.subNum;
-    if (name === '' || name.includes('/') || /\s/.test(name)) {
-      this.failOwn(`subtest name '${name}' must be non-empty, without '/' or spaces`);
+    // '/' separates test and subtest in selections, ',' separates names, '#' starts a KTAP directive.
+    if (name === '' || /[/,#\s]/.test(name)) {
+      this.failOwn(`subtest name '${name}' must be non-empty, without '/', ',', '#' or spaces`);
       return false;
     }
     if (this.seen.has(name)) {
@@ -144,7 +147,7 @@ export class TestContext {
   /** Adds lines to the current (sub)test's log (shown on failure, or always with -v). */
   log(text: string): void {
     if (this.closed) return;
-    this.part().log.push(...String(text).replace(/\n$/, '').split('\n'));
+    pushAll(this.part().log, String(text).replace(/\n$/, '').split('\n'));
   }
 
   /** Marks the current (sub)test skipped (SKIP, with the reason). Does not stop the code: return after it. */
@@ -249,9 +252,9 @@ export class TestContext {
   uncaught(e: unknown, what = 'uncaught exception'): void {
     if (this.closed) return;
     const p = this.part();
-    const head = e instanceof Error ? `${e.name}: ${e.message}` : `thrown value: ${String(e)}`;
-    this.failPart(p, `${what}: ${head}`);
-    if (e instanceof Error && e.stack) p.log.push(...userFrames(e.stack));
+    this.failPart(p, `${what}: ${describeThrown(e)}`);
+    const stack = stackOf(e);
+    if (stack) pushAll(p.log, userFrames(stack));
   }
 
   /** @internal Ends the open subtest and closes the context (later calls from stray async code are ignored). */
@@ -279,7 +282,7 @@ export class TestContext {
 
   private failPart(p: Part, line: string): void {
     p.errors++;
-    p.log.push(...line.split('\n'));
+    pushAll(p.log, line.split('\n'));
   }
 
   private failOwn(message: string): void {

@@ -3,6 +3,7 @@
  * every exception caught, a wall-clock guard for async tests that never settle, and the raw
  * TestRun (verdicts are filled in later from the expectations, see harness/expectations).
  */
+import { describeThrown } from './thrown';
 import type { Profile } from '../../kernel/profiles/profiles';
 import { TestContext } from './context';
 import type { TestDef } from './registry';
@@ -23,7 +24,14 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-/** Runs the test; resolves to the raw run, or undefined when the selection left nothing of it to report. */
+/** What process.exit() throws while a test runs. */
+export class ProcessExitCalled extends Error {
+  constructor(code: number | string | null | undefined) {
+    super(`the test called process.exit(${code ?? ''})`);
+    this.name = 'ProcessExitCalled';
+  }
+}
+
 /** The test running in this thread (sequential runs and each worker run one at a time). */
 let running: TestContext | undefined;
 
@@ -35,7 +43,7 @@ let running: TestContext | undefined;
 export function trapStrayErrors(): () => void {
   const onException = (e: unknown) => {
     if (running) running.uncaught(e, 'uncaught exception (async)');
-    else process.stderr.write(`rvtramp: uncaught exception outside any test: ${e instanceof Error ? e.stack : String(e)}\n`);
+    else process.stderr.write(`rvtramp: uncaught exception outside any test: ${describeThrown(e)}\n`);
   };
   // Some hosts re-emit the event (mocha does): report each promise once.
   const seen = new WeakSet<Promise<unknown>>();
@@ -43,7 +51,7 @@ export function trapStrayErrors(): () => void {
     if (seen.has(promise)) return;
     seen.add(promise);
     if (running) running.uncaught(e, 'unhandled promise rejection');
-    else process.stderr.write(`rvtramp: unhandled promise rejection outside any test: ${e instanceof Error ? e.stack : String(e)}\n`);
+    else process.stderr.write(`rvtramp: unhandled promise rejection outside any test: ${describeThrown(e)}\n`);
   };
   process.on('uncaughtException', onException);
   process.on('unhandledRejection', onRejection);
@@ -53,6 +61,7 @@ export function trapStrayErrors(): () => void {
   };
 }
 
+/** Runs the test; resolves to the raw run, or undefined when the selection left nothing of it to report. */
 export async function executeTest(def: TestDef, profile: Profile, opts: ExecOptions): Promise<TestRun | undefined> {
   const t = new TestContext({
     profile,
@@ -66,6 +75,12 @@ export async function executeTest(def: TestDef, profile: Profile, opts: ExecOpti
   });
   const start = opts.clock();
   running = t;
+  // process.exit() from a test would end the whole run (or, in a worker, lose the test): while
+  // it runs, the call fails the test instead, the same with and without -j.
+  const exit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new ProcessExitCalled(code);
+  }) as typeof process.exit;
   try {
     const r = def.fn(t);
     if (isThenable(r)) await settleWithin(r, opts.wallTimeoutMs, t);
@@ -75,6 +90,7 @@ export async function executeTest(def: TestDef, profile: Profile, opts: ExecOpti
     t.uncaught(e);
   } finally {
     running = undefined;
+    process.exit = exit;
   }
   t.finish();
   const own = { log: t.own.log, errors: t.own.errors, skipped: t.own.skipped, durationMs: t.own.durationMs, ...(t.own.skipReason !== undefined ? { skipReason: t.own.skipReason } : {}), ...(t.own.timeout !== undefined ? { timeout: t.own.timeout } : {}) };

@@ -7,6 +7,7 @@
  * Numbers are the 1-based position of the test name in the sorted (C locale: code unit
  * order) list of all tests, so `-n 12` means the same test whatever is selected.
  */
+import { messageOf } from './thrown';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { TestFn } from './context';
@@ -96,13 +97,21 @@ export function discoverTests(dirArg: string = DEFAULT_SELFTESTS_DIR, mustExist 
     try {
       mod = require(file) as Record<string, unknown>;
     } catch (e) {
-      throw new RegistryError(`cannot load ${relative(process.cwd(), file)}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      throw new RegistryError(`cannot load ${relative(process.cwd(), file)}: ${messageOf(e).split('\n')[0]}`);
     }
-    for (const [exportName, value] of Object.entries(mod)) {
+    for (const exportName of Object.keys(mod)) {
       const m = TEST_EXPORT.exec(exportName);
       if (!m) continue;
+      let value: unknown;
+      try {
+        value = mod[exportName];
+      } catch (e) {
+        throw new RegistryError(`cannot load ${relative(process.cwd(), file)}: reading export ${exportName}: ${messageOf(e).split('\n')[0]}`);
+      }
       if (typeof value !== 'function') throw new RegistryError(`${relative(process.cwd(), file)}: export ${exportName} is not a function`);
       const name = m[2]!;
+      // Names are selected with -t/-a (',' separates names, '/' a subtest) and printed in KTAP ('#' starts a directive).
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new RegistryError(`${relative(process.cwd(), file)}: export ${exportName}: a test name has letters, digits, '_', '.' and '-' only`);
       const other = byName.get(name);
       if (other !== undefined) throw new RegistryError(`test '${name}' is defined twice: ${relative(process.cwd(), other)} and ${relative(process.cwd(), file)}`);
       byName.set(name, file);

@@ -67,6 +67,17 @@ describe('harness/runner/registry', () => {
       rmSync(join(dir, 'c.selftest.js'));
       writeFileSync(join(dir, 'd.selftest.js'), 'throw new Error("syntax trouble")');
       expect(() => discoverTests(dir)).to.throw(RegistryError, /cannot load .*d\.selftest\.js: syntax trouble/);
+      rmSync(join(dir, 'd.selftest.js'));
+      // Whatever a module throws, or an export getter: still a RegistryError, not a crash.
+      writeFileSync(join(dir, 'e.selftest.js'), 'throw Object.create(null);');
+      expect(() => discoverTests(dir)).to.throw(RegistryError, /cannot load .*e\.selftest\.js: thrown value: \[object Object\]/);
+      rmSync(join(dir, 'e.selftest.js'));
+      writeFileSync(join(dir, 'f.selftest.js'), 'Object.defineProperty(exports, "test_g", { enumerable: true, get() { throw new Error("getter"); } });');
+      expect(() => discoverTests(dir)).to.throw(RegistryError, /cannot load .*f\.selftest\.js: reading export test_g: getter/);
+      rmSync(join(dir, 'f.selftest.js'));
+      // A name -t/-a could not select, or that KTAP would misread.
+      writeFileSync(join(dir, 'g.selftest.js'), 'exports["test_a#b"] = () => {};');
+      expect(() => discoverTests(dir)).to.throw(RegistryError, /export test_a#b: a test name has letters, digits/);
     });
 
     it('a missing directory has no tests, unless it must exist', () => {
@@ -186,5 +197,48 @@ describe('harness/runner: worker threads (-j)', function () {
     expect(report.runs[2]!.own.log[0]).to.match(/^TIMEOUT: the test did not finish within 0\.3 s \(wall clock\); its worker thread was terminated$/);
     // The reason alone, as the result line prints it after "TIMEOUT: " (not "TIMEOUT: TIMEOUT: ...").
     expect(report.runs[2]!.own.timeout).to.equal('the test did not finish within 0.3 s (wall clock); its worker thread was terminated');
+  });
+});
+
+describe('harness/runner: a misbehaving selftest fails itself, the same with and without -j', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rvtramp-misbehaving-'));
+    writeFileSync(
+      join(dir, 'bad.selftest.js'),
+      [
+        // String() throws on an object without a prototype: describing it used to end the run (exit 70).
+        'exports.test_a_nullproto = () => { throw Object.create(null); };',
+        // process.exit() used to end the whole run silently without -j, and lose the test with it.
+        'exports.test_b_exits = (t) => { t.log("bye"); process.exit(0); };',
+        // ~130,000 log lines used to overflow the stack of the reporters (push(...lines)).
+        'exports.test_c_biglog = (t) => { for (let i = 0; i < 130000; i++) t.log("l" + i); t.ASSERT_TRUE(false, "fails"); };',
+        // Names that -a could not select or KTAP would misread.
+        'exports.test_d_names = (t) => { if (t.subtest("a,b")) {} if (t.subtest("c#d")) {} };',
+        'exports.test_e_fine = (t) => { t.ASSERT_EQ(1, 1, "one"); };',
+      ].join('\n'),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('each fails with what it did; the run goes on; -j 2 gives the same', async () => {
+    const tests = discoverTests(dir);
+    const run = (workers: number) => runTests({ tests, dir, profiles: resolveProfiles(['v6.8']), workers, clock: () => 0 });
+    const one = await run(0);
+    expect(verdicts(one)).to.deep.equal(['a_nullproto@v6.8 fail', 'b_exits@v6.8 fail', 'c_biglog@v6.8 fail', 'd_names@v6.8 fail', 'e_fine@v6.8 pass']);
+    const log = (name: string) => one.runs.find((r) => r.name === name)!.own.log;
+    expect(log('a_nullproto')).to.include('uncaught exception: thrown value: [object Object]');
+    expect(log('b_exits')).to.deep.equal(['bye', 'uncaught exception: ProcessExitCalled: the test called process.exit(0)']);
+    expect(log('c_biglog')).to.have.length(130001);
+    expect(log('d_names').filter((l) => l.includes('must be non-empty'))).to.have.length(2);
+    // The reporters take the long log too.
+    const { formatTestProgs } = await import('../reporters/test-progs');
+    const { formatKtap } = await import('../reporters/ktap');
+    expect(formatTestProgs(one, { verbose: false })).to.contain('l129999\n');
+    expect(formatKtap(one, { verbose: false })).to.contain('# l129999\n');
+    const two = await run(2);
+    const strip = (r: TestRun) => ({ ...r, durationMs: 0, own: { ...r.own, durationMs: 0, log: r.own.log.filter((l) => !l.startsWith('    at ')) } });
+    expect(two.runs.map(strip)).to.deep.equal(one.runs.map(strip));
   });
 });

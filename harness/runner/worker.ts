@@ -2,6 +2,7 @@
  * A worker thread of the pool (./pool.ts): loads the selftests from the same directory as the
  * main thread (so names and numbers agree) and runs what it is sent, one test at a time.
  */
+import { messageOf } from './thrown';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getProfile } from '../../kernel/profiles/profiles';
@@ -20,7 +21,7 @@ export function workerMain(): void {
     // Load the kernel model now, not inside the first test's time limit.
     require('../../kernel/kernel');
   } catch (e) {
-    post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
+    post({ type: 'fatal', message: messageOf(e) });
     return;
   }
   trapStrayErrors();
