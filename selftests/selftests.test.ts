@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { discoverTests, DEFAULT_SELFTESTS_DIR } from '../harness/runner/registry';
 import { runTests } from '../harness/runner/runner';
+import { listTests } from '../harness/runner/listing';
 import { resolveProfiles } from '../harness/runner/selection';
 import { isFailing, type PartRecord, type TestRun } from '../harness/runner/results';
 import { EXPECTATIONS } from '../harness/expectations/expectations';
@@ -42,6 +43,15 @@ const MODEL_SKIPS = /^(get_func_ip_test\/(kprobe|uprobe|test_function_body)|modu
 
 describe('selftests', function () {
   this.timeout(120000);
+
+  it('-l lists exactly the tests and subtests a run of every profile reports (list mode runs no guest code)', async () => {
+    const tests = discoverTests(DEFAULT_SELFTESTS_DIR);
+    const profiles = resolveProfiles([]);
+    const report = await runTests({ tests, dir: DEFAULT_SELFTESTS_DIR, profiles, clock: () => 0 });
+    const ran = new Set(report.runs.flatMap((r) => (r.subtests.length > 0 ? r.subtests.map((s) => `${r.name}/${s.name}`) : [r.name])));
+    const listed = await listTests(tests, profiles);
+    expect([...listed].sort()).to.deep.equal([...ran].sort());
+  });
 
   it('the registry finds every test', () => {
     const names = discoverTests(DEFAULT_SELFTESTS_DIR).map((t) => t.name);
