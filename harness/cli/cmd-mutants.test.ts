@@ -30,6 +30,16 @@ describe('rvtramp mutants', function () {
     expect(r.out).to.match(/kill rate: 1\/1 \(100\.0%\)/);
   });
 
+  it('-v shows, after the table, what a developer who wrote each bug would see', async () => {
+    const r = await capture(['-v', '--only', 'bt1a-orig-call-16']);
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/\n== bt1a-orig-call-16: orig_call = func \+ 16 on the 8-byte sled[^\n]*\nkilled by \S+ \(v6\.11-norvc\)\n/);
+    // The diagnosis of the 2023 bug: the monitor's line and the oops report.
+    expect(r.out).to.contain('  monitor: bpf_fentry_test1 entered its body at +0x10, 8 bytes past its start +0x8 (after the 8-byte sled)\n');
+    expect(r.out).to.match(/\n {2}Oops \[#1\]\n/);
+    expect(r.out).to.match(/kill rate: 1\/1 \(100\.0%\)[^\n]*\n$/);
+  });
+
   it('--json reports kills by properties with the number of cases', async () => {
     const r = await capture(['--json', '--only=direct-via-ftrace-caller']);
     expect(r.code).to.equal(0);
@@ -37,6 +47,8 @@ describe('rvtramp mutants', function () {
     expect(j.killRate).to.equal(1);
     expect(j.results[0]).to.include({ id: 'direct-via-ftrace-caller', killed: true, by: 'property' });
     expect(j.results[0]!.cases).to.be.a('number').greaterThan(0);
+    // With the findings of the case that killed it.
+    expect((j.results[0] as unknown as { log: string[] }).log.length).to.be.greaterThan(0);
   });
 
   it('refuses an unknown mutant or option', async () => {

@@ -8,13 +8,15 @@ import { MUTANTS } from '../../kernel/mutants/catalogue';
 import { runMutants, type MutantResult, type MutantsReport } from '../mutants/run';
 import { CliError } from './errors';
 
-const USAGE = `usage: rvtramp mutants [--json] [--only ID]... [--list]
+const USAGE = `usage: rvtramp mutants [--json] [-v] [--only ID]... [--list]
 
 Runs every mutant of the catalogue (or the --only ones) against the scripted selftests (on the
 mutant's first two profiles) and, if it survives them, the property suites with a small fuzz
 budget. Prints, per mutant, who killed it (test/subtest or property, and after how many
 generated cases), then the kill rate. Exit 1 if any mutant survives.
-  --json   the same as JSON
+  --json   the same as JSON (with each kill's log)
+  -v       after each killed mutant, the log of what killed it: what a developer who wrote
+           that bug would see (failing checks, call-boundary monitor, oops report)
   --list   the catalogue (id, source, profiles, description)
 `;
 
@@ -28,10 +30,16 @@ function row(r: MutantResult): string[] {
   return [r.id, r.source, r.killed ? 'killed' : 'SURVIVED', by, `${(r.ms / 1000).toFixed(1)}s`];
 }
 
-export function formatReport(rep: MutantsReport): string {
+export function formatReport(rep: MutantsReport, verbose = false): string {
   const rate = rep.total === 0 ? 100 : (100 * rep.killed) / rep.total;
-  return table([['mutant', 'source', 'result', 'killed by', 'time'], ...rep.results.map(row)]) +
-    `kill rate: ${rep.killed}/${rep.total} (${rate.toFixed(1)}%) in ${(rep.ms / 1000).toFixed(1)}s\n`;
+  const rate_ = `kill rate: ${rep.killed}/${rep.total} (${rate.toFixed(1)}%) in ${(rep.ms / 1000).toFixed(1)}s\n`;
+  const head = table([['mutant', 'source', 'result', 'killed by', 'time'], ...rep.results.map(row)]);
+  if (!verbose) return head + rate_;
+  // The table, then per killed mutant its description and the log of what killed it.
+  const logs = rep.results
+    .filter((r) => r.killed)
+    .map((r) => [`== ${r.id}: ${r.description}`, `killed by ${row(r)[3]}`, ...(r.log ?? []).map((l) => `  ${l}`)].join('\n') + '\n');
+  return head + '\n' + logs.join('\n') + '\n' + rate_;
 }
 
 export async function cmdMutants(argv: string[]): Promise<number> {
@@ -41,10 +49,12 @@ export async function cmdMutants(argv: string[]): Promise<number> {
   }
   let json = false;
   let list = false;
+  let verbose = false;
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = true;
+    else if (a === '-v' || a === '--verbose') verbose = true;
     else if (a === '--list') list = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
@@ -65,6 +75,6 @@ export async function cmdMutants(argv: string[]): Promise<number> {
   if (json) {
     const results = rep.results.map((r) => ({ ...r, ms: Math.round(r.ms) }));
     process.stdout.write(JSON.stringify({ results, killed: rep.killed, total: rep.total, killRate: rep.total === 0 ? 1 : rep.killed / rep.total, ms: Math.round(rep.ms) }, null, 2) + '\n');
-  } else process.stdout.write(formatReport(rep));
+  } else process.stdout.write(formatReport(rep, verbose));
   return rep.killed === rep.total ? 0 : 1;
 }

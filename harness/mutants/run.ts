@@ -43,6 +43,11 @@ export interface MutantResult {
   readonly test?: string;
   /** First failure line of the test, or the first finding of the property case. */
   readonly detail?: string;
+  /**
+   * What a developer who wrote this bug would see: the killing part's log (failing checks,
+   * monitor lines, oops report), or every finding of the property case.
+   */
+  readonly log?: readonly string[];
   /** For kills by a property: generated cases run up to and including the failing one. */
   readonly cases?: number;
   readonly ms: number;
@@ -65,10 +70,10 @@ const failed = (p: PartRecord) => p.errors > 0 || p.timeout !== undefined || p.b
 const firstLine = (p: PartRecord) => p.timeout ?? p.broken ?? p.log.find((l) => /:FAIL:|^kernel: |^TIMEOUT|^WATCHDOG|^uncaught/.test(l)) ?? p.log[0] ?? '';
 
 /** The first failing part of a test run (subtest first), if any. */
-function firstFailure(r: TestRun): { test: string; detail: string } | undefined {
+function firstFailure(r: TestRun): { test: string; detail: string; log: readonly string[] } | undefined {
   const sub = r.subtests.find((s) => failed(s as PartRecord));
-  if (sub) return { test: `${r.name}/${sub.name}`, detail: firstLine(sub as PartRecord) };
-  if (failed(r.own)) return { test: r.name, detail: firstLine(r.own) };
+  if (sub) return { test: `${r.name}/${sub.name}`, detail: firstLine(sub as PartRecord), log: sub.log };
+  if (failed(r.own)) return { test: r.name, detail: firstLine(r.own), log: r.own.log };
   return undefined;
 }
 
@@ -78,7 +83,7 @@ function selftests(): TestDef[] {
 }
 
 /** Runs the scripted selftests on a profile one by one; the first failing part. */
-export async function scriptedKill(profile: string): Promise<{ test: string; detail: string } | undefined> {
+export async function scriptedKill(profile: string): Promise<{ test: string; detail: string; log: readonly string[] } | undefined> {
   const profiles = resolveProfiles([profile]);
   for (const test of selftests()) {
     const report = await runTests({ tests: [test], dir: DEFAULT_SELFTESTS_DIR, profiles, clock: () => 0 });
@@ -91,7 +96,7 @@ export async function scriptedKill(profile: string): Promise<{ test: string; det
 }
 
 /** Runs the property suites on a profile; the first failing case. */
-export function propertyKill(profile: string, mutant: MutantId | undefined, budget: number, seed: number): { test: string; detail: string; cases: number } | undefined {
+export function propertyKill(profile: string, mutant: MutantId | undefined, budget: number, seed: number): { test: string; detail: string; cases: number; log: readonly string[] } | undefined {
   for (const [i, prop] of PROPERTIES.entries()) {
     let findings: readonly string[] = [];
     const details = fc.check(
@@ -105,7 +110,7 @@ export function propertyKill(profile: string, mutant: MutantId | undefined, budg
     if (details.failed) {
       const err = details.errorInstance;
       const detail = findings[0] ?? (err instanceof Error ? err.message.split('\n')[0]! : String(err));
-      return { test: prop.name, detail, cases: details.numRuns };
+      return { test: prop.name, detail, cases: details.numRuns, log: findings.length > 0 ? findings : [detail] };
     }
   }
   return undefined;
@@ -119,12 +124,12 @@ export async function runMutant(m: Mutant, opts: MutantOptions = {}): Promise<Mu
   const boot = { mutant: m.id, staleIcache: true } as const;
   for (const p of profiles) {
     const k = await withBootDefaults(boot, () => scriptedKill(p));
-    if (k) return { ...base, killed: true, by: 'selftest', profile: p, test: k.test, detail: k.detail, ms: performance.now() - t0 };
+    if (k) return { ...base, killed: true, by: 'selftest', profile: p, test: k.test, detail: k.detail, log: k.log, ms: performance.now() - t0 };
   }
   for (const p of m.profiles) {
     if (!tracesKernelFunctions(getProfile(p))) continue;
     const k = await withBootDefaults(boot, () => propertyKill(p, m.id, opts.fuzzBudget ?? 25, opts.seed ?? 0x5eed));
-    if (k) return { ...base, killed: true, by: 'property', profile: p, test: k.test, detail: k.detail, cases: k.cases, ms: performance.now() - t0 };
+    if (k) return { ...base, killed: true, by: 'property', profile: p, test: k.test, detail: k.detail, cases: k.cases, log: k.log, ms: performance.now() - t0 };
   }
   return { ...base, killed: false, ms: performance.now() - t0 };
 }
