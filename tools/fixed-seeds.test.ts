@@ -2,7 +2,7 @@
  * `npm test` runs every fast-check property with a fixed seed, so that a run is the same on
  * every machine and a failure is reproducible from the commit alone. This test refuses code
  * that would run one without: every `fc.assert(` / `fc.check(` / `fc.sample(` in the sources
- * must pass a `seed` (literally, or through fcParams). Campaigns with fresh seeds are
+ * must pass a `seed:` key (or its parameters from fcParams). Campaigns with fresh seeds are
  * `rvtramp fuzz`'s job.
  */
 import { expect } from 'chai';
@@ -35,7 +35,9 @@ export function unseededRuns(file: string, text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/\bfc\.(assert|check|sample)\(/g)) {
     const call = callText(text, m.index! + m[0].length - 1);
-    if (!/\bseed\b|\bfcParams\b/.test(call)) out.push(`${relative(ROOT, file)}:${text.slice(0, m.index).split('\n').length}`);
+    // A `seed` key in the call (`seed: x` or shorthand; not a spread that may be empty, not the
+    // word in a comment or a parameter name), or fcParams.
+    if (!/[{,]\s*seed\s*[:,}]|\bfcParams\s*(<[^>]*>)?\s*\(/.test(call.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ''))) out.push(`${relative(ROOT, file)}:${text.slice(0, m.index).split('\n').length}`);
   }
   return out;
 }
@@ -46,6 +48,10 @@ describe('fast-check runs have fixed seeds', () => {
     expect(unseededRuns(join(ROOT, 'x.ts'), '\n\nfc.check(p)')).to.deep.equal(['x.ts:3']);
     expect(unseededRuns(join(ROOT, 'x.ts'), 'fc.assert(fc.property(a, (x) => g(x)), { seed: 7, numRuns: 5 });')).to.deep.equal([]);
     expect(unseededRuns(join(ROOT, 'x.ts'), 'fc.check(prop, fcParams<[C]>(run));')).to.deep.equal([]);
+    expect(unseededRuns(join(ROOT, 'x.ts'), 'fc.check(prop, { seed, numRuns });')).to.deep.equal([]);
+    // A spread that may be empty, or the word in a comment or a name, is not a seed.
+    expect(unseededRuns(join(ROOT, 'x.ts'), 'fc.assert(p, { numRuns: 5, ...seed });')).to.deep.equal(['x.ts:1']);
+    expect(unseededRuns(join(ROOT, 'x.ts'), 'fc.assert(fc.property(a, (seed) => f(seed)) /* seed: 1 */, { numRuns: 5 });')).to.deep.equal(['x.ts:1']);
   });
 
   it('every fc.assert / fc.check / fc.sample in the sources passes a seed', () => {

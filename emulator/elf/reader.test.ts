@@ -172,7 +172,8 @@ describe('elf/reader', () => {
         expect(err.message).to.not.include('\n');
       }
     };
-    const seed = process.env['RVTRAMP_SEED'] !== undefined ? { seed: Number(process.env['RVTRAMP_SEED']) } : {};
+    // A fixed seed (npm test is the same on every run); RVTRAMP_SEED=<n> tries another.
+    const SEED = process.env['RVTRAMP_SEED'] !== undefined ? Number(process.env['RVTRAMP_SEED']) : 0xe1f;
 
     it('truncation at any length throws nothing but ElfError', () => {
       fc.assert(
@@ -180,7 +181,7 @@ describe('elf/reader', () => {
           const b = inputs[i]!;
           check(b.subarray(0, Math.floor(b.length * frac)));
         }),
-        { numRuns: 150, ...seed },
+        { numRuns: 150, seed: SEED },
       );
     });
 
@@ -195,7 +196,7 @@ describe('elf/reader', () => {
             check(b);
           },
         ),
-        { numRuns: 150, ...seed },
+        { numRuns: 150, seed: SEED },
       );
     });
 
@@ -210,7 +211,7 @@ describe('elf/reader', () => {
           b[Math.min(b.length - 1, targets[pick % 2]! + byte)] = v;
           check(b);
         }),
-        { numRuns: 300, ...seed },
+        { numRuns: 300, seed: SEED },
       );
     });
   });

@@ -25,6 +25,7 @@ describe('rvtramp disasm FILE', function () {
     // After --, an option-like word is a file name.
     expectOneLineError(await run(['disasm', '--', OBJ, '--symbol=add3']), /unexpected argument '--symbol=add3': only one FILE is listed/);
     expectOneLineError(await run(['disasm', OBJ, '--frobnicate']), /unknown option '--frobnicate'/);
+    expectOneLineError(await run(['disasm', '--', '--kernel']), /cannot read --kernel/);
   });
 
   it('--kernel takes --profile=P and --symbol=NAME too', async () => {

@@ -59,7 +59,8 @@ function parseAddress(option: string, text: string | undefined): bigint {
 }
 
 export async function cmdDisasm(argv: string[]): Promise<number> {
-  if (argv.includes('--kernel')) return kernelDisasm(argv);
+  const dd = argv.indexOf('--');
+  if ((dd < 0 ? argv : argv.slice(0, dd)).includes('--kernel')) return kernelDisasm(argv);
   let file: string | undefined;
   let symbol: string | undefined;
   let start: bigint | undefined;

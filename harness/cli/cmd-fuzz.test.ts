@@ -212,5 +212,6 @@ describe('rvtramp fuzz / replay', function () {
     expect((await run(['replay', '--', ok])).code).to.equal(0);
     expectOneLineError(await run(['replay', '--', ok, ok]), /takes one replay FILE/);
     expectOneLineError(await run(['replay', '-x', '--', ok]), /unknown option '-x'/);
+    expectOneLineError(await run(['replay', '--', '--help']), /cannot read --help: ENOENT/);
   });
 });

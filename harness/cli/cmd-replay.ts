@@ -18,13 +18,13 @@ exit status: 0 the case passes now, 1 it still fails, 3 unreadable or invalid fi
 `;
 
 export async function cmdReplay(argv: string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(REPLAY_USAGE);
-    return 0;
-  }
   // After `--` everything is a file name (`rvtramp replay -- -x.json`).
   const dd = argv.indexOf('--');
   const before = dd < 0 ? argv : argv.slice(0, dd);
+  if (before.includes('-h') || before.includes('--help')) {
+    process.stdout.write(REPLAY_USAGE);
+    return 0;
+  }
   const opts = before.filter((a) => a.startsWith('-') && a !== '-');
   if (opts.length > 0) throw new CliError(`unknown option '${opts[0]}' (see rvtramp replay --help)`, 3);
   const files = dd < 0 ? argv : [...before, ...argv.slice(dd + 1)];

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -208,6 +208,19 @@ describe('rvtramp run: listing, output files and options', function () {
     clearTimeout(guard);
     expect(exit, `exit ${exit}; stderr: ${err}`).to.equal(141);
     expect(err).to.equal('');
+  });
+
+  it('-J through a symlink whose target does not exist yet: the target is written, the link kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rvtramp-link-'));
+    try {
+      symlinkSync(join(dir, 'target.json'), join(dir, 'link.json'));
+      const r = await run(['run', ...F, '-p', 'v6.8', '-a', 'pass', '-J', join(dir, 'link.json')]);
+      expect(r.code, r.err).to.equal(0);
+      expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).to.equal(true);
+      expect(JSON.parse(readFileSync(join(dir, 'target.json'), 'utf8'))).to.include({ success: 1, failed: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the command ends when the run is done, even if a selftest left a timer running', async () => {

@@ -4,7 +4,7 @@
  * failure, 2 no test matched, 3 setup error.
  */
 import { availableParallelism } from 'node:os';
-import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { PROFILE_NAMES } from '../../kernel/profiles/profiles';
 import type { Expectation } from '../expectations/types';
@@ -230,15 +230,22 @@ function checkOutputPath(file: string, opt: string): void {
   if (!existsSync(d)) throw setup(`${opt} ${file}: directory ${d} does not exist`);
   if (!statSync(d).isDirectory()) throw setup(`${opt} ${file}: ${d} is not a directory`);
   if (existsSync(file) && statSync(file).isDirectory()) throw setup(`${opt} ${file}: is a directory`);
-  // Opening it for appending creates it without touching what it holds; a file made only for
-  // this check is removed again.
-  const existed = existsSync(file);
+  // Try to open it: for appending, which creates it without touching what it holds. Only a
+  // regular file or a missing name is tried (a named pipe would lose its reader, a dangling
+  // symlink its target); a file made only for this check is removed again.
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    st = undefined;
+  }
+  if (st !== undefined && !st.isFile()) return;
   try {
     closeSync(openSync(file, 'a'));
   } catch (e) {
     throw setup(`${opt} ${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (!existed) rmSync(file, { force: true });
+  if (st === undefined) rmSync(file, { force: true });
 }
 
 function writeOutput(file: string, text: string): void {

@@ -24,13 +24,15 @@
  * diagnostic lines just before its result line (all logs with -v). Numbers count the results
  * of each level from 1 (the test_progs numbers are in the test_progs format).
  *
- * Totals count leaves: subtests, tests without subtests, and a test's own code when it did not
- * pass outside its subtests. That last one is a leaf in the output too, after the subtests:
- * `not ok 3 fexit_test (outside subtests)`; parsers that judge a run by its leaves (the
- * kernel's kunit_parser.py) would otherwise read a test whose subtests passed as passing.
+ * Totals count leaves: subtests, tests without subtests, and a verdict of a test with
+ * subtests that none of them carries (results.ts extraLeaf). That last one is a leaf in the
+ * output too, after the subtests: `not ok 3 fexit_test (outside subtests)` when the test's own
+ * code failed, `not ok 3 fexit_test (as a whole) # XPASS reason` when it passed where it must
+ * fail. Parsers that judge a run by its leaves (the kernel's kunit_parser.py) would otherwise
+ * read such a test as passing.
  */
 import { pushAll } from '../runner/push-all';
-import { isFailing, totalsOf, type Judgement, type PartRecord, type RunReport, type TestRun } from '../runner/results';
+import { extraLeaf, isFailing, totalsOf, type Judgement, type PartRecord, type RunReport, type TestRun } from '../runner/results';
 import { expectationNote } from './notes';
 
 export interface KtapOptions {
@@ -77,20 +79,21 @@ function partDiag(depth: number, part: PartRecord, j: Judgement, profile: string
 export function ktapTest(r: TestRun, n: number, depth: number, opts: KtapOptions): string[] {
   const out: string[] = [];
   const ownJ = r.judgement.reason !== undefined ? r.judgement : r.ownJudgement;
-  // With subtests, own code that did not pass gets a leaf of its own (after them), as Totals counts it.
-  const ownLeaf = r.subtests.length > 0 && r.ownJudgement.verdict !== 'pass' && r.ownJudgement.verdict !== 'skip';
+  // With subtests, a verdict no subtest carries gets a leaf of its own (after them), as Totals counts it.
+  const extra = extraLeaf(r);
+  const ownLeaf = extra?.kind === 'own';
   if (!ownLeaf) pushAll(out, partDiag(depth, r.own, ownJ, r.profile, opts.verbose || isFailing(r.judgement.verdict)));
   if (r.subtests.length > 0) {
     const d = depth + 1;
-    out.push(`${IND.repeat(d)}KTAP version 1`, `${IND.repeat(d)}1..${r.subtests.length + (ownLeaf ? 1 : 0)}`);
+    out.push(`${IND.repeat(d)}KTAP version 1`, `${IND.repeat(d)}1..${r.subtests.length + (extra ? 1 : 0)}`);
     r.subtests.forEach((s, i) => {
       pushAll(out, partDiag(d, s, s, r.profile, opts.verbose || isFailing(s.verdict)));
       out.push(result(d, i + 1, s.name, s, s));
     });
-    if (ownLeaf) {
+    if (extra?.kind === 'own') {
       pushAll(out, partDiag(d, r.own, r.ownJudgement, r.profile, true));
       out.push(result(d, r.subtests.length + 1, `${r.name} (outside subtests)`, r.ownJudgement, r.own));
-    }
+    } else if (extra) out.push(result(d, r.subtests.length + 1, `${r.name} (as a whole)`, extra.judgement));
   }
   const own = r.subtests.length === 0 || r.judgement.verdict === 'skip' ? r.own : undefined;
   out.push(result(depth, n, r.name, r.judgement, own, r.subtests.length > 0 ? 'all subtests skipped' : undefined));

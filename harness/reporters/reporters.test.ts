@@ -178,19 +178,22 @@ describe('harness/reporters: KTAP and JUnit for cases the fixtures do not produc
       // Reasons and messages of more than one line.
       run('skipper', 2, { own: part({ skipped: true, skipReason: 'line one\nline two # hash' }), judgement: { verdict: 'skip' }, ownJudgement: { verdict: 'skip' } }),
       run('slow', 3, { subtests: [sub('t', 1, 'timeout', { errors: 1, timeout: 'first\nsecond', log: ['TIMEOUT: first\nsecond'] })], judgement: { verdict: 'timeout' } }),
+      // Its subtest passes where an expectation says the test as a whole must fail.
+      run('whole_xpass', 4, { subtests: [sub('u', 1, 'pass')], judgement: { verdict: 'xpass', reason: 'must fail here', signature: 'sig' } }),
     ],
   };
 
-  it('KTAP: own code that fails beside passing subtests is a leaf of its own; reasons stay on their line', async () => {
+  it('KTAP: a verdict no subtest carries (own code failing, a whole-test XPASS) is a leaf of its own; reasons stay on their line', async () => {
     const ktap = formatKtap(report, { verbose: false });
     expect(ktap).to.contain('    ok 1 s1\n    # test_wrapper:FAIL:own failure\n    not ok 2 wrapper (outside subtests)\n  not ok 1 wrapper\n');
     expect(ktap).to.contain('  ok 2 skipper # SKIP line one line two # hash\n');
     expect(ktap).to.contain('    not ok 1 t # TIMEOUT first second\n');
+    expect(ktap).to.contain('    ok 1 u\n    not ok 2 whole_xpass (as a whole) # XPASS must fail here\n  not ok 4 whole_xpass # XPASS must fail here\n');
     const { top } = await parseTap(ktapToTap14(ktap));
     expect(top.extras).to.deep.equal([]);
     // A parser that judges by leaves sees the failure, and Totals counts what it sees.
     expect(leafTotals(top)).to.deep.equal(totalsOf(report.runs));
-    expect(totalsOf(report.runs)).to.deep.equal({ pass: 1, fail: 2, xfail: 0, xpass: 0, skip: 1, error: 0 });
+    expect(totalsOf(report.runs)).to.deep.equal({ pass: 2, fail: 2, xfail: 0, xpass: 1, skip: 1, error: 0 });
   });
 
   it('JUnit: a line break in an attribute is a character reference (a parser would make it a space)', () => {

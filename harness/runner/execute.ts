@@ -75,8 +75,9 @@ export async function executeTest(def: TestDef, profile: Profile, opts: ExecOpti
   });
   const start = opts.clock();
   running = t;
-  // process.exit() from a test would end the whole run (or, in a worker, lose the test): while
-  // it runs, the call fails the test instead, the same with and without -j.
+  // process.exit() from a test would end the whole run (or, in a worker, lose the test): until
+  // the test returns or times out, the call fails the test instead, the same with and without
+  // -j. (Code the test leaves running after that, such as a timer, meets the real one again.)
   const exit = process.exit;
   process.exit = ((code?: number | string | null) => {
     throw new ProcessExitCalled(code);

@@ -121,6 +121,18 @@ export interface Totals {
   error: number;
 }
 
+/**
+ * A test with subtests whose verdict no subtest carries: its own code did not pass outside
+ * them, or it passed where an expectation says the test as a whole must fail (XPASS). Reports
+ * that count leaves show it as a leaf of its own, so that the leaves say what the run says.
+ */
+export function extraLeaf(r: TestRun): { readonly kind: 'own' | 'whole'; readonly judgement: Judgement } | undefined {
+  if (r.subtests.length === 0) return undefined;
+  if (r.ownJudgement.verdict !== 'pass' && r.ownJudgement.verdict !== 'skip') return { kind: 'own', judgement: r.ownJudgement };
+  if (r.judgement.verdict === 'xpass') return { kind: 'whole', judgement: r.judgement };
+  return undefined;
+}
+
 export function totalsOf(runs: readonly TestRun[]): Totals {
   const t: Totals = { pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, error: 0 };
   const count = (v: Verdict) => {
@@ -139,7 +151,8 @@ export function totalsOf(runs: readonly TestRun[]): Totals {
       continue;
     }
     for (const s of r.subtests) count(s.verdict);
-    if (r.ownJudgement.verdict !== 'pass' && r.ownJudgement.verdict !== 'skip') count(r.ownJudgement.verdict);
+    const extra = extraLeaf(r);
+    if (extra) count(extra.judgement.verdict);
   }
   return t;
 }

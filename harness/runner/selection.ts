@@ -16,7 +16,10 @@
  *
  * Allow entries and numbers add up, as in test_progs' should_run(): a test (or subtest) runs
  * when no deny entry removes it and an allow entry or a number selects it; with neither
- * given, everything runs. (`-t fexit -n 1` runs test 1 and the fexit tests.)
+ * given, everything runs. (`-t fexit -n 1` runs test 1 and the fexit tests.) One difference
+ * from test_progs' should_run_subtest(): a test picked by its number keeps all its subtests
+ * (unless the -n entry names subtest numbers), where test_progs, when name entries are given,
+ * runs only the subtests those names match, so `-n 1 -t era` would run test 1 with none.
  *
  * Everything here is plain data (a Selector can be sent to a worker thread as it is).
  */
