@@ -218,6 +218,12 @@ describe('rvtramp run: listing, output files and options', function () {
       expect(r.code, r.err).to.equal(0);
       expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).to.equal(true);
       expect(JSON.parse(readFileSync(join(dir, 'target.json'), 'utf8'))).to.include({ success: 1, failed: 0 });
+      // A link into a directory that does not exist is refused before the run, and kept.
+      symlinkSync(join(dir, 'no', 'such', 'x.json'), join(dir, 'bad.json'));
+      const bad = await run(['run', ...F, '-p', 'v6.8', '-a', 'pass', '-J', join(dir, 'bad.json')]);
+      expect(bad.code).to.equal(3);
+      expectOneLineError(bad, /bad\.json: links to a file in .*no\/such, which is not a directory/);
+      expect(lstatSync(join(dir, 'bad.json')).isSymbolicLink()).to.equal(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -239,11 +245,15 @@ describe('rvtramp run: listing, output files and options', function () {
   it('output that cannot be written (> /dev/full): one line on stderr, exit 74', async function () {
     if (!existsSync('/dev/full')) return this.skip(); // no /dev/full on this system: nothing to write to
     const root = join(__dirname, '..', '..');
+
     const code = `require('./harness/cli/main').main(['profiles']).then((c) => { process.exitCode = c; })`;
     const full = openSync('/dev/full', 'w');
     try {
       const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], { cwd: root, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
       expect([r.status, r.stderr]).to.deep.equal([74, 'rvtramp: cannot write standard output: ENOSPC\n']);
+      // Through the command itself too: its exit at the end must not hide the write error.
+      const viaBin = spawnSync(process.execPath, [join(root, 'bin', 'rvtramp.js'), 'run', '--help'], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      expect([viaBin.status, viaBin.stderr]).to.deep.equal([74, 'rvtramp: cannot write standard output: ENOSPC\n']);
     } finally {
       closeSync(full);
     }

@@ -4,7 +4,7 @@
  * failure, 2 no test matched, 3 setup error.
  */
 import { availableParallelism } from 'node:os';
-import { closeSync, existsSync, lstatSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { PROFILE_NAMES } from '../../kernel/profiles/profiles';
 import type { Expectation } from '../expectations/types';
@@ -239,7 +239,21 @@ function checkOutputPath(file: string, opt: string): void {
   } catch {
     st = undefined;
   }
-  if (st !== undefined && !st.isFile()) return;
+  if (st !== undefined && st.isSymbolicLink()) {
+    // Through a symlink: its target is probed the same way, but nothing is created for it.
+    let target;
+    try {
+      target = statSync(file);
+    } catch {
+      target = undefined;
+    }
+    if (target === undefined) {
+      const d = dirname(resolve(dirname(resolve(file)), readlinkSync(file)));
+      if (!existsSync(d) || !statSync(d).isDirectory()) throw setup(`${opt} ${file}: links to a file in ${d}, which is not a directory`);
+      return;
+    }
+    if (!target.isFile()) return;
+  } else if (st !== undefined && !st.isFile()) return;
   try {
     closeSync(openSync(file, 'a'));
   } catch (e) {

@@ -1,8 +1,9 @@
 /**
  * JUnit XML (`--junit FILE`), the common denominator of CI dashboards: one <testsuite> per
  * profile, one <testcase> per subtest (classname = the test, name = `subtest@profile`), or per
- * test when it has no subtests (name = `test@profile`); a test whose own code failed outside
- * its subtests gets a testcase of its own too.
+ * test when it has no subtests (name = `test@profile`); a verdict of a test with subtests that
+ * none of them carries (its own code did not pass, or a whole-test XPASS: results.ts
+ * extraLeaf) gets a testcase of its own too.
  *
  *   FAIL / wrong failure  -> <failure type="FAIL" | "WRONG_FAILURE" message="first failing line">log</failure>
  *   TIMEOUT               -> <failure type="TIMEOUT" message="...">
@@ -13,7 +14,7 @@
  *
  * The log of every failing case is the element's text; -v adds passing logs as <system-out>.
  */
-import { isFailing, type Judgement, type PartRecord, type RunReport, type TestRun } from '../runner/results';
+import { extraLeaf, isFailing, type Judgement, type PartRecord, type RunReport, type TestRun } from '../runner/results';
 import { expectationNote } from './notes';
 
 export interface JunitOptions {
@@ -45,8 +46,9 @@ interface Case {
 function casesOf(r: TestRun): Case[] {
   if (r.subtests.length === 0) return [{ classname: r.name, name: `${r.name}@${r.profile}`, part: r.own, j: r.judgement.reason !== undefined ? r.judgement : r.ownJudgement }];
   const out: Case[] = r.subtests.map((s) => ({ classname: r.name, name: `${s.name}@${r.profile}`, part: s, j: s }));
-  const ownJ = r.judgement.reason !== undefined && r.judgement.verdict !== 'xfail' ? r.judgement : r.ownJudgement;
-  if (isFailing(ownJ.verdict)) out.unshift({ classname: r.name, name: `${r.name}@${r.profile}`, part: r.own, j: ownJ });
+  // A verdict no subtest carries (own code, a whole-test XPASS): a case of its own, as KTAP's leaf and Totals.
+  const extra = extraLeaf(r);
+  if (extra) out.unshift({ classname: r.name, name: `${r.name}@${r.profile}`, part: r.own, j: extra.judgement });
   return out;
 }
 

@@ -200,6 +200,9 @@ describe('harness/reporters: KTAP and JUnit for cases the fixtures do not produc
     const xml = formatJunit(report, { verbose: false });
     expect(xml).to.contain('<skipped message="line one&#10;line two # hash"/>');
     expect(xml).to.contain('<failure type="TIMEOUT" message="first&#10;second">TIMEOUT: first\nsecond</failure>');
+    // The same extra cases as KTAP's leaves: own code, and a whole-test XPASS.
+    expect(xml).to.contain('<testcase classname="wrapper" name="wrapper@v6.8"');
+    expect(xml).to.contain('<testcase classname="whole_xpass" name="whole_xpass@v6.8"');
   });
 });
 

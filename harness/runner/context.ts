@@ -248,9 +248,17 @@ export class TestContext {
 
   // ---- runner side -----------------------------------------------------------------------------
 
+  /** Errors already recorded by uncaught(). */
+  private readonly recorded = new WeakSet<object>();
+
   /** @internal An exception escaped the test (or a promise it dropped was rejected): it fails the current (sub)test. */
   uncaught(e: unknown, what = 'uncaught exception'): void {
     if (this.closed) return;
+    // The same error can arrive twice (recorded where it was made, then caught on its way out).
+    if ((typeof e === 'object' && e !== null) || typeof e === 'function') {
+      if (this.recorded.has(e)) return;
+      this.recorded.add(e);
+    }
     const p = this.part();
     this.failPart(p, `${what}: ${describeThrown(e)}`);
     const stack = stackOf(e);

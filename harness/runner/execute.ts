@@ -61,6 +61,24 @@ export function trapStrayErrors(): () => void {
   };
 }
 
+/**
+ * process.exit() from a test would end the whole run (or, in a worker, lose the test): until
+ * the returned function is called (when the test returns or times out), a call fails the test
+ * instead, even if the test catches what it throws, the same with and without -j. Code the
+ * test leaves running after that, such as a timer, meets the real process.exit again.
+ */
+function guardExit(t: TestContext): () => void {
+  const exit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    const e = new ProcessExitCalled(code);
+    t.uncaught(e, 'forbidden call');
+    throw e;
+  }) as typeof process.exit;
+  return () => {
+    process.exit = exit;
+  };
+}
+
 /** Runs the test; resolves to the raw run, or undefined when the selection left nothing of it to report. */
 export async function executeTest(def: TestDef, profile: Profile, opts: ExecOptions): Promise<TestRun | undefined> {
   const t = new TestContext({
@@ -75,13 +93,7 @@ export async function executeTest(def: TestDef, profile: Profile, opts: ExecOpti
   });
   const start = opts.clock();
   running = t;
-  // process.exit() from a test would end the whole run (or, in a worker, lose the test): until
-  // the test returns or times out, the call fails the test instead, the same with and without
-  // -j. (Code the test leaves running after that, such as a timer, meets the real one again.)
-  const exit = process.exit;
-  process.exit = ((code?: number | string | null) => {
-    throw new ProcessExitCalled(code);
-  }) as typeof process.exit;
+  const restoreExit = guardExit(t);
   try {
     const r = def.fn(t);
     if (isThenable(r)) await settleWithin(r, opts.wallTimeoutMs, t);
@@ -91,7 +103,7 @@ export async function executeTest(def: TestDef, profile: Profile, opts: ExecOpti
     t.uncaught(e);
   } finally {
     running = undefined;
-    process.exit = exit;
+    restoreExit();
   }
   t.finish();
   const own = { log: t.own.log, errors: t.own.errors, skipped: t.own.skipped, durationMs: t.own.durationMs, ...(t.own.skipReason !== undefined ? { skipReason: t.own.skipReason } : {}), ...(t.own.timeout !== undefined ? { timeout: t.own.timeout } : {}) };
@@ -154,11 +166,14 @@ export async function listSubtests(def: TestDef, profile: Profile): Promise<List
     watchdog: 0,
     clock: () => 0,
   });
+  const restoreExit = guardExit(t);
   try {
     const r = def.fn(t);
     if (isThenable(r)) await settleWithin(r, LIST_WAIT_MS, t);
   } catch {
     // a test that throws in list mode still listed what it had
+  } finally {
+    restoreExit();
   }
   t.finish();
   return t.subtestCalls === 0 ? null : all;

@@ -212,6 +212,8 @@ describe('harness/runner: a misbehaving selftest fails itself, the same with and
         'exports.test_a_nullproto = () => { throw Object.create(null); };',
         // process.exit() used to end the whole run silently without -j, and lose the test with it.
         'exports.test_b_exits = (t) => { t.log("bye"); process.exit(0); };',
+        // Catching what the guard throws does not make the call go away.
+        'exports.test_b_swallows = (t) => { try { process.exit(1); } catch {} t.ASSERT_EQ(1, 1, "after"); };',
         // ~130,000 log lines used to overflow the stack of the reporters (push(...lines)).
         'exports.test_c_biglog = (t) => { for (let i = 0; i < 130000; i++) t.log("l" + i); t.ASSERT_TRUE(false, "fails"); };',
         // Names that -a could not select or KTAP would misread.
@@ -226,10 +228,14 @@ describe('harness/runner: a misbehaving selftest fails itself, the same with and
     const tests = discoverTests(dir);
     const run = (workers: number) => runTests({ tests, dir, profiles: resolveProfiles(['v6.8']), workers, clock: () => 0 });
     const one = await run(0);
-    expect(verdicts(one)).to.deep.equal(['a_nullproto@v6.8 fail', 'b_exits@v6.8 fail', 'c_biglog@v6.8 fail', 'd_names@v6.8 fail', 'e_fine@v6.8 pass']);
+    expect(verdicts(one)).to.deep.equal(['a_nullproto@v6.8 fail', 'b_exits@v6.8 fail', 'b_swallows@v6.8 fail', 'c_biglog@v6.8 fail', 'd_names@v6.8 fail', 'e_fine@v6.8 pass']);
     const log = (name: string) => one.runs.find((r) => r.name === name)!.own.log;
     expect(log('a_nullproto')).to.include('uncaught exception: thrown value: [object Object]');
-    expect(log('b_exits')).to.deep.equal(['bye', 'uncaught exception: ProcessExitCalled: the test called process.exit(0)']);
+    expect(log('b_exits')).to.deep.equal(['bye', 'forbidden call: ProcessExitCalled: the test called process.exit(0)']);
+    expect(log('b_swallows')[0]).to.equal('forbidden call: ProcessExitCalled: the test called process.exit(1)');
+    // In list mode too (it used to end `run -l` silently).
+    const listed = await listTests(tests, resolveProfiles(['v6.8']));
+    expect(listed).to.include.members(['b_exits', 'b_swallows', 'e_fine']);
     expect(log('c_biglog')).to.have.length(130001);
     expect(log('d_names').filter((l) => l.includes('must be non-empty'))).to.have.length(2);
     // The reporters take the long log too.
