@@ -198,9 +198,6 @@ export function parseRunArgs(argv: readonly string[]): Options | 'help' {
       if (rest !== '') apply('workers', rest);
       else if (argv[i + 1] !== undefined && /^\d+$/.test(argv[i + 1]!)) apply('workers', argv[++i]!);
       else o.workers = availableParallelism();
-    } else if ((letter === 'l' || letter === 'c') && rest === '') {
-      if (letter === 'l') o.list = true;
-      else o.count = true;
     } else {
       throw setup(`unknown option '${arg}' (see rvtramp run --help)`);
     }
@@ -226,40 +223,40 @@ function loadExpectations(file: string, shapeProblem: (e: unknown) => string | u
 /** Refuses a report file that could not be written, now rather than after the whole run. */
 function checkOutputPath(file: string, opt: string): void {
   if (file === '') throw setup(`option '${opt}' needs a file name`);
-  const d = dirname(resolve(file));
-  if (!existsSync(d)) throw setup(`${opt} ${file}: directory ${d} does not exist`);
-  if (!statSync(d).isDirectory()) throw setup(`${opt} ${file}: ${d} is not a directory`);
-  if (existsSync(file) && statSync(file).isDirectory()) throw setup(`${opt} ${file}: is a directory`);
-  // Try to open it: for appending, which creates it without touching what it holds. Only a
-  // regular file or a missing name is tried (a named pipe would lose its reader, a dangling
-  // symlink its target); a file made only for this check is removed again.
+  probeWritable(file, file, opt, 0);
+}
+
+/**
+ * Checks that `path` (the report file, or what a symlink to it names) can be written: its
+ * directory exists, and opening it for appending works. That creates it without touching what
+ * it holds; a file made only for this check is removed again. A named pipe or a device is left
+ * alone (opening a pipe would take its reader's input away); a symlink is followed, never
+ * replaced.
+ */
+function probeWritable(path: string, file: string, opt: string, links: number): void {
+  const d = dirname(resolve(path));
+  if (!existsSync(d) || !statSync(d).isDirectory()) {
+    if (links > 0) throw setup(`${opt} ${file}: links to a file in ${d}, which is not a directory`);
+    throw setup(existsSync(d) ? `${opt} ${file}: ${d} is not a directory` : `${opt} ${file}: directory ${d} does not exist`);
+  }
   let st;
   try {
-    st = lstatSync(file);
+    st = lstatSync(path);
   } catch {
     st = undefined;
   }
-  if (st !== undefined && st.isSymbolicLink()) {
-    // Through a symlink: its target is probed the same way, but nothing is created for it.
-    let target;
-    try {
-      target = statSync(file);
-    } catch {
-      target = undefined;
-    }
-    if (target === undefined) {
-      const d = dirname(resolve(dirname(resolve(file)), readlinkSync(file)));
-      if (!existsSync(d) || !statSync(d).isDirectory()) throw setup(`${opt} ${file}: links to a file in ${d}, which is not a directory`);
-      return;
-    }
-    if (!target.isFile()) return;
-  } else if (st !== undefined && !st.isFile()) return;
+  if (st?.isSymbolicLink()) {
+    if (links < 8) probeWritable(resolve(d, readlinkSync(path)), file, opt, links + 1);
+    return;
+  }
+  if (st?.isDirectory()) throw setup(`${opt} ${file}: is a directory`);
+  if (st !== undefined && !st.isFile()) return;
   try {
-    closeSync(openSync(file, 'a'));
+    closeSync(openSync(path, 'a'));
   } catch (e) {
     throw setup(`${opt} ${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (st === undefined) rmSync(file, { force: true });
+  if (st === undefined) rmSync(path, { force: true });
 }
 
 function writeOutput(file: string, text: string): void {
