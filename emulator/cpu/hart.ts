@@ -113,11 +113,11 @@ function shapeOf(word: number): Shape | null {
     s = {
       name: entry.name,
       ext: entry.ext,
-      rd: rd === undefined || rd === 0 ? SINK : rd,
-      rs1: a('rs1') ?? 0,
-      rs2: a('rs2') ?? 0,
+      rd: rd === undefined || rd === 0 ? SINK : rd | 0,
+      rs1: (a('rs1') ?? 0) | 0,
+      rs2: (a('rs2') ?? 0) | 0,
       imm: a('imm12') ?? a('simm12') ?? a('imm20') ?? a('zimm5'),
-      aux: a('shamt6') ?? a('shamt5') ?? a('csr') ?? 0,
+      aux: (a('shamt6') ?? a('shamt5') ?? a('csr') ?? 0) | 0,
       off: a('bimm12') ?? a('jimm20'),
       h: HANDLERS.get(entry.name),
     };
@@ -394,7 +394,7 @@ export class Hart implements CodeListener {
     if (d.name === 'auipc') {
       const v = pc + o.imm;
       o.imm = v | 0;
-      o.immHi = Math.floor(v / TWO32);
+      o.immHi = Math.floor(v / TWO32) | 0; // int32 (|v| < 2^52): keeps the field a small integer
     }
     // Taken targets that break alignment (only possible without C) trap when taken.
     if (off !== undefined && (o.target & this.alignMask) !== 0) {

@@ -80,6 +80,6 @@ export class Op {
     this.inner = h;
     this.next = pc + size;
     this.nextLo = this.next | 0;
-    this.nextHi = Math.floor(this.next / 4294967296);
+    this.nextHi = Math.floor(this.next / 4294967296) | 0;
   }
 }
