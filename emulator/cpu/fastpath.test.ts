@@ -11,6 +11,7 @@ import { loadProgram, runProgram } from '../user/runner';
 import { FAST_KIND } from './fastpath';
 import { HANDLERS } from './handlers';
 import { FAST_BY_HANDLER } from './hart';
+import { fcParams, runParams } from '../testing/params';
 
 describe('interpreter fast path', () => {
   it('names only instructions that have a reference handler', () => {
@@ -39,7 +40,7 @@ describe('interpreter fast path', () => {
         });
         expect(results[0]).to.deep.equal(results[1]);
       }),
-      { seed: 0xfa57, numRuns: 300 },
+      fcParams(runParams({ seed: 0xfa57, numRuns: 300 })),
     );
   });
 });

@@ -16,6 +16,7 @@ import { assemble } from '../asm';
 import { writeElf } from '../elf/writer';
 import { loadProgram, runProgram } from './runner';
 import { XREG_NAMES } from '../isa/regnames';
+import { fcParams, runParams } from '../testing/params';
 
 function build(p: GenProgram): Uint8Array {
   const prog = assemble(p.source, { base: PROG_CODE, compressed: p.compressed });
@@ -63,8 +64,8 @@ describe('emulator vs qemu-riscv64 (oracle)', function () {
   it('random programs (ALU, M, A, Zb*, loads/stores, branches, loops, RVC) print the same bytes', function () {
     const { qemu } = needOracles(this, 'qemu');
     const dir = mkdtempSync(join(tmpdir(), 'rvtramp-diff-'));
-    // A fixed default seed keeps CI reproducible; set RVTRAMP_SEED to explore or replay.
-    const seed = process.env['RVTRAMP_SEED'] ? Number(process.env['RVTRAMP_SEED']) : 20261129;
+    // A fixed default seed keeps CI reproducible; RVTRAMP_SEED / RVTRAMP_RUNS explore or replay.
+    const run = runParams({ seed: 20261129, numRuns: 150 });
     try {
       fc.assert(
         fc.property(programArb, (p) => {
@@ -81,10 +82,10 @@ describe('emulator vs qemu-riscv64 (oracle)', function () {
             }
           }
         }),
-        { seed, numRuns: Number(process.env['RVTRAMP_DIFF_RUNS'] ?? 150) },
+        fcParams(run),
       );
     } catch (e) {
-      throw new Error(`${(e as Error).message}\nreplay: RVTRAMP_SEED=${seed} npx mocha --spec emulator/user/qemu-diff.test.ts`);
+      throw new Error(`${(e as Error).message}\nreplay: RVTRAMP_SEED=${run.seed} npx mocha --spec emulator/user/qemu-diff.test.ts (with RVTRAMP_PATH from the message above)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,15 +1,16 @@
 /**
- * Running a property reproducibly: a fixed seed per property, a moderate number of runs, and a
+ * Running a property reproducibly: a fixed seed per property, a moderate number of runs
+ * (emulator/testing/params.ts, with the environment that replays or widens a run), and a
  * failure message that says exactly how to replay it.
- *
- *   RVTRAMP_SEED=<n> RVTRAMP_PATH=<p>   replay one counterexample (with mocha --fgrep '<title>')
- *   RVTRAMP_RUNS=<n>                    more (or fewer) runs than the default, e.g. nightly
  *
  * A failing case is shown as the functions, programs and steps it ran, the findings, and its
  * JSON (runCase input), so it can be saved and replayed without fast-check.
  */
 import fc from 'fast-check';
 import { caseToJson, describeCase, type PropCase } from './case';
+import { fcParams, runParams, type PropertyRun } from '../../emulator/testing/params';
+
+export { fcParams, runParams, type PropertyRun };
 
 /** Thrown by a property's predicate: the case failed with these findings. */
 export class CaseFailure extends Error {
@@ -17,27 +18,6 @@ export class CaseFailure extends Error {
     super(findings.join('\n'));
     this.name = 'CaseFailure';
   }
-}
-
-export interface PropertyRun {
-  readonly seed: number;
-  readonly numRuns: number;
-  readonly path?: string;
-}
-
-/** The seed, runs and path to use: the property's defaults unless the environment says otherwise. */
-export function runParams(defaults: { readonly seed: number; readonly numRuns: number }): PropertyRun {
-  const env = process.env;
-  const seed = env.RVTRAMP_SEED !== undefined && env.RVTRAMP_SEED !== '' ? Number(env.RVTRAMP_SEED) : defaults.seed;
-  const numRuns = env.RVTRAMP_RUNS ? Number(env.RVTRAMP_RUNS) : defaults.numRuns;
-  if (!Number.isInteger(seed)) throw new Error(`RVTRAMP_SEED=${env.RVTRAMP_SEED} is not an integer`);
-  if (!Number.isInteger(numRuns) || numRuns < 1) throw new Error(`RVTRAMP_RUNS=${env.RVTRAMP_RUNS} is not a positive integer`);
-  return { seed, numRuns, ...(env.RVTRAMP_PATH ? { path: env.RVTRAMP_PATH } : {}) };
-}
-
-/** fast-check parameters for a run (endOnFailure keeps replays of a path short). */
-export function fcParams<T>(run: PropertyRun): fc.Parameters<T> {
-  return { seed: run.seed, numRuns: run.numRuns, ...(run.path !== undefined ? { path: run.path, endOnFailure: true } : {}) };
 }
 
 /** A readable failure report for a fast-check run whose counterexample is a PropCase (or has one first). */

@@ -13,6 +13,7 @@ import { assemble } from '../../asm';
 import { programArb, simple, PROG_CODE, PROG_DATA, DATA_WINDOW, type GenProgram } from '../../testing/progen';
 import { buildTrace } from './trace';
 import { checkGolden } from '../../testing/golden';
+import { fcParams, runParams } from '../../testing/params';
 
 type Engine = 'interpreter' | 'translator';
 
@@ -95,7 +96,7 @@ describe('block translator', () => {
     this.timeout(120_000);
     fc.assert(
       fc.property(programArb, hotArb, slicesArb, (p: GenProgram, hot, slices) => agree({ ...p, hot, slices })),
-      { seed: 0x7a11, numRuns: 250 },
+      fcParams(runParams({ seed: 0x7a11, numRuns: 250 })),
     );
   });
 
@@ -103,7 +104,7 @@ describe('block translator', () => {
     this.timeout(120_000);
     fc.assert(
       fc.property(denseArb, hotArb, slicesArb, (p, hot, slices) => agree({ ...p, hot, slices })),
-      { seed: 0x7a15, numRuns: 300 },
+      fcParams(runParams({ seed: 0x7a15, numRuns: 300 })),
     );
   });
 
@@ -117,7 +118,7 @@ describe('block translator', () => {
         lines.splice(at, 0, `  ${trap}`);
         agree({ ...p, source: lines.join('\n'), hot, slices });
       }),
-      { seed: 0x7a12, numRuns: 200 },
+      fcParams(runParams({ seed: 0x7a12, numRuns: 200 })),
     );
   });
 
@@ -168,7 +169,7 @@ describe('block translator', () => {
           agree({ source: source + '\n', data, compressed, hot, slices, stale });
         },
       ),
-      { seed: 0x7a13, numRuns: 200 },
+      fcParams(runParams({ seed: 0x7a13, numRuns: 200 })),
     );
   });
 
@@ -178,7 +179,7 @@ describe('block translator', () => {
       fc.property(programArb, fc.nat({ max: 400 }), fc.integer({ min: 2, max: 40 }), hotArb, slicesArb, (p, at, len, hot, slices) => {
         agree({ ...p, hot, slices, hook: { at: at & ~1, len }, watch: true });
       }),
-      { seed: 0x7a14, numRuns: 120 },
+      fcParams(runParams({ seed: 0x7a14, numRuns: 120 })),
     );
   });
 
