@@ -11,7 +11,7 @@ import { loadProgram, runProgram } from '../user/runner';
 import { FAST_KIND } from './fastpath';
 import { HANDLERS } from './handlers';
 import { FAST_BY_HANDLER } from './hart';
-import { fcParams, runParams } from '../testing/params';
+import { fcParams, propertyTimeout, runParams } from '../testing/params';
 
 describe('interpreter fast path', () => {
   it('names only instructions that have a reference handler', () => {
@@ -25,7 +25,7 @@ describe('interpreter fast path', () => {
   });
 
   it('random programs: fast path and reference handlers agree', function () {
-    this.timeout(60000);
+    this.timeout(propertyTimeout(60000));
     fc.assert(
       fc.property(programArb, (p) => {
         const code = assemble(p.source, { base: PROG_CODE, compressed: p.compressed });

@@ -13,9 +13,17 @@ import { join } from 'path';
 /** Fields the run loop reads as int32; none may be stored as a boxed double (HeapNumber). */
 const INT_FIELDS = ['rd', 'rs1', 'rs2', 'imm', 'immHi', 'aux', 'nextLo', 'nextHi', 'k', 'cLo', 'cHi', 'cGen', 'k0', 'heat'];
 
+/** Node's own builds keep 32-bit small integers; with pointer compression they are 31-bit and kernel addresses' low halves are boxed anyway. */
+const compressed = (process.config.variables as Record<string, unknown>)['v8_enable_pointer_compression'];
+
 describe('op fields as V8 stores them', () => {
-  it('the fields the interpreter reads stay small integers after the decoder is optimized', function () {
-    this.timeout(60000);
+  it('the fields the interpreter reads stay small integers once V8 has optimized the code that fills them', function () {
+    if (compressed === 1 || compressed === true || compressed === 'true') {
+      // mocha's skip() takes no reason; print it so the SKIP is never silent.
+      console.log('      SKIP: this node was built with V8 pointer compression (31-bit small integers), which this check does not model');
+      this.skip();
+    }
+    this.timeout(120000);
     const probe = join(__dirname, '../testing/op-fields-probe.ts');
     const r = spawnSync(process.execPath, ['--allow-natives-syntax', '-r', 'ts-node/register/transpile-only', probe], {
       encoding: 'utf8',

@@ -24,6 +24,14 @@ export function runParams(defaults: { readonly seed: number; readonly numRuns: n
   return { seed, numRuns, ...(env.RVTRAMP_PATH ? { path: env.RVTRAMP_PATH } : {}) };
 }
 
+/**
+ * Timeout of a test that runs properties: `ms`, sized for the default counts, unless
+ * RVTRAMP_RUNS asks for another count, when the test runs as long as it takes (mocha's 0).
+ */
+export function propertyTimeout(ms: number): number {
+  return process.env.RVTRAMP_RUNS ? 0 : ms;
+}
+
 /** fast-check parameters for a run (endOnFailure keeps replays of a path short). */
 export function fcParams<T>(run: PropertyRun): fc.Parameters<T> {
   return { seed: run.seed, numRuns: run.numRuns, ...(run.path !== undefined ? { path: run.path, endOnFailure: true } : {}) };

@@ -16,7 +16,7 @@ import { assemble } from '../asm';
 import { writeElf } from '../elf/writer';
 import { loadProgram, runProgram } from './runner';
 import { XREG_NAMES } from '../isa/regnames';
-import { fcParams, runParams } from '../testing/params';
+import { fcParams, propertyTimeout, runParams } from '../testing/params';
 
 function build(p: GenProgram): Uint8Array {
   const prog = assemble(p.source, { base: PROG_CODE, compressed: p.compressed });
@@ -59,7 +59,7 @@ function explain(a: Buffer, b: Buffer): string {
 }
 
 describe('emulator vs qemu-riscv64 (oracle)', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
 
   it('random programs (ALU, M, A, Zb*, loads/stores, branches, loops, RVC) print the same bytes', function () {
     const { qemu } = needOracles(this, 'qemu');

@@ -6,9 +6,10 @@
  */
 import { arbAttachCase, limitsFor } from './gen/arbitraries';
 import { BPF_PROFILES, TRACER_ONLY, RUNS, checkCases } from './suite';
+import { propertyTimeout } from './params';
 
 describe('property: ABI at the traced call boundary', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of [...BPF_PROFILES, ...TRACER_ONLY]) {
     const bpf = BPF_PROFILES.includes(p);
     it(`${p.name}: sp, gp, tp, s0-s11 preserved and control back at the call site, bodies entered after the sled${bpf ? '' : ' (function tracer only)'}`, function () {

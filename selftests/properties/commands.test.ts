@@ -15,10 +15,10 @@ import { getProfile } from '../../kernel/profiles/profiles';
 import { arbWorld, arbCommands, runCommands, commandsToCase } from './gen/commands';
 import { limitsFor } from './gen/arbitraries';
 import { BPF_PROFILES, TRACER_ONLY, RUNS, seedOf } from './suite';
-import { assertProperty, runParams } from './params';
+import { assertProperty, runParams, propertyTimeout } from './params';
 
 describe('property: attach / detach / call sequences against a model (fc.commands)', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of [...BPF_PROFILES, ...TRACER_ONLY]) {
     const bpf = BPF_PROFILES.includes(p);
     it(`${p.name}: every step of a command sequence agrees with the model${bpf ? '' : ' (function tracer only)'}`, function () {

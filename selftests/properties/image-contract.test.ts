@@ -6,9 +6,10 @@
  */
 import { arbStepsCase, limitsFor } from './gen/arbitraries';
 import { BPF_PROFILES, TRACER_ONLY, RUNS, checkCases } from './suite';
+import { propertyTimeout } from './params';
 
 describe('property: image contract', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of [...BPF_PROFILES, ...TRACER_ONLY]) {
     const bpf = BPF_PROFILES.includes(p);
     it(`${p.name}: nothing written outside the trampoline images and sleds, no WARN/BUG, runtime idle after calls${bpf ? '' : ' (function tracer only)'}`, function () {

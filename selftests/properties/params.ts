@@ -8,9 +8,9 @@
  */
 import fc from 'fast-check';
 import { caseToJson, describeCase, type PropCase } from './case';
-import { fcParams, runParams, type PropertyRun } from '../../emulator/testing/params';
+import { fcParams, propertyTimeout, runParams, type PropertyRun } from '../../emulator/testing/params';
 
-export { fcParams, runParams, type PropertyRun };
+export { fcParams, propertyTimeout, runParams, type PropertyRun };
 
 /** Thrown by a property's predicate: the case failed with these findings. */
 export class CaseFailure extends Error {

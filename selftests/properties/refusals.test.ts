@@ -8,9 +8,10 @@
 import { arbAttachCase, limitsFor } from './gen/arbitraries';
 import { MAX_SLOTS } from './gen/func';
 import { CORRECT, checkCases } from './suite';
+import { propertyTimeout } from './params';
 
 describe('property: refusals are exactly the kernel\'s', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of CORRECT) {
     it(`${p.name}: attach answers as this kernel would (up to ${MAX_SLOTS} argument slots), refusals change nothing`, function () {
       checkCases(this.test!.fullTitle(), p, arbAttachCase({ ...limitsFor(p), maxSlots: MAX_SLOTS, bpf: true }, { callFirst: false }), 8, ['restore']);

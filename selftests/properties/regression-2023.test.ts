@@ -12,7 +12,7 @@ import { arbAttachCase, limitsFor } from './gen/arbitraries';
 import { arbWorld, arbCommands, runCommands, commandsToCase } from './gen/commands';
 import { BROKEN, caseProperty, seedOf } from './suite';
 import { describeCase, type PropCase } from './case';
-import { CaseFailure, fcParams, runParams } from './params';
+import { CaseFailure, fcParams, runParams, propertyTimeout } from './params';
 
 const BUDGET = 200;
 
@@ -30,7 +30,7 @@ function report(title: string, d: { readonly numRuns: number; readonly numShrink
 }
 
 describe('property: the 2023 regression is found without knowing it (v6.5+direct-calls)', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of BROKEN) {
     it(`${p.name}: the attachment-set property fails within ${BUDGET} cases and shrinks to one program on a function with <= 2 arguments`, function () {
       const run = runParams({ seed: seedOf(this.test!.fullTitle()), numRuns: BUDGET });

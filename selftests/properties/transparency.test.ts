@@ -5,9 +5,10 @@
  */
 import { arbAttachCase, limitsFor } from './gen/arbitraries';
 import { BPF_PROFILES, TRACER_ONLY, RUNS, checkCases } from './suite';
+import { propertyTimeout } from './params';
 
 describe('property: transparency', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of [...BPF_PROFILES, ...TRACER_ONLY]) {
     const bpf = BPF_PROFILES.includes(p);
     it(`${p.name}: traced calls return the untraced value and write the same memory, unless fmod_ret says otherwise${bpf ? '' : ' (function tracer only)'}`, function () {

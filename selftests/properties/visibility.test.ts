@@ -8,9 +8,10 @@
 import { arbAttachCase, limitsFor } from './gen/arbitraries';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BPF_PROFILES, TRACER_ONLY, RUNS, checkCases } from './suite';
+import { propertyTimeout } from './params';
 
 describe('property: visibility and order', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
   for (const p of [...BPF_PROFILES, ...TRACER_ONLY]) {
     const bpf = BPF_PROFILES.includes(p);
     it(`${p.name}: programs see exact arguments, return values, cookies, ip and nregs, in attach order, once per call${bpf ? '' : ' (function tracer only)'}`, function () {

@@ -13,7 +13,7 @@ import { assemble } from '../../asm';
 import { programArb, simple, PROG_CODE, PROG_DATA, DATA_WINDOW, type GenProgram } from '../../testing/progen';
 import { buildTrace } from './trace';
 import { checkGolden } from '../../testing/golden';
-import { fcParams, runParams } from '../../testing/params';
+import { fcParams, propertyTimeout, runParams } from '../../testing/params';
 
 type Engine = 'interpreter' | 'translator';
 
@@ -93,7 +93,7 @@ const TRAPS = ['ld a0, 8(zero)', 'sd a0, -8(zero)', '.word 0', 'ebreak', 'lw a1,
 
 describe('block translator', () => {
   it('random programs (loops, branches, jumps, RVC, M/A/Zb*): same state, outcome and counts at any budget', function () {
-    this.timeout(120_000);
+    this.timeout(propertyTimeout(120_000));
     fc.assert(
       fc.property(programArb, hotArb, slicesArb, (p: GenProgram, hot, slices) => agree({ ...p, hot, slices })),
       fcParams(runParams({ seed: 0x7a11, numRuns: 250 })),
@@ -101,7 +101,7 @@ describe('block translator', () => {
   });
 
   it('dense straight-line code in a loop: every inline template against the interpreter', function () {
-    this.timeout(120_000);
+    this.timeout(propertyTimeout(120_000));
     fc.assert(
       fc.property(denseArb, hotArb, slicesArb, (p, hot, slices) => agree({ ...p, hot, slices })),
       fcParams(runParams({ seed: 0x7a15, numRuns: 300 })),
@@ -109,7 +109,7 @@ describe('block translator', () => {
   });
 
   it('traps inside translated code: same trap, same pc, nothing of the faulting instruction committed', function () {
-    this.timeout(60_000);
+    this.timeout(propertyTimeout(60_000));
     fc.assert(
       fc.property(programArb, fc.constantFrom(...TRAPS), fc.nat(), hotArb, slicesArb, (p, trap, pos, hot, slices) => {
         const lines = p.source.split('\n');
@@ -123,7 +123,7 @@ describe('block translator', () => {
   });
 
   it('self-modifying code: patching an instruction in a loop, coherent and stale icache, with and without fence.i', function () {
-    this.timeout(60_000);
+    this.timeout(propertyTimeout(60_000));
     const rd = fc.constantFrom('a0', 'a1', 'a2', 't2', 's0', 's1');
     const patch = fc.tuple(fc.constantFrom('addi', 'xori', 'ori', 'slti'), rd, rd, fc.integer({ min: -2048, max: 2047 })).map(([op, d, s, i]) => `${op} ${d}, ${s}, ${i}`);
     fc.assert(
@@ -174,7 +174,7 @@ describe('block translator', () => {
   });
 
   it('code hooks and memory watches see the same events in the same order', function () {
-    this.timeout(60_000);
+    this.timeout(propertyTimeout(60_000));
     fc.assert(
       fc.property(programArb, fc.nat({ max: 400 }), fc.integer({ min: 2, max: 40 }), hotArb, slicesArb, (p, at, len, hot, slices) => {
         agree({ ...p, hot, slices, hook: { at: at & ~1, len }, watch: true });

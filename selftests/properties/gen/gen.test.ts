@@ -13,7 +13,7 @@ import { moduleSpec } from './body';
 import { argWords, fnName, outName, slotCount, type GenModule } from './func';
 import { untraced } from './model';
 import { arbModule, arbRawArgs, fitArgs, arbAttachCase, limitsFor } from './arbitraries';
-import { assertProperty, runParams, CaseFailure } from '../params';
+import { assertProperty, runParams, CaseFailure, propertyTimeout } from '../params';
 import { caseFromJson, caseToJson } from '../case';
 
 const ONE: GenModule = {
@@ -37,7 +37,7 @@ function runUntraced(profile: string, m: GenModule, fn: number, words: bigint[])
 }
 
 describe('selftests/properties/gen: generated functions', function () {
-  this.timeout(120000);
+  this.timeout(propertyTimeout(120000));
 
   for (const p of PROFILES.filter((x) => ['v6.2', 'v6.8', 'v6.16'].includes(x.base))) {
     it(`${p.name}: a hand-picked module (stack arguments, a struct split across a7 and the stack, s1-s11, nested calls) computes the model's value`, () => {
