@@ -86,6 +86,8 @@ export interface LoadedProgram {
   readonly elf: ElfFile;
   /** Current program break. */
   brk: bigint;
+  /** The initial break: brk never goes below it. */
+  readonly startBrk: bigint;
 }
 
 const pageDown = (a: bigint) => a & ~BigInt(PAGE_SIZE - 1);
@@ -120,7 +122,7 @@ export function loadProgram(bytes: Uint8Array, file: string, opts: UserRunOption
     throw new LoadError(`${file}: entry point 0x${hex(elf.entry)} is not in an executable segment`);
   }
   hart.pc = elf.entry;
-  const prog: LoadedProgram = { machine, hart, elf, brk: pageUp(end) };
+  const prog: LoadedProgram = { machine, hart, elf, brk: pageUp(end), startBrk: pageUp(end) };
   buildStack(prog, opts.argv ?? [file], opts.env ?? []);
   return prog;
 }
@@ -192,7 +194,7 @@ export function runProgram(prog: LoadedProgram, opts: UserRunOptions = {}): User
     let ret: bigint;
     switch (nr) {
       case BigInt(SYS.write): {
-        const fd = a0;
+        const fd = a0 & 0xffffffffn; // the kernel's fd argument is an unsigned int
         const len = Number(a2);
         let bytes: Uint8Array | undefined;
         try {
@@ -220,12 +222,22 @@ export function runProgram(prog: LoadedProgram, opts: UserRunOptions = {}): User
   }
 }
 
+/**
+ * brk as Linux serves it: below the initial break it only reports the current one; shrinking
+ * unmaps the whole pages above the new break (so growing again gives zeroed pages); growing
+ * maps pages, and fails (returns the old break) past the limit or into another mapping.
+ */
 function brk(prog: LoadedProgram, want: bigint): bigint {
-  if (want === 0n || want < prog.brk) return prog.brk;
+  if (want < prog.startBrk) return prog.brk;
   const mem = prog.machine.memory;
   const limit = 0x3000000000n;
   if (want > limit) return prog.brk;
-  for (let a = pageUp(prog.brk); a < want; a += BigInt(PAGE_SIZE)) if (!mem.isMapped(a)) mem.map(a, PAGE_SIZE, 'rw');
+  const oldTop = pageUp(prog.brk), newTop = pageUp(want);
+  if (newTop < oldTop) mem.unmap(newTop, Number(oldTop - newTop));
+  else if (newTop > oldTop) {
+    for (let a = oldTop; a < newTop; a += BigInt(PAGE_SIZE)) if (mem.isMapped(a)) return prog.brk;
+    mem.map(oldTop, Number(newTop - oldTop), 'rw');
+  }
   prog.brk = want;
   return want;
 }
