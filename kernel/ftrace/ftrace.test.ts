@@ -231,6 +231,19 @@ describe('ftrace', function () {
       }
     });
 
+    it('enabling the function tracer again is -EBUSY and keeps its filter and sleds', () => {
+      for (const name of ['v6.2', 'v6.8']) {
+        const k = bootKernel(name);
+        expect(k.tracer.enable(['bpf_fentry_test1']).ok, name).to.equal(true);
+        const before = sledBytes(k);
+        const r = k.tracer.enable(['bpf_fentry_test2']);
+        expect(r.ok || r.err, name).to.equal(-16);
+        expect(sledBytes(k), name).to.equal(before);
+        expect(runTracing(k), name).to.equal(0n);
+        expect(k.tracer.buffer.map((e) => k.kallsyms.format(e.ip).split('+')[0]), name).to.deep.equal(['bpf_fentry_test1']);
+      }
+    });
+
     it('a second direct call on one site is -EBUSY; unregistering twice is -ENOENT', () => {
       const k = bootKernel('v6.11');
       const ip = k.ftrace.locationOf('bpf_fentry_test1')!;

@@ -3,7 +3,7 @@
  * like the "function" tracer's ring buffer entries.
  */
 import type { Ftrace, FtraceOps } from './core';
-import type { KResult } from '../errno';
+import { fail, type KResult } from '../errno';
 
 export interface TraceEntry {
   readonly ip: bigint;
@@ -18,8 +18,13 @@ export class FunctionTracer {
     this.ops = ftrace.createOps({ name: 'function_trace_ops', func: (c) => this.buffer.push({ ip: c.ip, parentIp: c.parentIp }) });
   }
 
-  /** Starts tracing the named functions (all traceable functions when omitted). */
+  /**
+   * Starts tracing the named functions (all traceable functions when omitted). An enabled
+   * tracer is -EBUSY before anything changes, as __register_ftrace_function refuses an
+   * enabled ops: its filter and sleds stay as they are.
+   */
   enable(functions?: readonly string[]): KResult {
+    if (this.ops.registered) return fail('EBUSY', `ftrace: ${this.ops.name} is already registered`);
     if (functions) {
       const f = this.ftrace.setFilterFunctions(this.ops, functions);
       if (!f.ok) return f;
