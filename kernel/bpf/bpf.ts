@@ -57,12 +57,28 @@ export class Bpf {
       if (!prog.target) return fail('EINVAL', `${prog.name} names no target function`);
       target = { kind: 'kernel', name: prog.target };
     }
-    return this.trampolines.link({ name: prog.name, kind, addr: prog.addr, bpfFunc: prog.bpfFunc, usesFuncIp: prog.usesFuncIp }, target, opts.cookie ?? 0n);
+    const r = this.trampolines.link({ name: prog.name, kind, addr: prog.addr, bpfFunc: prog.bpfFunc, usesFuncIp: prog.usesFuncIp }, target, opts.cookie ?? 0n);
+    if (r.ok) {
+      // The link holds its program and its target program, so closing their object does not
+      // free them under it (bpf_tracing_link holds both).
+      const held = opts.targetProg ? [prog, opts.targetProg] : [prog];
+      for (const p of held) this.runtime.hold(p);
+      this.held.set(r.value, held);
+    }
+    return r;
   }
 
   detach(link: BpfLink): KResult {
-    return this.trampolines.unlink(link);
+    const r = this.trampolines.unlink(link);
+    if (r.ok) {
+      for (const p of this.held.get(link) ?? []) this.runtime.release(p);
+      this.held.delete(link);
+    }
+    return r;
   }
+
+  /** The programs each live link holds. */
+  private readonly held = new Map<BpfLink, BpfProg[]>();
 }
 
 const bpfs = new WeakMap<Kernel, Bpf>();

@@ -192,9 +192,38 @@ export class BpfRuntime implements CtxHost {
     return prog;
   }
 
-  /** Frees a program: its struct is zeroed, its image filled with illegal instructions. */
+  /** Live references to a program other than its object's (tracing links: the attached program and a target program). */
+  private readonly holds = new Map<BpfProg, number>();
+  /** Programs whose object let go of them while links still held them: freed with the last link. */
+  private readonly letGo = new Set<BpfProg>();
+
+  /** A link takes a reference to prog (bpf_prog_inc). */
+  hold(prog: BpfProg): void {
+    this.holds.set(prog, (this.holds.get(prog) ?? 0) + 1);
+  }
+
+  /** A link drops its reference (bpf_prog_put): the last one frees a program already let go of. */
+  release(prog: BpfProg): void {
+    const n = (this.holds.get(prog) ?? 0) - 1;
+    if (n > 0) {
+      this.holds.set(prog, n);
+      return;
+    }
+    this.holds.delete(prog);
+    if (this.letGo.delete(prog)) this.unload(prog);
+  }
+
+  /**
+   * Frees a program: its struct is zeroed, its image filled with illegal instructions. While
+   * a link still holds it (as the attached program or as the target), closing its object only
+   * lets go of it, as closing the fds does in Linux; the last link's release frees it.
+   */
   unload(prog: BpfProg): void {
     if (!prog.loaded) return;
+    if (this.holds.has(prog)) {
+      this.letGo.add(prog);
+      return;
+    }
     if (prog.active !== 0) this.log.warn(`bpf: prog ${prog} freed while active (${prog.active})`);
     prog.loaded = false;
     this.byAddr.delete(prog.addr);

@@ -100,6 +100,8 @@ export class BpfTrampolines {
   readonly traits: EraTraits | undefined;
   private readonly trampolines = new Map<string, Trampoline>();
   private next = TRAMP_AREA;
+  /** Image slots given back (bpf_prog_pack_free), reused once the area is used up. */
+  private readonly freed: bigint[] = [];
   private readonly imageSize: number;
   private readonly bpfText: { start: bigint; end: bigint }[] = [];
   readonly poke: TextPokeEnv | undefined;
@@ -147,26 +149,40 @@ export class BpfTrampolines {
     const resolved = this.resolve(target);
     if (!resolved.ok) return resolved;
     const key = keyOf(target);
+    // bpf_trampoline_get: the trampoline lives while it has links or images (see release).
     let tr = this.trampolines.get(key);
     if (!tr) {
       tr = new Trampoline(key, target, resolved.value.funcAddr, resolved.value.model);
       this.trampolines.set(key, tr);
     }
     const list = tr.links[prog.kind];
-    if ([...tr.links.fentry, ...tr.links.fexit, ...tr.links.fmod_ret].some((l) => l.prog.addr === prog.addr)) {
-      return fail('EBUSY', `${prog.name} is already attached to ${tr.key}`);
-    }
+    // __bpf_trampoline_link_prog checks the link limit before looking for the program.
     if (tr.count >= this.kernel.profile.maxTrampLinks) {
       return fail('E2BIG', `${tr.key} already has ${tr.count} links (BPF_MAX_TRAMP_LINKS = ${this.kernel.profile.maxTrampLinks})`);
+    }
+    if ([...tr.links.fentry, ...tr.links.fexit, ...tr.links.fmod_ret].some((l) => l.prog.addr === prog.addr)) {
+      return fail('EBUSY', `${prog.name} is already attached to ${tr.key}`);
     }
     const link: BpfLink = { prog, tramp: tr, cookie };
     list.push(link);
     const r = this.update(tr);
     if (!r.ok) {
       list.splice(list.indexOf(link), 1);
+      this.release(tr);
       return r;
     }
     return ok(link);
+  }
+
+  /**
+   * bpf_trampoline_put: a trampoline with no links and no image left (installed or retired)
+   * is forgotten, so that a function loaded again later (a module reloaded at another
+   * address) gets a trampoline of its own.
+   */
+  private release(tr: Trampoline): void {
+    if (tr.count === 0 && tr.image === undefined && tr.retired.length === 0 && this.trampolines.get(tr.key) === tr) {
+      this.trampolines.delete(tr.key);
+    }
   }
 
   /** bpf_trampoline_unlink_prog. */
@@ -180,6 +196,7 @@ export class BpfTrampolines {
       list.splice(i, 0, link);
       return r;
     }
+    this.release(link.tramp);
     return okVoid;
   }
 
@@ -228,8 +245,12 @@ export class BpfTrampolines {
     if (!addr.ok) return addr;
     const im = this.runtime.newImage();
     const code = generateTrampoline(spec(addr.value, im));
-    if (!code.ok) return code;
+    if (!code.ok) {
+      this.freed.push(addr.value);
+      return code;
+    }
     if (code.value.bytes.length > size) {
+      this.freed.push(addr.value);
       this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${size}-byte image`);
       return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${size}`);
     }
@@ -302,7 +323,7 @@ export class BpfTrampolines {
 
   /** Frees retired images nobody is inside any more (the RCU callback's job). */
   reap(): void {
-    for (const tr of this.trampolines.values()) {
+    for (const tr of [...this.trampolines.values()]) {
       for (let i = tr.retired.length - 1; i >= 0; i--) {
         const img = tr.retired[i]!;
         if (this.runtime.imageRefs(img.im) === 0) {
@@ -310,18 +331,28 @@ export class BpfTrampolines {
           tr.retired.splice(i, 1);
         }
       }
+      this.release(tr);
     }
   }
 
+  /**
+   * An image slot: fresh ones in address order while the area lasts, then the freed ones,
+   * oldest first (so a freed image stays unmapped as long as possible: a late return into
+   * it faults instead of running another trampoline).
+   */
   private allocImage(): KResult<bigint> {
     const step = BigInt(Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
-    if (this.next + step > TRAMP_AREA + BigInt(TRAMP_AREA_SIZE)) return fail('ENOMEM', 'trampoline area exhausted');
-    const a = this.next;
-    this.next += step;
-    return ok(a);
+    if (this.next + step <= TRAMP_AREA + BigInt(TRAMP_AREA_SIZE)) {
+      const a = this.next;
+      this.next += step;
+      return ok(a);
+    }
+    const reused = this.freed.shift();
+    return reused === undefined ? fail('ENOMEM', 'trampoline area exhausted') : ok(reused);
   }
 
   private free(img: TrampImage): void {
+    this.freed.push(img.addr);
     this.kernel.machine.memory.unmap(img.addr, Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
     const i = this.bpfText.findIndex((r) => r.start === img.addr);
     if (i >= 0) this.bpfText.splice(i, 1);
