@@ -31,13 +31,11 @@ export interface EraTraits {
   readonly progSled: 'ra16' | 't0-8';
   /** BPF_TRAMP_F_INDIRECT (struct_ops) gets a single ra-returning frame (1732ebc4a261). */
   readonly indirectFrame: boolean;
-  /** BPF_TRAMP_F_RET_FENTRY_RET is honoured. */
-  readonly retFentryRet: boolean;
 }
 
 export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
-  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false, retFentryRet: false },
-  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false, retFentryRet: false },
-  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, retFentryRet: false },
-  current: { era: 'current', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, retFentryRet: true },
+  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false },
+  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false },
+  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
+  current: { era: 'current', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
 };

@@ -16,6 +16,18 @@
  *   FP-run_ctx_off         struct bpf_tramp_run_ctx
  *   FP-sreg_off            saved s1
  *   bottom of frame        outgoing stack arguments for the original call  if > 8 slots
+ *
+ * Where the code differs from the kernel's on purpose (none of these changes a return path):
+ * - No compressed instructions. With CONFIG_RISCV_ISA_C the JIT emits RVC forms where they
+ *   fit (c.sdsp, c.mv, c.li, ...), so the kernel's images are shorter and some patch sites
+ *   (the fmod_ret branches, ip_after_call) are only 2-byte aligned.
+ * - Every call is auipc + jalr. emit_call uses jal for a target within +-1 MiB; in our
+ *   memory map no helper or program is that close to an image.
+ * - Outgoing stack arguments of the original call are stored sp-relative; the kernel stores
+ *   the same addresses FP-relative.
+ * - The 12-argument limit (v6.11+) counts argument slots; the kernel counts arguments
+ *   (m->nr_args > MAX_BPF_FUNC_ARGS), so twelve arguments with a 16-byte struct (13 slots)
+ *   are refused here with -ENOTSUPP and accepted there.
  */
 import { Assembler } from '../../../emulator/asm';
 import type { Args } from '../../../emulator/isa/decode';
@@ -138,8 +150,9 @@ export function emitImm(a: TrampEmitter, rd: number, value: bigint): void {
       a.insn('addi', { rd, rs1: 0, imm12: lower });
       return;
     }
+    // emit_imm follows lui with addiw even when the low 12 bits are zero.
     a.insn('lui', { rd, imm20: (upper * 4096) | 0 });
-    if (lower !== 0) a.insn('addiw', { rd, rs1: rd, imm12: lower });
+    a.insn('addiw', { rd, rs1: rd, imm12: lower });
     return;
   }
   const lower = BigInt.asIntN(12, v);
@@ -191,7 +204,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   if (s.nrArgSlots > t.maxArgSlots) return fail('ENOTSUPP', `trampoline: ${s.nrArgSlots} argument slots, the ${t.era} generator supports ${t.maxArgSlots}`);
   if (f.callOrig && f.restoreRegs) return fail('EINVAL', 'trampoline: CALL_ORIG and RESTORE_REGS together');
   const indirect = (f.indirect ?? false) && t.indirectFrame;
-  const saveRet = f.callOrig || ((f.retFentryRet ?? false) && t.retFentryRet);
+  // save_ret: CALL_ORIG or RET_FENTRY_RET, in every era since the first riscv trampoline.
+  const saveRet = f.callOrig || (f.retFentryRet ?? false);
   const slots = s.nrArgSlots;
   const regSlots = Math.min(slots, 8);
 
@@ -311,8 +325,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   for (const l of s.fentry) invoke(l, saveRet && !f.callOrig);
 
   if (s.fmodRet.length > 0) {
+    // invoke_bpf_mod_ret clears the a0 slot only (each program then stores both).
     sd(R.zero, slotA0, R.fp);
-    if (t.retvalBoth) sd(R.zero, slotA5, R.fp);
     for (const l of s.fmodRet) {
       invoke(l, true);
       ld(R.t1, slotA0, R.fp);
