@@ -14,7 +14,8 @@
  *                       addi sp,sp,-16; sd ra,8(sp); sd s0,0(sp); addi s0,sp,16
  *                       call body...             (auipc t1 + jalr ra, as the JIT calls)
  *                       ld ra,8(sp); ld s0,0(sp); addi sp,sp,16
- *                       addiw a0, a5, 0          a0 = sign-extended low half of BPF R0
+ *                       addiw a0, a5, 0          a0 = sign-extended low half of BPF R0 (eras
+ *                                                v6.3 and none: mv a0, a5, before 2f1b0d3d7331)
  *                       ret
  *
  * The body calls are host functions (or any kernel code) entered with a0 = the program's
@@ -75,7 +76,10 @@ export function progImageCode(era: TrampolineEra, base: bigint, calls: readonly 
   a.ld(RA, FRAME - 8, SP);
   a.ld(S0, FRAME - 16, SP);
   a.addi(SP, SP, FRAME);
-  a.addiw(A0, A5, 0);
+  // 2f1b0d3d7331 (v6.6) made the JIT sign-extend BPF R0 into a0; before it, a0 was a copy
+  // of a5 (B-T4 in the reference).
+  if (era === 'none' || era === 'v6.3') a.addi(A0, A5, 0);
+  else a.addiw(A0, A5, 0);
   a.ret();
   return a.finish();
 }
