@@ -68,7 +68,7 @@ LDFLAGS="-m elf64lriscv -static -nostdlib --no-relax --build-id=none -z noexecst
 # layout  march  -fpatchable-function-entry  extra flags
 LAYOUTS="
 sled16-rvc    rv64imac_zicsr_zifencei  8    -
-sled16-norvc  rv64ima_zicsr_zifencei   4    -
+sled16-norvc  rv64ima_zicsr_zifencei   8    -
 sled8-rvc     rv64imac_zicsr_zifencei  4    -falign-functions=4
 sled8-norvc   rv64ima_zicsr_zifencei   2    -
 callops-rvc   rv64imac_zicsr_zifencei  8,4  -falign-functions=8

@@ -30,7 +30,9 @@ describe('kernel/image layouts', () => {
       return [l.bytesBefore, l.bytesAfter, l.nopSize];
     };
     expect(shape('sled16-rvc')).to.deep.equal([0, 16, 2]);
-    expect(shape('sled16-norvc')).to.deep.equal([0, 16, 4]);
+    // v6.2 without RVC: -fpatchable-function-entry=8 gave 8 4-byte nops, 16 bytes more than the
+    // detour uses (removed by 'riscv: ftrace: Remove wasted nops for !RISCV_ISA_C').
+    expect(shape('sled16-norvc')).to.deep.equal([0, 32, 4]);
     expect(shape('sled8-rvc')).to.deep.equal([0, 8, 2]);
     expect(shape('sled8-norvc')).to.deep.equal([0, 8, 4]);
     expect(shape('callops-rvc')).to.deep.equal([8, 8, 2]);

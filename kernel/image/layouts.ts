@@ -60,7 +60,7 @@ function layout(name: LayoutName, rvc: boolean, nops: number, nopsBefore: number
 
 export const LAYOUTS: { readonly [K in LayoutName]: SledLayout } = {
   'sled16-rvc': layout('sled16-rvc', true, 8, 0),
-  'sled16-norvc': layout('sled16-norvc', false, 4, 0),
+  'sled16-norvc': layout('sled16-norvc', false, 8, 0),
   'sled8-rvc': layout('sled8-rvc', true, 4, 0, 4),
   'sled8-norvc': layout('sled8-norvc', false, 2, 0),
   'callops-rvc': layout('callops-rvc', true, 8, 4, 8),
