@@ -72,13 +72,18 @@ const SCHEME_B: ArchFtrace = {
   reaches: (s, t) => splitOffset(t - s.funcAddr) !== undefined,
 };
 
+/** JALR_RANGE: how far from ftrace_caller ftrace_make_call calls a target straight (scheme C). */
+const JALR_RANGE = 2047n;
+
 /**
- * Scheme C: `auipc t0, hi(ftrace_caller)` is written once at boot; afterwards only the second
- * word toggles between nop and `jalr t0, lo(t0)`, a single aligned 4-byte store. A target is
- * reachable only if it shares the auipc's high part (within +-2 KiB of it).
+ * Scheme C: `auipc t0, hi(ftrace_caller - pc)` is written once at boot; afterwards only the
+ * second word toggles between nop and `jalr t0, lo(target - pc)(t0)`, a single aligned 4-byte
+ * store. As upstream's ftrace_make_call, a target within JALR_RANGE of ftrace_caller is called
+ * straight, with the jalr taking the low 12 bits of (target - pc) against the boot-time auipc:
+ * when the target's high part differs from ftrace_caller's, the call lands 4 KiB away from it.
+ * Anything farther goes through ftrace_caller.
  */
 function schemeC(ftraceCallerOf: () => bigint, mutant?: MutantId): ArchFtrace {
-  const auipcHi = (s: Sled) => splitOffset(ftraceCallerOf() - s.funcAddr)!.hi;
   return {
     scheme: 'C',
     recIp: (s) => s.funcAddr + (mutant === 'rec-ip-off-by-4' ? 0n : 4n),
@@ -92,13 +97,13 @@ function schemeC(ftraceCallerOf: () => bigint, mutant?: MutantId): ArchFtrace {
     },
     siteBytes(s, state) {
       if (state.kind === 'nop') return ok({ addr: s.funcAddr + 4n, bytes: words(NOP()) });
-      const lo = state.target - (s.funcAddr + BigInt(auipcHi(s)));
-      if (lo < -2048n || lo > 2047n) return fail('EINVAL', `ftrace: ${hex(state.target)} is beyond the +-2 KiB reach of ${s.func}'s auipc`);
+      // make_call_t0(pc, target): only its jalr word is written.
+      const lo = BigInt.asIntN(12, state.target - s.funcAddr);
       return ok({ addr: s.funcAddr + 4n, bytes: words(jalr(REG.t0, REG.t0, Number(lo))) });
     },
-    reaches(s, t) {
-      const lo = t - (s.funcAddr + BigInt(auipcHi(s)));
-      return lo >= -2048n && lo <= 2047n;
+    reaches(_s, t) {
+      const d = t - ftraceCallerOf();
+      return (d < 0n ? -d : d) <= JALR_RANGE;
     },
   };
 }

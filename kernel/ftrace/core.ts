@@ -80,6 +80,8 @@ export interface FtraceRecord {
   state: SiteState;
   /** Scheme C: the ops literal before the function. */
   literal: bigint;
+  /** Scheme C: the address the ftrace core last asked for (a direct trampoline or ftrace_caller). */
+  coreAddr?: bigint;
 }
 
 export interface FtraceAreas {
@@ -392,17 +394,29 @@ export class Ftrace {
   // ---- update -------------------------------------------------------------------------------
 
   /** What a record should call, and (scheme C) which ops its literal names. */
-  private desired(rec: FtraceRecord): KResult<{ state: SiteState; literal: bigint }> {
+  private desired(rec: FtraceRecord): KResult<{ state: SiteState; literal: bigint; coreAddr?: bigint }> {
     // Every record is asked on every update, and most have no users: no array for those.
     let users: FtraceOps[] | undefined;
     for (const o of this.ops) if (o.matches(rec.ip)) (users ??= []).push(o);
     if (users === undefined) return (this.unused ??= ok({ state: NOP_STATE, literal: this.nopOps.addr }));
     const only = users.length === 1 ? users[0]! : undefined;
     if (this.profile.scheme === 'C') {
-      // The jalr can only reach targets near ftrace_caller (the boot-time auipc); anything else,
-      // a far direct trampoline included, goes through ftrace_caller and the ops literal.
-      const straight = only?.direct !== undefined && (this.arch.reaches(rec.sled, only.direct) || this.mutant === 'f12-far-direct-call');
-      return ok({ state: { kind: 'call', target: straight ? only.direct! : this.sym('ftrace_caller') }, literal: only ? only.addr : this.listOps.addr });
+      // ftrace_make_call calls a direct trampoline straight only when it is near ftrace_caller
+      // (the boot-time auipc); anything else, a far trampoline included, goes through
+      // ftrace_caller and the ops literal. A site that already calls something changes through
+      // ftrace_modify_call, which always writes ftrace_caller.
+      const direct = only?.direct;
+      const caller = this.sym('ftrace_caller');
+      const coreAddr = direct ?? caller;
+      const literal = only ? only.addr : this.listOps.addr;
+      if (rec.state.kind === 'call' && rec.coreAddr === coreAddr) return ok({ state: rec.state, literal, coreAddr });
+      if (rec.state.kind === 'call') return ok({ state: { kind: 'call', target: caller }, literal, coreAddr }); // ftrace_modify_call
+      const near = direct !== undefined && this.arch.reaches(rec.sled, direct);
+      if (direct !== undefined && !near && this.mutant === 'f12-far-direct-call') {
+        // Before v4 11/12, ftrace_make_call refused a target beyond JALR_RANGE.
+        return fail('EINVAL', `ftrace: direct trampoline ${hex(direct)} is beyond the jalr reach of ${this.kallsyms.format(rec.ip)}`);
+      }
+      return ok({ state: { kind: 'call', target: near ? direct! : caller }, literal, coreAddr });
     }
     if (only?.direct !== undefined) {
       // The sled calls the trampoline itself; auipc + jalr reach +-2 GiB.
@@ -423,7 +437,7 @@ export class Ftrace {
    */
   update(): KResult {
     const writes: { addr: bigint; bytes: Uint8Array; nosync: boolean }[] = [];
-    const changes: { rec: FtraceRecord; state: SiteState; literal: bigint }[] = [];
+    const changes: { rec: FtraceRecord; state: SiteState; literal: bigint; coreAddr?: bigint }[] = [];
     for (const rec of this.records.values()) {
       const wanted = this.desired(rec);
       if (!wanted.ok) return wanted;
@@ -448,7 +462,7 @@ export class Ftrace {
         if (!next.ok) return next;
         writes.push({ addr: next.value.addr, bytes: next.value.bytes, nosync: this.profile.scheme === 'C' });
       }
-      changes.push({ rec, state: want.state, literal: want.literal });
+      changes.push({ rec, state: want.state, literal: want.literal, coreAddr: want.coreAddr });
     }
     const callSites = this.retargetCallSites();
     if (!callSites.ok) return callSites;
@@ -463,6 +477,7 @@ export class Ftrace {
     for (const c of changes) {
       c.rec.state = c.state;
       c.rec.literal = c.literal;
+      c.rec.coreAddr = c.coreAddr;
     }
     this.listFuncsInstalled = this.ops.length > 0;
     return okVoid;

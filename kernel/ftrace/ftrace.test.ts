@@ -275,6 +275,37 @@ describe('ftrace', function () {
       }
     });
 
+    it('scheme C as upstream encodes it: a target near ftrace_caller with another high part is missed by 4 KiB; a modify goes through ftrace_caller', () => {
+      // Where a call site really goes: the boot-time auipc plus the jalr's immediate.
+      const sext = (v: number, bits: number) => (v << (32 - bits)) >> (32 - bits);
+      const lands = (k: ReturnType<typeof bootKernel>, f: bigint) => {
+        const auipcWord = Number(k.machine.memory.readU(f, 4)), jalrWord = Number(k.machine.memory.readU(f + 4n, 4));
+        return f + BigInt(sext(auipcWord & 0xfffff000, 32)) + BigInt(sext(jalrWord >>> 20, 12));
+      };
+      const k = bootKernel('v6.16-norvc');
+      const stub = k.ftrace.sym('ftrace_stub_direct_tramp');
+      expect(stub - k.ftrace.sym('ftrace_caller') < 2048n).to.equal(true);
+      // bpf_testmod_fentry_test3's pc and ftrace_caller straddle a 4 KiB step that the stub is past.
+      const f = k.image.sledOf('bpf_testmod_fentry_test3').funcAddr;
+      const d = k.ftrace.registerDirect(k.ftrace.locationOf('bpf_testmod_fentry_test3')!, stub);
+      expect(d.ok).to.equal(true);
+      expect(k.ftrace.location(k.ftrace.locationOf('bpf_testmod_fentry_test3')!)!.state).to.deep.equal({ kind: 'call', target: stub });
+      const off = lands(k, f) - stub;
+      expect(off === 4096n || off === -4096n, `lands at stub ${off >= 0n ? '+' : ''}${off}`).to.equal(true);
+      // bpf_fentry_test1 shares ftrace_caller's high part: the same encoding lands on the stub.
+      const g = k.image.sledOf('bpf_fentry_test1').funcAddr;
+      const e = k.ftrace.registerDirect(k.ftrace.locationOf('bpf_fentry_test1')!, stub);
+      expect(e.ok && lands(k, g)).to.equal(stub);
+      // A site that already calls something changes through ftrace_modify_call: ftrace_caller.
+      const k2 = bootKernel('v6.16');
+      const ip = k2.ftrace.locationOf('bpf_fentry_test1')!;
+      const far = k2.ftrace.registerDirect(ip, 0xffffffff7f000000n);
+      k2.machine.memory.map(0xffffffff7f000000n, 0x1000, 'rx');
+      expect(far.ok && k2.ftrace.modifyDirect(far.value, k2.ftrace.sym('ftrace_stub_direct_tramp')).ok).to.equal(true);
+      expect(k2.ftrace.location(ip)!.state).to.deep.equal({ kind: 'call', target: k2.ftrace.sym('ftrace_caller') });
+      expect(runTracing(k2)).to.equal(0n);
+    });
+
     it('scheme C: a near direct trampoline is called straight; a far one through ftrace_caller and ops->direct_call', () => {
       const k = bootKernel('v6.16');
       const sled = k.image.sledOf('bpf_fentry_test1');
