@@ -41,6 +41,9 @@ export class Bpf {
   /** bpf_program__attach for fentry / fexit / fmod_ret programs. */
   attach(prog: BpfProg, opts: AttachOptions = {}): KResult<BpfLink> {
     const kind = prog.attach;
+    // A closed program's fd is gone; a program only links hold stays loaded (runtime.unload).
+    if (!prog.loaded) return fail('EBADF', `${prog.name} has been freed`);
+    if (opts.targetProg && !opts.targetProg.loaded) return fail('EBADF', `${opts.targetProg.name} has been freed`);
     if (kind === 'classifier') return fail('EINVAL', `${prog.name} is not a tracing program`);
     let target: AttachTarget;
     if (opts.targetProg) {

@@ -9,6 +9,8 @@ import { bpfOf } from './bpf';
 import { describeError } from './../errno';
 import { loadModule, unloadModule, type ModuleSpec } from '../module/module';
 import type { BpfProg } from './runtime';
+import type { BpfLink } from './trampoline/manager';
+import { scratchPage } from '../image';
 
 const FN = 'bpf_fentry_test1';
 
@@ -114,6 +116,106 @@ describe('BPF trampoline lifetimes', function () {
     expect(tgt.loaded, 'freed with the last link').to.equal(false);
     expect(k.kallsyms.entries().length).to.be.lessThan(symbols);
     expect(bpf.trampolines.all()).to.deep.equal([]);
+    expect(k.log.problems()).to.deep.equal([]);
+  });
+
+  it('a trampoline left with only a retired image is forgotten too: a reloaded module gets its own', () => {
+    for (const name of ['v6.11', 'v6.16']) {
+      const k = bootKernel(name);
+      const bpf = bpfOf(k);
+      const spec: ModuleSpec = {
+        name: 'm',
+        functions: [{
+          name: 'mod_add',
+          model: { name: 'mod_add', ret: 'long', args: [{ name: 'a', type: 'long' }, { name: 'b', type: 'long' }] },
+          asm: (a) => { a.slli('t0', 'a1', 1).add('t0', 't0', 'a1').add('a0', 'a0', 't0').ret(); },
+        }],
+      };
+      const links: BpfLink[] = [];
+      // The fentry program detaches both links during the call: the image it runs in is retired.
+      const obj = bpf.runtime.load({ name: 'o', progs: [
+        { name: 'E', attach: 'fentry', target: 'mod_add', args: 2, body: () => { for (const l of links.splice(0)) bpf.detach(l); return 0n; } },
+        { name: 'F', attach: 'fexit', target: 'mod_add', args: 2, body: () => 0n },
+      ] });
+      const m1 = loadModule(k, spec);
+      if (!m1.ok) expect.fail(describeError(m1));
+      for (const p of ['E', 'F']) {
+        const l = bpf.attach(obj.prog(p));
+        if (!l.ok) expect.fail(describeError(l));
+        links.push(l.value);
+      }
+      expect(k.call('mod_add', [1n, 2n]), name).to.include({ kind: 'returned', value: 7n });
+      expect(bpf.trampolines.trampolineOf({ kind: 'kernel', name: 'mod_add' }), name).to.equal(undefined);
+      expect(bpf.trampolines.all().map((t) => t.retired.length), 'the retired image is still known').to.deep.equal([1]);
+      expect(unloadModule(k, m1.value).ok).to.equal(true);
+      expect(loadModule(k, { name: 'filler', functions: [{ name: 'filler_fn', model: { name: 'filler_fn', ret: 'long', args: [] }, asm: (a) => { a.li('a0', 0).ret(); } }] }).ok).to.equal(true);
+      const m2 = loadModule(k, spec);
+      if (!m2.ok) expect.fail(describeError(m2));
+      const l = bpf.attach(obj.prog('F'));
+      if (!l.ok) expect.fail(describeError(l));
+      expect(l.value.tramp.funcAddr, name).to.equal(k.sym('mod_add'));
+      expect(k.call('mod_add', [1n, 2n]), name).to.include({ kind: 'returned', value: 7n });
+      bpf.trampolines.reap();
+      expect(bpf.trampolines.all().map((t) => t.retired.length), 'reaped').to.deep.equal([0]);
+      expect(k.log.problems(), name).to.deep.equal([]);
+    }
+  });
+
+  it('two target programs with the same name get a trampoline each', () => {
+    const k = bootKernel('v6.11');
+    const bpf = bpfOf(k);
+    const t1 = bpf.runtime.load({ name: 'o1', progs: [{ name: 'tgt', attach: 'classifier', body: () => 1n }] }).prog('tgt');
+    const t2 = bpf.runtime.load({ name: 'o2', progs: [{ name: 'tgt', attach: 'classifier', body: () => 2n }] }).prog('tgt');
+    const runs = { a: 0, b: 0 };
+    const a = bpf.runtime.load({ name: 'A', progs: [{ name: 'A', attach: 'fentry', target: 'tgt', body: () => { runs.a++; return 0n; } }] }).prog('A');
+    const b = bpf.runtime.load({ name: 'B', progs: [{ name: 'B', attach: 'fentry', target: 'tgt', body: () => { runs.b++; return 0n; } }] }).prog('B');
+    const la = bpf.attach(a, { targetProg: t1 }), lb = bpf.attach(b, { targetProg: t2 });
+    if (!la.ok || !lb.ok) expect.fail('attach');
+    expect(la.value.tramp).to.not.equal(lb.value.tramp);
+    expect(lb.value.tramp.funcAddr).to.equal(t2.image!.sled.addr);
+    expect(k.call(t2.bpfFunc, [scratchPage(k.machine)]).kind).to.equal('returned');
+    expect(runs).to.deep.equal({ a: 0, b: 1 });
+  });
+
+  it('a link holds its own program too; a freed program cannot be attached (-EBADF)', () => {
+    const k = bootKernel('v6.11');
+    const bpf = bpfOf(k);
+    const runs = { n: 0 };
+    const obj = bpf.runtime.load({ name: 'H', progs: [{ name: 'H', attach: 'fentry', target: FN, args: 1, body: () => { runs.n++; return 0n; } }] });
+    const p = obj.prog('H');
+    const l = bpf.attach(p);
+    if (!l.ok) expect.fail(describeError(l));
+    obj.close();
+    expect(p.loaded, 'held by its link').to.equal(true);
+    expect(k.call(FN, [1n])).to.include({ kind: 'returned', value: 2n });
+    expect(runs.n).to.equal(1);
+    expect(bpf.detach(l.value).ok).to.equal(true);
+    expect(p.loaded, 'freed with its link').to.equal(false);
+    const again = bpf.attach(p);
+    expect(again.ok || again.err).to.equal(-9);
+    expect(k.log.problems()).to.deep.equal([]);
+  });
+
+  it('a program whose object is closed while it runs is freed when it returns', () => {
+    const k = bootKernel('v6.11');
+    const bpf = bpfOf(k);
+    let link: BpfLink | undefined;
+    const obj = bpf.runtime.load({ name: 'S', progs: [{
+      name: 'S', attach: 'fexit', target: FN, args: 1,
+      body: () => {
+        if (link) {
+          obj.close();
+          expect(bpf.detach(link).ok).to.equal(true);
+          link = undefined;
+        }
+        return 0n;
+      },
+    }] });
+    const l = bpf.attach(obj.prog('S'));
+    if (!l.ok) expect.fail(describeError(l));
+    link = l.value;
+    expect(k.call(FN, [1n])).to.include({ kind: 'returned', value: 2n });
+    expect(obj.prog('S').loaded).to.equal(false);
     expect(k.log.problems()).to.deep.equal([]);
   });
 });

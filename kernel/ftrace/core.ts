@@ -438,13 +438,18 @@ export class Ftrace {
   update(): KResult {
     const writes: { addr: bigint; bytes: Uint8Array; nosync: boolean }[] = [];
     const changes: { rec: FtraceRecord; state: SiteState; literal: bigint; coreAddr?: bigint }[] = [];
+    /** Records whose bytes stay, but whose requested address changes (applied with the rest). */
+    const coreOnly: { rec: FtraceRecord; coreAddr?: bigint }[] = [];
     for (const rec of this.records.values()) {
       const wanted = this.desired(rec);
       if (!wanted.ok) return wanted;
       const want = wanted.value;
       const sameState = sameSite(rec.state, want.state);
       const sameLiteral = this.profile.scheme !== 'C' || rec.literal === want.literal;
-      if (sameState && sameLiteral) continue;
+      if (sameState && sameLiteral) {
+        if (want.coreAddr !== rec.coreAddr) coreOnly.push({ rec, coreAddr: want.coreAddr });
+        continue;
+      }
       // The site must hold exactly what we last wrote (ftrace_bug otherwise).
       const cur = this.arch.siteBytes(rec.sled, rec.state);
       if (!cur.ok) return cur;
@@ -467,6 +472,7 @@ export class Ftrace {
     const callSites = this.retargetCallSites();
     if (!callSites.ok) return callSites;
     writes.push(...callSites.value);
+    for (const c of coreOnly) c.rec.coreAddr = c.coreAddr;
     if (writes.length === 0) return okVoid;
     this.text.mutex.with('ftrace_modify_all_code', () => {
       for (const w of writes) {

@@ -244,6 +244,16 @@ describe('ftrace', function () {
       }
     });
 
+    it('enable() without a list traces every function again after an earlier filter', () => {
+      const k = bootKernel('v6.8');
+      expect(k.tracer.enable(['bpf_fentry_test1']).ok).to.equal(true);
+      expect(k.tracer.disable().ok).to.equal(true);
+      expect(k.tracer.enable().ok).to.equal(true);
+      expect(runTracing(k)).to.equal(0n);
+      const traced = new Set(k.tracer.buffer.map((e) => k.kallsyms.format(e.ip).split('+')[0]));
+      expect(traced.has('bpf_fentry_test1') && traced.has('bpf_fentry_test2')).to.equal(true);
+    });
+
     it('a second direct call on one site is -EBUSY; unregistering twice is -ENOENT', () => {
       const k = bootKernel('v6.11');
       const ip = k.ftrace.locationOf('bpf_fentry_test1')!;

@@ -25,11 +25,14 @@ export class FunctionTracer {
    */
   enable(functions?: readonly string[]): KResult {
     if (this.ops.registered) return fail('EBUSY', `ftrace: ${this.ops.name} is already registered`);
+    const prev = this.ops.filter;
     if (functions) {
       const f = this.ftrace.setFilterFunctions(this.ops, functions);
       if (!f.ok) return f;
-    }
-    return this.ftrace.register(this.ops);
+    } else this.ops.filter = null;
+    const r = this.ftrace.register(this.ops);
+    if (!r.ok) this.ops.filter = prev;
+    return r;
   }
 
   disable(): KResult {

@@ -194,7 +194,7 @@ export class BpfRuntime implements CtxHost {
 
   /** Live references to a program other than its object's (tracing links: the attached program and a target program). */
   private readonly holds = new Map<BpfProg, number>();
-  /** Programs whose object let go of them while links still held them: freed with the last link. */
+  /** Programs whose object let go of them while links held them or they ran: freed with the last link or exit. */
   private readonly letGo = new Set<BpfProg>();
 
   /** A link takes a reference to prog (bpf_prog_inc). */
@@ -210,7 +210,7 @@ export class BpfRuntime implements CtxHost {
       return;
     }
     this.holds.delete(prog);
-    if (this.letGo.delete(prog)) this.unload(prog);
+    if (prog.active === 0 && this.letGo.delete(prog)) this.unload(prog);
   }
 
   /**
@@ -220,11 +220,11 @@ export class BpfRuntime implements CtxHost {
    */
   unload(prog: BpfProg): void {
     if (!prog.loaded) return;
-    if (this.holds.has(prog)) {
+    // Held by a link, or running (its free waits for an RCU grace period): freed later.
+    if (this.holds.has(prog) || prog.active !== 0) {
       this.letGo.add(prog);
       return;
     }
-    if (prog.active !== 0) this.log.warn(`bpf: prog ${prog} freed while active (${prog.active})`);
     prog.loaded = false;
     this.byAddr.delete(prog.addr);
     const mem = this.machine.memory;
@@ -420,6 +420,7 @@ export class BpfRuntime implements CtxHost {
     }
     if (this.addActive(prog, h, -1) < 0) this.log.warn(`__bpf_prog_exit: prog ${prog}: active count below zero on hart ${h.hartId}`);
     this.events?.push({ kind: 'exit', hart: h.hartId, prog, start });
+    if (prog.active === 0 && !this.holds.has(prog) && this.letGo.delete(prog)) this.unload(prog);
   }
 
   private trampRef(h: Hart, delta: 1 | -1): void {

@@ -139,8 +139,9 @@ export class BpfTrampolines {
     return this.trampolines.get(keyOf(target));
   }
 
+  /** Every trampoline with links or images, forgotten ones with images still in use included. */
   all(): Trampoline[] {
-    return [...this.trampolines.values()];
+    return [...this.trampolines.values(), ...this.orphans];
   }
 
   /** bpf_trampoline_link_prog. */
@@ -180,10 +181,15 @@ export class BpfTrampolines {
    * address) gets a trampoline of its own.
    */
   private release(tr: Trampoline): void {
-    if (tr.count === 0 && tr.image === undefined && tr.retired.length === 0 && this.trampolines.get(tr.key) === tr) {
+    if (tr.count === 0 && tr.image === undefined && this.trampolines.get(tr.key) === tr) {
       this.trampolines.delete(tr.key);
+      // Its retired images live on until nobody is inside them (reap).
+      if (tr.retired.length > 0) this.orphans.add(tr);
     }
   }
+
+  /** Forgotten trampolines whose retired images are not freed yet. */
+  private readonly orphans = new Set<Trampoline>();
 
   /** bpf_trampoline_unlink_prog. */
   unlink(link: BpfLink): KResult {
@@ -323,7 +329,7 @@ export class BpfTrampolines {
 
   /** Frees retired images nobody is inside any more (the RCU callback's job). */
   reap(): void {
-    for (const tr of [...this.trampolines.values()]) {
+    for (const tr of this.all()) {
       for (let i = tr.retired.length - 1; i >= 0; i--) {
         const img = tr.retired[i]!;
         if (this.runtime.imageRefs(img.im) === 0) {
@@ -331,7 +337,9 @@ export class BpfTrampolines {
           tr.retired.splice(i, 1);
         }
       }
-      this.release(tr);
+      if (this.orphans.has(tr)) {
+        if (tr.retired.length === 0) this.orphans.delete(tr);
+      } else this.release(tr);
     }
   }
 
@@ -361,6 +369,7 @@ export class BpfTrampolines {
   }
 }
 
+/** A trampoline per kernel function, or per program image (two programs may share a name). */
 function keyOf(t: AttachTarget): string {
-  return t.kind === 'kernel' ? t.name : `prog_${t.prog.name}`;
+  return t.kind === 'kernel' ? t.name : `prog_${t.prog.name}_${BigInt.asUintN(64, t.prog.sled).toString(16)}`;
 }
