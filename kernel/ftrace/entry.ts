@@ -97,9 +97,27 @@ function schemeB(direct: boolean, m?: MutantId): string {
 # Entered from the 8-byte sled: t0 = func + 8 (where the traced function continues), ra = the
 # parent's return address (the traced function has not run its prologue). Save the argument
 # registers, t0 and ra (80 bytes), call the tracer with a0 = func, a1 = parent ip, a2 = ops,
-# a3 = saved area, restore, and continue into the traced function with jr t0.
+# a3 = saved area, restore, and continue into the traced function with jr t0.${direct ? `
+# With DIRECT_CALLS (the v6.8 series, "Make function graph use ftrace directly"), the kernel is
+# built WITH_REGS and ftrace_caller saves epc, ra and a0-a7 into a struct pt_regs sized frame
+# (SAVE_ABI_REGS 0) rather than the 80-byte ABI area.` : ''}
 ftrace_caller:
-    addi sp, sp, -80
+${direct ? `    addi sp, sp, -${PT.SIZE}
+    sd t0, ${PT.EPC}(sp)
+    sd ra, ${PT.RA}(sp)
+${saveA(ptReg(10))}
+    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
+    la a1, function_trace_op
+    ld a2, 0(a1)
+    mv a1, ra
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${m === 'ftrace-caller-no-t0' ? '' : `    ld t0, ${PT.EPC}(sp)
+`}    ld ra, ${PT.RA}(sp)
+${loadA(ptReg(10))}
+    addi sp, sp, ${PT.SIZE}
+    jr t0` : `    addi sp, sp, -80
 ${saveA(0)}
     sd t0, 64(sp)
     sd ra, 72(sp)
@@ -110,9 +128,10 @@ ${loadA(0)}
 ${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)'}
     ld ra, 72(sp)
     addi sp, sp, 80
-    jr t0
+    jr t0`}
 
-# The same with a full struct pt_regs (${PT.SIZE} bytes): epc = t0, ra = parent.${direct ? `
+# The same with a full struct pt_regs (${PT.SIZE} bytes): epc = t0, ra = parent, and sp as
+# SAVE_ALL / SAVE_ABI_REGS 1 store it: the lowered sp, reloaded before the frame is dropped.${direct ? `
 # DIRECT_CALLS: t1 is cleared first and saved with the registers; an ops callback that wants a
 # direct trampoline stores its address into the saved t1, and after restoring we jump there
 # (t0 still holds func + 8 for the trampoline to return into) instead of back to func + 8.` : ''}
@@ -122,8 +141,7 @@ ${direct && m !== 'f5-t1-not-cleared' ? '    mv t1, zero\n' : ''}    addi sp, sp
     sd ra, ${PT.RA}(sp)
 ${others.map(([r, x]) => `    sd ${r}, ${ptReg(x)}(sp)`).join('\n')}
 ${saveA(ptReg(10))}
-    addi t2, sp, ${PT.SIZE}
-    sd t2, ${PT.SP}(sp)
+    sd sp, ${PT.SP}(sp)
     addi a0, t0, -8
     mv a1, ra
     la a2, function_trace_op
@@ -136,6 +154,7 @@ ftrace_regs_call:
     ld t1, ${PT.T1}(sp)
 ${restored.map(([r, x]) => `    ld ${r}, ${ptReg(x)}(sp)`).join('\n')}
 ${loadA(ptReg(10))}
+    ld sp, ${PT.SP}(sp)
     addi sp, sp, ${PT.SIZE}
 ${direct ? `    bnez t1, 1f\n    jr t0\n1:\n${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1` : '    jr t0'}
 

@@ -337,6 +337,31 @@ describe('ftrace', function () {
     });
   });
 
+  describe('golden entry code (accept with RVTRAMP_ACCEPT=1 npx mocha --spec kernel/ftrace/ftrace.test.ts)', () => {
+    // One profile per distinct entry source: scheme A; B without and with direct calls; C.
+    for (const name of ['v6.2', 'v6.6', 'v6.8', 'v6.16']) {
+      it(`${name}: ftrace_caller and the rest of mcount-dyn.S as assembled at boot`, () => {
+        const k = bootKernel(name);
+        const syms = ['ftrace_caller', 'ftrace_regs_caller', 'ftrace_stub', 'ftrace_stub_direct_tramp'].flatMap((n) => {
+          try {
+            return [k.ftrace.sym(n)];
+          } catch {
+            return [];
+          }
+        });
+        const start = k.ftrace.sym('ftrace_caller');
+        const end = syms.reduce((a, b) => (b > a ? b : a)) + 4n;
+        const sym = (a: bigint) => {
+          const l = k.kallsyms.lookup(a);
+          return l ? (l.offset === 0n ? l.name : `${l.name}+0x${l.offset.toString(16)}`) : undefined;
+        };
+        const text = `${name}: ${k.profile.summary}\n\n${listBytes(k.machine.memory.readBytes(start, Number(end - start)), start, { symbolize: sym })}\n`;
+        const err = checkGolden(join(__dirname, 'golden', `entry.${name}.txt`), text, `RVTRAMP_ACCEPT=1 npx mocha --spec kernel/ftrace/ftrace.test.ts`);
+        expect(err, err).to.equal(undefined);
+      });
+    }
+  });
+
   describe('golden sled listings (accept with RVTRAMP_ACCEPT=1 npx mocha --spec kernel/ftrace/ftrace.test.ts)', () => {
     for (const name of ['v6.2', 'v6.2-norvc', 'v6.8', 'v6.8-norvc', 'v6.16', 'v6.16-norvc']) {
       it(`${name}: bpf_fentry_test1 as booted, with the function tracer, and with a direct call`, () => {
