@@ -18,6 +18,17 @@ function counterProg(k: ReturnType<typeof bootKernel>, name: string, runs: { n: 
   return bpfOf(k).runtime.load({ name, progs: [{ name, attach: 'fentry', target: FN, args: 1, body: () => { runs.n++; return 0n; } }] }).prog(name);
 }
 
+/** A module of one function, mod_add(a, b) = a + 3b; loaded again after FILLER it moves. */
+const MOD_ADD: ModuleSpec = {
+  name: 'm',
+  functions: [{
+    name: 'mod_add',
+    model: { name: 'mod_add', ret: 'long', args: [{ name: 'a', type: 'long' }, { name: 'b', type: 'long' }] },
+    asm: (a) => { a.slli('t0', 'a1', 1).add('t0', 't0', 'a1').add('a0', 'a0', 't0').ret(); },
+  }],
+};
+const FILLER: ModuleSpec = { name: 'filler', functions: [{ name: 'filler_fn', model: { name: 'filler_fn', ret: 'long', args: [] }, asm: (a) => { a.li('a0', 0).ret(); } }] };
+
 describe('BPF trampoline lifetimes', function () {
   this.timeout(60000);
 
@@ -70,14 +81,7 @@ describe('BPF trampoline lifetimes', function () {
     for (const name of ['v6.11', 'v6.16']) {
       const k = bootKernel(name);
       const bpf = bpfOf(k);
-      const spec: ModuleSpec = {
-        name: 'm',
-        functions: [{
-          name: 'mod_add',
-          model: { name: 'mod_add', ret: 'long', args: [{ name: 'a', type: 'long' }, { name: 'b', type: 'long' }] },
-          asm: (a) => { a.slli('t0', 'a1', 1).add('t0', 't0', 'a1').add('a0', 'a0', 't0').ret(); },
-        }],
-      };
+      const spec = MOD_ADD;
       let seen: bigint[] = [];
       const f = bpf.runtime.load({ name: 'F', progs: [{ name: 'F', attach: 'fexit', target: 'mod_add', args: 2, body: (c) => { seen = [c.arg(0), c.arg(1), c.ret()]; return 0n; } }] }).prog('F');
       const m1 = loadModule(k, spec);
@@ -87,7 +91,7 @@ describe('BPF trampoline lifetimes', function () {
       expect(bpf.detach(l1.value).ok).to.equal(true);
       expect(unloadModule(k, m1.value).ok).to.equal(true);
       // Something else takes the old place, so the module comes back at another address.
-      const filler = loadModule(k, { name: 'filler', functions: [{ name: 'filler_fn', model: { name: 'filler_fn', ret: 'long', args: [] }, asm: (a) => { a.li('a0', 0).ret(); } }] });
+      const filler = loadModule(k, FILLER);
       expect(filler.ok).to.equal(true);
       const m2 = loadModule(k, spec);
       if (!m2.ok) expect.fail(describeError(m2));
@@ -123,14 +127,7 @@ describe('BPF trampoline lifetimes', function () {
     for (const name of ['v6.11', 'v6.16']) {
       const k = bootKernel(name);
       const bpf = bpfOf(k);
-      const spec: ModuleSpec = {
-        name: 'm',
-        functions: [{
-          name: 'mod_add',
-          model: { name: 'mod_add', ret: 'long', args: [{ name: 'a', type: 'long' }, { name: 'b', type: 'long' }] },
-          asm: (a) => { a.slli('t0', 'a1', 1).add('t0', 't0', 'a1').add('a0', 'a0', 't0').ret(); },
-        }],
-      };
+      const spec = MOD_ADD;
       const links: BpfLink[] = [];
       // The fentry program detaches both links during the call: the image it runs in is retired.
       const obj = bpf.runtime.load({ name: 'o', progs: [
@@ -148,7 +145,7 @@ describe('BPF trampoline lifetimes', function () {
       expect(bpf.trampolines.trampolineOf({ kind: 'kernel', name: 'mod_add' }), name).to.equal(undefined);
       expect(bpf.trampolines.all().map((t) => t.retired.length), 'the retired image is still known').to.deep.equal([1]);
       expect(unloadModule(k, m1.value).ok).to.equal(true);
-      expect(loadModule(k, { name: 'filler', functions: [{ name: 'filler_fn', model: { name: 'filler_fn', ret: 'long', args: [] }, asm: (a) => { a.li('a0', 0).ret(); } }] }).ok).to.equal(true);
+      expect(loadModule(k, FILLER).ok).to.equal(true);
       const m2 = loadModule(k, spec);
       if (!m2.ok) expect.fail(describeError(m2));
       const l = bpf.attach(obj.prog('F'));
