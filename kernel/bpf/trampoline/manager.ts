@@ -102,6 +102,8 @@ export class BpfTrampolines {
   private next = TRAMP_AREA;
   /** Image slots given back (bpf_prog_pack_free), reused once the area is used up. */
   private readonly freed: bigint[] = [];
+  /** Forgotten trampolines whose retired images are not freed yet (reap frees them). */
+  private readonly orphans = new Set<Trampoline>();
   private readonly imageSize: number;
   private readonly bpfText: { start: bigint; end: bigint }[] = [];
   readonly poke: TextPokeEnv | undefined;
@@ -150,7 +152,7 @@ export class BpfTrampolines {
     const resolved = this.resolve(target);
     if (!resolved.ok) return resolved;
     const key = keyOf(target);
-    // bpf_trampoline_get: the trampoline lives while it has links or images (see release).
+    // bpf_trampoline_get: the trampoline lives while it has links or an installed image (see release).
     let tr = this.trampolines.get(key);
     if (!tr) {
       tr = new Trampoline(key, target, resolved.value.funcAddr, resolved.value.model);
@@ -176,9 +178,9 @@ export class BpfTrampolines {
   }
 
   /**
-   * bpf_trampoline_put: a trampoline with no links and no image left (installed or retired)
-   * is forgotten, so that a function loaded again later (a module reloaded at another
-   * address) gets a trampoline of its own.
+   * bpf_trampoline_put: a trampoline with no links and no installed image is forgotten, so
+   * that a function loaded again later (a module reloaded at another address) gets a
+   * trampoline of its own. Retired images it still has stay known through `orphans`.
    */
   private release(tr: Trampoline): void {
     if (tr.count === 0 && tr.image === undefined && this.trampolines.get(tr.key) === tr) {
@@ -187,9 +189,6 @@ export class BpfTrampolines {
       if (tr.retired.length > 0) this.orphans.add(tr);
     }
   }
-
-  /** Forgotten trampolines whose retired images are not freed yet. */
-  private readonly orphans = new Set<Trampoline>();
 
   /** bpf_trampoline_unlink_prog. */
   unlink(link: BpfLink): KResult {
