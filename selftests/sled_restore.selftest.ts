@@ -16,6 +16,7 @@ import type { TestContext } from '../harness/runner/context';
 import { defineObject, type AttachType, type ProgSpec } from '../kernel/bpf/runtime';
 import { argSlots, funcModel } from '../kernel/bpf/btf';
 import type { Kernel } from '../kernel/kernel';
+import { describeArgLimit, withinArgLimit } from '../kernel/profiles/profiles';
 import { BPF_MODIFY_RETURN, BPF_TRACE_FENTRY, open_and_load, test_run, type Skeleton } from './_lib';
 
 const hexBytes = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -36,7 +37,7 @@ function traceable(t: TestContext, k: Kernel): string[] {
   for (const s of k.image.sleds) {
     const m = funcModel(s.func);
     if (!m) continue;
-    if (argSlots(m) > k.profile.maxArgSlots) t.log(`${s.func}: ${argSlots(m)} argument slots, the ${k.profile.trampoline} generator takes ${k.profile.maxArgSlots}: left out`);
+    if (!withinArgLimit(k.profile.argLimit, m.args.length, argSlots(m))) t.log(`${s.func}: ${m.args.length} arguments in ${argSlots(m)} slots, the ${k.profile.trampoline} generator takes ${describeArgLimit(k.profile.argLimit)}: left out`);
     else out.push(s.func);
   }
   return out;

@@ -14,6 +14,7 @@
 import type { TestContext } from '../harness/runner/context';
 import { defineObject } from '../kernel/bpf/runtime';
 import type { Kernel } from '../kernel/kernel';
+import { describeArgLimit } from '../kernel/profiles/profiles';
 import { ENOTSUPP, open_and_load } from './_lib';
 
 /** The bytes of a function's ftrace sled (with any literal before the symbol), or its first 16 bytes. */
@@ -39,8 +40,8 @@ function test_not_traceable(t: TestContext): void {
 function test_too_many_args(t: TestContext): void {
   const k = t.boot();
   const func = 'bpf_testmod_fentry_test11';
-  if (k.profile.maxArgSlots >= 11) {
-    t.skip(`the ${k.profile.trampoline} trampoline takes ${k.profile.maxArgSlots} argument slots; no function in the image has more than 11`);
+  if (k.profile.argLimit.max >= 11) {
+    t.skip(`the ${k.profile.trampoline} trampoline takes ${describeArgLimit(k.profile.argLimit)}; no function in the image has more than 11`);
     return;
   }
   const skel = open_and_load(t, k, defineObject({ name: 'tracing_failure', progs: [{ name: 'test', attach: 'fentry', target: func, args: 11, body: () => 0n }] }));

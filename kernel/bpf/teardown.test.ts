@@ -85,7 +85,7 @@ describe('trampoline sizing (v6.11+ bpf_prog_pack)', () => {
           const link = (i: number) => ({ prog: 0xffffffff80601000n + BigInt(i * 128), bpfFunc: 0xffffffff80800100n + BigInt(i * 16), cookie: BigInt(i) });
           const callOrig = nfx + nfm > 0;
           const spec = (image: bigint, imv: bigint) => ({
-            traits, funcAddr: 0xffffffff80000100n, nrArgSlots: slots,
+            traits, funcAddr: 0xffffffff80000100n, nrArgs: slots, nrArgSlots: slots,
             fentry: Array.from({ length: nfe }, (_, i) => link(i)), fexit: Array.from({ length: nfx }, (_, i) => link(10 + i)), fmodRet: Array.from({ length: nfm }, (_, i) => link(20 + i)),
             flags: { callOrig, skipFrame: callOrig, restoreRegs: !callOrig, ipArg: ip }, im: imv,
             helpers: { progEnter: 0xffffffff80800000n, progExit: 0xffffffff80800010n, trampEnter: 0xffffffff80800020n, trampExit: 0xffffffff80800030n },

@@ -19,14 +19,15 @@ describe('kernel profiles', () => {
     }
   });
 
-  it('keeps the historical facts: direct calls from v6.5+direct-calls and v6.8 on, 12 slots from v6.11', () => {
+  it('keeps the historical facts: direct calls from v6.5+direct-calls and v6.8 on, 12 arguments from v6.11', () => {
     expect(getProfile('v6.2').trampoline).to.equal('none');
     expect(getProfile('v6.3').directCalls).to.equal('none');
     expect(getProfile('v6.6').directCalls).to.equal('none');
     expect(getProfile('v6.5+direct-calls').trampoline).to.equal('v6.3');
     expect(getProfile('v6.8').directCalls).to.equal('regs-t1');
-    expect(getProfile('v6.8').maxArgSlots).to.equal(8);
-    expect(getProfile('v6.11-norvc').maxArgSlots).to.equal(12);
+    expect(getProfile('v6.8').argLimit).to.deep.equal({ count: 'slots', max: 8 });
+    expect(getProfile('v6.11-norvc').argLimit).to.deep.equal({ count: 'args', max: 12 });
+    expect(getProfile('v6.16').argLimit).to.deep.equal({ count: 'args', max: 12 });
     expect(getProfile('v6.16').directCalls).to.equal('call-ops');
   });
 

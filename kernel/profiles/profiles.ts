@@ -19,6 +19,36 @@ export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
 /** The BPF trampoline generator era (kernel/bpf, a later issue); 'none' before v6.3. */
 export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'current';
 
+/**
+ * Which traced functions a trampoline era takes (others: -ENOTSUPP). Before v6.11 every
+ * argument slot (8 bytes; a 16-byte struct takes two) had to fit a0-a7. Since 6801b0aef79d
+ * ("riscv, bpf: Add 12-argument support for RV64 bpf trampoline") the kernel counts
+ * arguments, `m->nr_args > MAX_BPF_FUNC_ARGS`, whatever slots they take: slots past a7 come
+ * from the caller's stack.
+ */
+export interface ArgLimit {
+  readonly count: 'slots' | 'args';
+  readonly max: number;
+}
+
+export const ARG_LIMITS: { readonly [E in TrampolineEra]: ArgLimit } = {
+  none: { count: 'slots', max: 8 },
+  'v6.3': { count: 'slots', max: 8 },
+  'v6.6': { count: 'slots', max: 8 },
+  'v6.11': { count: 'args', max: 12 },
+  current: { count: 'args', max: 12 },
+};
+
+/** Whether a function of nrArgs arguments in nrSlots slots is within the limit. */
+export function withinArgLimit(l: ArgLimit, nrArgs: number, nrSlots: number): boolean {
+  return (l.count === 'slots' ? nrSlots : nrArgs) <= l.max;
+}
+
+/** The limit in words, e.g. "8 argument slots" or "12 arguments". */
+export function describeArgLimit(l: ArgLimit): string {
+  return `${l.max} ${l.count === 'slots' ? 'argument slots' : 'arguments'}`;
+}
+
 export interface Profile {
   readonly name: string;
   /** The profile this is the -norvc twin of (or its own name). */
@@ -28,8 +58,8 @@ export interface Profile {
   readonly scheme: FtraceScheme;
   readonly directCalls: DirectCalls;
   readonly trampoline: TrampolineEra;
-  /** Argument slots the trampoline supports (8 before v6.11, 12 after). */
-  readonly maxArgSlots: number;
+  /** The traced functions the trampoline takes: 8 argument slots before v6.11, 12 arguments after. */
+  readonly argLimit: ArgLimit;
   /** BPF_MAX_TRAMP_LINKS. */
   readonly maxTrampLinks: number;
   readonly summary: string;
@@ -41,21 +71,20 @@ interface BaseDef {
   readonly scheme: FtraceScheme;
   readonly directCalls: DirectCalls;
   readonly trampoline: TrampolineEra;
-  readonly maxArgSlots: number;
   readonly summary: string;
 }
 
 const BASES: readonly BaseDef[] = [
-  { name: 'v6.2', sled: 'sled16', scheme: 'A', directCalls: 'none', trampoline: 'none', maxArgSlots: 8, summary: '16-byte ra detour, no BPF trampoline' },
-  { name: 'v6.3', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.3', maxArgSlots: 8, summary: '8-byte t0 detour, no direct calls; trampoline for BPF programs only (16-byte era)' },
+  { name: 'v6.2', sled: 'sled16', scheme: 'A', directCalls: 'none', trampoline: 'none', summary: '16-byte ra detour, no BPF trampoline' },
+  { name: 'v6.3', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.3', summary: '8-byte t0 detour, no direct calls; trampoline for BPF programs only (16-byte era)' },
   {
-    name: 'v6.5+direct-calls', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.3', maxArgSlots: 8,
+    name: 'v6.5+direct-calls', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.3',
     summary: 'DIRECT_CALLS series applied before the trampoline fix: 8-byte sled, 16-byte/ra trampoline (the 2023 bug)',
   },
-  { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', maxArgSlots: 8, summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
-  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', maxArgSlots: 8, summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
-  { name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.11', maxArgSlots: 12, summary: 'ftrace as v6.8; trampoline with 12 argument slots and prog_pack' },
-  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', trampoline: 'current', maxArgSlots: 12, summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
+  { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
+  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
+  { name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.11', summary: 'ftrace as v6.8; trampoline with 12 arguments (stack-passed past a7) and prog_pack' },
+  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', trampoline: 'current', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
 ];
 
 function make(b: BaseDef, rvc: boolean): Profile {
@@ -67,7 +96,7 @@ function make(b: BaseDef, rvc: boolean): Profile {
     scheme: b.scheme,
     directCalls: b.directCalls,
     trampoline: b.trampoline,
-    maxArgSlots: b.maxArgSlots,
+    argLimit: ARG_LIMITS[b.trampoline],
     maxTrampLinks: 38,
     summary: b.summary,
   };

@@ -22,7 +22,7 @@
  *    slots; the kernel log free of WARN / BUG; the BPF runtime idle after each call
  */
 import { bootKernel, type Kernel, FTRACE_TEXT } from '../../kernel/kernel';
-import { getProfile, type Profile } from '../../kernel/profiles/profiles';
+import { getProfile, withinArgLimit, type Profile } from '../../kernel/profiles/profiles';
 import type { MutantId } from '../../kernel/mutants/catalogue';
 import { bpfOf, type Bpf } from '../../kernel/bpf/bpf';
 import { TRAMP_AREA, TRAMP_AREA_SIZE, type BpfLink } from '../../kernel/bpf/trampoline/manager';
@@ -77,7 +77,8 @@ export function expectedAttach(p: Profile, c: PropCase, st: ModelState, j: numbe
   if (p.trampoline === 'none') return 'ENOTSUPP';
   if (st.attached.includes(j)) return 'EBUSY';
   if (st.attached.filter((x) => c.progs[x]!.target === prog.target).length >= p.maxTrampLinks) return 'E2BIG';
-  if (slotCount(c.module.functions[prog.target]!) > p.maxArgSlots) return 'ENOTSUPP';
+  const f = c.module.functions[prog.target]!;
+  if (!withinArgLimit(p.argLimit, f.args.length, slotCount(f))) return 'ENOTSUPP';
   if (p.directCalls === 'none') return 'ENOTSUPP';
   return undefined;
 }

@@ -3,7 +3,7 @@
  * trampoline.md §3.2-3.4). One generator (gen.ts) reads these switches; each switch is a
  * documented historical difference, so a profile's era reproduces that era's machine code.
  */
-import type { TrampolineEra } from '../../profiles/profiles';
+import { ARG_LIMITS, type ArgLimit, type TrampolineEra } from '../../profiles/profiles';
 
 export interface EraTraits {
   readonly era: Exclude<TrampolineEra, 'none'>;
@@ -18,8 +18,8 @@ export interface EraTraits {
   readonly skipBytes: number;
   /** Both a0 and a5 of return values are saved (7112cd26e606), else only a5. */
   readonly retvalBoth: boolean;
-  /** Argument slots supported (more: -ENOTSUPP); slots >= 8 come from the caller's stack. */
-  readonly maxArgSlots: number;
+  /** The traced functions it takes (others: -ENOTSUPP); slots >= 8 come from the caller's stack. */
+  readonly argLimit: ArgLimit;
   /** `mv s1, a0` right after __bpf_prog_enter, before the skip branch (10541b374aa0); before
    *  the fix the branch came first, so a skipped program's exit saw a stale s1. */
   readonly saveStartBeforeSkip: boolean;
@@ -34,8 +34,8 @@ export interface EraTraits {
 }
 
 export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
-  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false },
-  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 8, saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false },
-  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
-  current: { era: 'current', frame: 'two-records', skipBytes: 8, retvalBoth: true, maxArgSlots: 12, saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
+  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false },
+  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false },
+  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.11'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
+  current: { era: 'current', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['current'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
 };

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampSpec, type TrampLink } from './gen';
 import { MUTANTS } from '../../mutants/catalogue';
 import { ERAS } from './era';
+import { withinArgLimit } from '../../profiles/profiles';
 import { listBytes } from '../../../emulator/disasm/listing';
 import { checkGolden } from '../../testing/golden';
 
@@ -25,7 +26,7 @@ const link = (body: bigint, cookie = 0n): TrampLink => ({ prog: 0xffffffff806000
 
 function spec(era: keyof typeof ERAS, over: Partial<TrampSpec>): TrampSpec {
   return {
-    traits: ERAS[era], funcAddr: FUNC, nrArgSlots: 1, fentry: [], fexit: [], fmodRet: [],
+    traits: ERAS[era], funcAddr: FUNC, nrArgs: over.nrArgSlots ?? 1, nrArgSlots: 1, fentry: [], fexit: [], fmodRet: [],
     flags: { callOrig: false, skipFrame: false, restoreRegs: true, ipArg: false },
     im: 0xffffffff80700000n,
     helpers: { progEnter: 0xffffffff80800000n, progExit: 0xffffffff80800010n, trampEnter: 0xffffffff80800020n, trampExit: 0xffffffff80800030n },
@@ -40,6 +41,8 @@ const CASES: [string, Partial<TrampSpec>][] = [
   ['fentry-fmodret-fexit-7args', { nrArgSlots: 7, fentry: [link(0xffffffff80800100n)], fmodRet: [link(0xffffffff80800110n)], fexit: [link(0xffffffff80800120n)], flags: CALL_ORIG }],
   ['fentry-ip-cookie', { fentry: [link(0xffffffff80800100n, 0x1234n)], flags: { callOrig: false, skipFrame: false, restoreRegs: true, ipArg: true } }],
   ['fexit-11args', { nrArgSlots: 11, fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }],
+  // v6.11+: 12 arguments, four of them 16-byte structs: 16 slots, 8 of them from the stack.
+  ['fexit-12args-16slots', { nrArgs: 12, nrArgSlots: 16, fentry: [link(0xffffffff80800100n)], fexit: [link(0xffffffff80800110n)], flags: CALL_ORIG }],
   // struct_ops: called like a normal function, one frame, returns through ra (1732ebc4a261).
   ['indirect-fentry-ret', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
 ];
@@ -49,7 +52,7 @@ describe('trampoline generator', () => {
     for (const era of Object.keys(ERAS) as (keyof typeof ERAS)[]) {
       for (const [name, over] of CASES) {
         const s = spec(era, over);
-        if (s.nrArgSlots > ERAS[era].maxArgSlots) continue;
+        if (!withinArgLimit(ERAS[era].argLimit, s.nrArgs, s.nrArgSlots)) continue;
         if (s.flags.indirect && !ERAS[era].indirectFrame) continue;
         it(`${era}: ${name}`, () => {
           const r = generateTrampoline(s);
@@ -66,14 +69,22 @@ describe('trampoline generator', () => {
   });
 
   describe('refusals', () => {
-    it('too many argument slots for the era: -ENOTSUPP', () => {
+    it('more than 8 argument slots before v6.11: -ENOTSUPP', () => {
       for (const era of ['v6.3', 'v6.6'] as const) {
-        const r = generateTrampoline(spec(era, { nrArgSlots: 9 }));
-        expect(r.ok || r.err, era).to.equal(-524);
+        for (const [nrArgs, nrArgSlots] of [[9, 9], [8, 9], [5, 10]] as const) {
+          const r = generateTrampoline(spec(era, { nrArgs, nrArgSlots }));
+          expect(r.ok || r.err, `${era}: ${nrArgs} arguments in ${nrArgSlots} slots`).to.equal(-524);
+        }
+        expect(generateTrampoline(spec(era, { nrArgs: 4, nrArgSlots: 8 })).ok, era).to.equal(true);
       }
-      const r = generateTrampoline(spec('current', { nrArgSlots: 13 }));
-      expect(r.ok || r.err).to.equal(-524);
-      expect(generateTrampoline(spec('v6.11', { nrArgSlots: 12 })).ok).to.equal(true);
+    });
+
+    it('more than 12 arguments since v6.11 (m->nr_args > MAX_BPF_FUNC_ARGS), however few slots: -ENOTSUPP', () => {
+      for (const era of ['v6.11', 'current'] as const) {
+        const r = generateTrampoline(spec(era, { nrArgs: 13, nrArgSlots: 13 }));
+        expect(r.ok || r.err, era).to.equal(-524);
+        for (const nrArgSlots of [12, 13, 18, 24]) expect(generateTrampoline(spec(era, { nrArgs: 12, nrArgSlots })).ok, `${era}: 12 arguments in ${nrArgSlots} slots`).to.equal(true);
+      }
     });
 
     it('ORIG_STACK and SHARE_IPMODIFY: -ENOTSUPP', () => {

@@ -25,14 +25,12 @@
  *   memory map no helper or program is that close to an image.
  * - Outgoing stack arguments of the original call are stored sp-relative; the kernel stores
  *   the same addresses FP-relative.
- * - The 12-argument limit (v6.11+) counts argument slots; the kernel counts arguments
- *   (m->nr_args > MAX_BPF_FUNC_ARGS), so twelve arguments with a 16-byte struct (13 slots)
- *   are refused here with -ENOTSUPP and accepted there.
  */
 import { Assembler } from '../../../emulator/asm';
 import type { Args } from '../../../emulator/isa/decode';
 import { fail, ok, type KResult } from '../../errno';
 import type { EraTraits } from './era';
+import { describeArgLimit, withinArgLimit } from '../../profiles/profiles';
 import type { MutantId } from '../../mutants/catalogue';
 
 export const R = { zero: 0, ra: 1, sp: 2, t0: 5, t1: 6, fp: 8, s1: 9, a0: 10, a5: 15 } as const;
@@ -104,7 +102,8 @@ export interface TrampSpec {
   readonly traits: EraTraits;
   /** Address of the traced function (its symbol); orig_call starts here. */
   readonly funcAddr: bigint;
-  /** Argument slots (8-byte units; a 16-byte struct takes two). */
+  /** Arguments (m->nr_args) and the slots they take (8-byte units; a 16-byte struct takes two). */
+  readonly nrArgs: number;
   readonly nrArgSlots: number;
   readonly fentry: readonly TrampLink[];
   readonly fexit: readonly TrampLink[];
@@ -201,7 +200,9 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     : s.traits;
   const f = s.flags;
   if (f.origStack || f.shareIpmodify) return fail('ENOTSUPP', 'trampoline: BPF_TRAMP_F_ORIG_STACK / SHARE_IPMODIFY are not supported on riscv');
-  if (s.nrArgSlots > t.maxArgSlots) return fail('ENOTSUPP', `trampoline: ${s.nrArgSlots} argument slots, the ${t.era} generator supports ${t.maxArgSlots}`);
+  if (!withinArgLimit(t.argLimit, s.nrArgs, s.nrArgSlots)) {
+    return fail('ENOTSUPP', `trampoline: ${s.nrArgs} arguments in ${s.nrArgSlots} slots, the ${t.era} generator takes ${describeArgLimit(t.argLimit)}`);
+  }
   if (f.callOrig && f.restoreRegs) return fail('EINVAL', 'trampoline: CALL_ORIG and RESTORE_REGS together');
   const indirect = (f.indirect ?? false) && t.indirectFrame;
   // save_ret: CALL_ORIG or RET_FENTRY_RET, in every era since the first riscv trampoline.

@@ -234,7 +234,7 @@ export class BpfTrampolines {
     };
     const toLink = (x: BpfLink): TrampLink => ({ prog: x.prog.addr, bpfFunc: x.prog.bpfFunc, cookie: x.cookie });
     const spec = (image: bigint, im: bigint) => ({
-      traits, funcAddr: tr.funcAddr, nrArgSlots: argSlots(tr.model),
+      traits, funcAddr: tr.funcAddr, nrArgs: tr.model.args.length, nrArgSlots: argSlots(tr.model),
       fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
       flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image, mutant: this.kernel.mutant,
     });

@@ -10,13 +10,13 @@
 import fc from 'fast-check';
 import type { Profile } from '../../../kernel/profiles/profiles';
 import { extend } from '../../../kernel/bpf/runtime/types';
-import { ARG_KINDS, MAX_LOCALS, MAX_SAVED, MAX_SLOTS, RET_KINDS, slotsOfKind, u64, type ArgKind, type ArgValue, type GenFunc, type GenModule, type RetKind } from './func';
+import { ARG_KINDS, MAX_ARGS, MAX_LOCALS, MAX_SAVED, MAX_SLOTS, RET_KINDS, slotsOfKind, u64, type ArgKind, type ArgValue, type GenFunc, type GenModule, type RetKind } from './func';
 import { PROG_KINDS, type GenProg, type ProgKind } from './model';
 import type { PropCase, Step } from '../case';
 
 /** What a profile lets a case use. */
 export interface GenLimits {
-  /** Argument slots of a function BPF programs are attached to (profile.maxArgSlots). */
+  /** Argument slots of a generated function (MAX_SLOTS, or the profile's limit when that is lower). */
   readonly maxSlots: number;
   readonly maxFunctions: number;
   /** BPF_MAX_TRAMP_LINKS. */
@@ -27,7 +27,7 @@ export interface GenLimits {
 
 export function limitsFor(p: Profile, maxFunctions = 3): GenLimits {
   return {
-    maxSlots: p.maxArgSlots,
+    maxSlots: p.argLimit.count === 'slots' ? Math.min(p.argLimit.max, MAX_SLOTS) : MAX_SLOTS,
     maxFunctions,
     maxLinks: p.maxTrampLinks,
     bpf: p.trampoline !== 'none' && p.directCalls !== 'none',
@@ -63,7 +63,7 @@ interface RawFunc {
 }
 
 const arbRawFunc: fc.Arbitrary<RawFunc> = fc.record({
-  args: fc.array(arbArgKind, { maxLength: MAX_SLOTS }),
+  args: fc.array(arbArgKind, { maxLength: MAX_ARGS }),
   ret: arbRetKind,
   frameless: fc.boolean(),
   saved: fc.integer({ min: 0, max: MAX_SAVED }),
@@ -103,7 +103,7 @@ export function arbModule(limits: Pick<GenLimits, 'maxSlots' | 'maxFunctions'>):
 
 // ---- argument values -------------------------------------------------------------------------
 
-/** Raw argument material: 12 words and 12 second halves; values are fitted to each kind. */
+/** Raw argument material: a word and a second half per argument; values are fitted to each kind. */
 export type RawArgs = readonly (readonly [bigint, bigint])[];
 
 const arbWord = fc.oneof(
@@ -111,7 +111,7 @@ const arbWord = fc.oneof(
   { weight: 1, arbitrary: fc.bigInt({ min: -300n, max: 300n }).map(u64) },
   { weight: 1, arbitrary: fc.constantFrom(0n, 1n, u64(-1n), 0x7fffffffn, 0x80000000n, 0xffffffff80000000n, 0x8000000000000000n) },
 );
-export const arbRawArgs: fc.Arbitrary<RawArgs> = fc.array(fc.tuple(arbWord, arbWord), { minLength: MAX_SLOTS, maxLength: MAX_SLOTS });
+export const arbRawArgs: fc.Arbitrary<RawArgs> = fc.array(fc.tuple(arbWord, arbWord), { minLength: MAX_ARGS, maxLength: MAX_ARGS });
 
 /** C values of f's arguments from raw material (each value in its type's range). */
 export function fitArgs(f: GenFunc, raw: RawArgs): ArgValue[] {

@@ -1,5 +1,5 @@
 /**
- * Generated test functions as data: a signature (0-12 argument slots of C types, a return
+ * Generated test functions as data: a signature (up to 12 arguments of C types, a return
  * type) and a frame shape (frameless leaf, or a frame record with callee-saved registers,
  * locals, padding and an optional call to a later function of the module). Everything else is
  * derived: the psABI words a caller passes, the BTF model the kernel sees, the argument list a
@@ -20,8 +20,15 @@ export type RetKind = Exclude<ArgKind, 'struct16'> | 'void';
 export const ARG_KINDS: readonly ArgKind[] = ['char', 'short', 'int', 'long', 'u64', 'ptr', 'struct16'];
 export const RET_KINDS: readonly RetKind[] = ['char', 'short', 'int', 'long', 'u64', 'ptr', 'void'];
 
-/** The most argument slots any profile's trampoline takes (v6.11+). */
+/** The argument slots the generators give a function (0-12). */
 export const MAX_SLOTS = 12;
+/**
+ * The most arguments a generated function may have: MAX_BPF_FUNC_ARGS, the kernel's limit
+ * since v6.11, which counts arguments; twelve 16-byte structs take 24 slots.
+ */
+export const MAX_ARGS = 12;
+/** The most argument slots MAX_ARGS arguments take. */
+export const MAX_ARG_SLOTS = 2 * MAX_ARGS;
 /** Callee-saved registers a body may use besides s0 (s1..s11). */
 export const MAX_SAVED = 11;
 export const MAX_LOCALS = 6;
@@ -134,7 +141,7 @@ export function checkModule(m: GenModule): string | undefined {
   if (m.functions.length > MAX_FUNCTIONS) return `${m.functions.length} functions (at most ${MAX_FUNCTIONS})`;
   for (const [i, f] of m.functions.entries()) {
     const at = `${fnName(i)}`;
-    if (slotCount(f) > MAX_SLOTS) return `${at}: ${slotCount(f)} argument slots (at most ${MAX_SLOTS})`;
+    if (f.args.length > MAX_ARGS) return `${at}: ${f.args.length} arguments (at most ${MAX_ARGS})`;
     if (f.frame === 'none' && (f.saved !== 0 || f.locals !== 0 || f.pad !== 0 || f.callee !== undefined)) return `${at}: a frameless leaf has no saved registers, locals, padding or callee`;
     if (f.saved < 0 || f.saved > MAX_SAVED) return `${at}: saved ${f.saved}`;
     if (f.locals < 0 || f.locals > MAX_LOCALS) return `${at}: locals ${f.locals}`;
