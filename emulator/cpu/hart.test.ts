@@ -257,6 +257,37 @@ describe('hart: host calls and hooks', () => {
     expect(stores).to.deep.equal([DATA, 1n]);
   });
 
+  for (const [engine, opts] of [['interpreter', {}], ['translator', { translate: true, hotThreshold: 1 }]] as const) {
+    it(`${engine}: a watch sees every access of its kind, and only those, however the caches were filled`, () => {
+      // a2 = 3; loop: lw a0, 0(a1); sw a2, 0(a1); addi a2, a2, -1; bnez a2, loop; ebreak
+      // (32-bit accesses: the hart makes a 64-bit load of two 32-bit ones, each seen by a watch)
+      const prog: Insn[] = [
+        ['addi', { rd: A2, rs1: 0, imm12: 3 }],
+        ['lw', { rd: A0, rs1: A1, imm12: 0 }],
+        ['sw', { rs2: A2, rs1: A1, simm12: 0 }],
+        ['addi', { rd: A2, rs1: A2, imm12: -1 }],
+        ['bne', { rs1: A2, rs2: 0, bimm12: -12 }],
+        ['ebreak', {}],
+      ];
+      for (const on of ['read', 'write', 'both'] as const) {
+        const { hart, machine } = machineWith(prog, CODE, opts);
+        const seen: string[] = [];
+        // The watch covers the last 4 bytes of the page; the accesses go to its first 4, then
+        // (second run) to the watched ones: a cache filled by the first run must not hide them.
+        machine.memory.watch(DATA + 0xffcn, 4, on, (kind, addr, _s, v) => seen.push(`${kind} ${(addr - DATA).toString(16)} ${v}`));
+        hart.setReg(A1, DATA);
+        expect(hart.run(100).kind, on).to.equal('trap');
+        hart.pc = CODE;
+        hart.setReg(A1, DATA + 0xffcn);
+        expect(hart.run(100).kind, on).to.equal('trap');
+        const reads = ['read ffc 0', 'read ffc 3', 'read ffc 2'];
+        const writes = ['write ffc 3', 'write ffc 2', 'write ffc 1'];
+        const want = on === 'read' ? reads : on === 'write' ? writes : reads.flatMap((r, i) => [r, writes[i]!]);
+        expect(seen, on).to.deep.equal(want);
+      }
+    });
+  }
+
   it('runTraced records the last executed pcs', () => {
     const { hart } = machineWith([['addi', { rd: A0, rs1: 0, imm12: 1 }], ['addi', { rd: A0, rs1: 0, imm12: 2 }], 0x0000]);
     hart.runTraced(10, 4);

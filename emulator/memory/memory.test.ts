@@ -112,6 +112,29 @@ describe('emulator/memory Memory (host API)', () => {
     expect(other.firstDifference(BASE, new Uint8Array(PAGE_SIZE))).to.equal(-1);
   });
 
+  it('firstDifference finds the first of several differences, whatever the alignment of memory and bytes', () => {
+    const mem = new Memory();
+    mem.map(0x10000n, 2 * PAGE_SIZE, 'rw');
+    const content = Uint8Array.from({ length: 2 * PAGE_SIZE }, (_, i) => (i * 7 + 3) & 0xff);
+    mem.writeBytes(0x10000n, content);
+    for (const start of [0, 1, 4, 6, PAGE_SIZE - 8, PAGE_SIZE - 3]) {
+      for (const viewOff of [0, 1, 2, 4]) {
+        for (const [p, q] of [[0, 1], [3, 4], [5, 13], [9, 10], [17, 40]]) {
+          const len = 48;
+          const backing = new Uint8Array(len + viewOff);
+          const bytes = backing.subarray(viewOff);
+          bytes.set(content.subarray(start, start + len));
+          const at = `start ${start}, view +${viewOff}`;
+          expect(mem.firstDifference(0x10000n + BigInt(start), bytes), at).to.equal(-1);
+          bytes[q] = bytes[q]! ^ 0xff;
+          expect(mem.firstDifference(0x10000n + BigInt(start), bytes), `${at}, ${q}`).to.equal(q);
+          bytes[p] = bytes[p]! ^ 0x01;
+          expect(mem.firstDifference(0x10000n + BigInt(start), bytes), `${at}, ${p} and ${q}`).to.equal(p);
+        }
+      }
+    }
+  });
+
   it('firstDifference of an empty range is -1 on mapped memory and undefined on unmapped memory', () => {
     const mem = mapped();
     expect(mem.firstDifference(BASE, new Uint8Array(0))).to.equal(-1);

@@ -45,8 +45,10 @@ export class Page {
   readonly i32: Int32Array;
   /** Set while some hart holds predecoded instructions from this page. */
   code = false;
-  /** Set while a memory watch covers part of this page. */
-  watched = false;
+  /** Set while a memory watch on reads (`read` or `both`) covers part of this page. */
+  readWatched = false;
+  /** Set while a memory watch on writes (`write` or `both`) covers part of this page. */
+  writeWatched = false;
   constructor(readonly pn: number, readonly base: number, public perm: number) {
     const { buffer, offset } = pageStorage();
     this.u8 = new Uint8Array(buffer, offset, PAGE_SIZE);
@@ -88,6 +90,22 @@ const tlbIndex = (a: number) => (a >>> 12) & TLB_MASK;
 /** Tag of an empty cache entry: bit 11 set, which page-masked addresses never have. */
 export const NO_TAG = 0x800;
 
+/** Offset (from 0 of `bytes`) of the first of n bytes where page bytes from off differ from bytes from i, or -1. */
+function firstDiffIn(pg: Page, off: number, bytes: Uint8Array, i: number, n: number): number {
+  let j = 0;
+  // Four bytes at a time where both sides are word-aligned (text snapshots always are).
+  if ((off & 3) === 0 && ((bytes.byteOffset + i) & 3) === 0 && n >= 4) {
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, n >> 2);
+    const w0 = off >> 2;
+    const mine = pg.i32;
+    let k = 0;
+    while (k < words.length && mine[w0 + k] === words[k]) k++;
+    j = k << 2;
+  }
+  for (; j < n; j++) if (pg.u8[off + j] !== bytes[i + j]) return i + j;
+  return -1;
+}
+
 export class Memory {
   private readonly pages = new Map<number, Page>();
   /** Mapped pages nobody has touched yet: only their permissions (zero-filled when materialized). */
@@ -95,7 +113,7 @@ export class Memory {
   private readonly watches: Watch[] = [];
   private readonly listeners: CodeListener[] = [];
   // One-entry caches. A cached page always has the permission its cache needs; the write
-  // cache never holds code or watched pages, the read cache never holds watched pages.
+  // cache never holds code or write-watched pages, the read cache never holds read-watched ones.
   // Direct-mapped caches indexed by page number bits 0..7 of the address's page; an entry is
   // the page's base and its byte and word views (one load less than going through the Page).
   private readonly rBase = new Float64Array(TLB_SIZE).fill(NaN);
@@ -194,7 +212,7 @@ export class Memory {
     this.untouched.delete(pn);
     const pg = new Page(pn, pn * PAGE_SIZE, perm);
     this.pages.set(pn, pg);
-    if (this.watches.length > 0) pg.watched = this.watchedPage(pn);
+    if (this.watches.length > 0) this.setWatched(pg);
     return pg;
   }
 
@@ -224,13 +242,15 @@ export class Memory {
 
   private refreshWatched(): void {
     // Only pages that exist: an untouched page learns about watches when it materializes.
-    for (const pg of this.pages.values()) pg.watched = this.watchedPage(pg.pn);
+    for (const pg of this.pages.values()) this.setWatched(pg);
     this.flushCaches();
   }
 
-  private watchedPage(pn: number): boolean {
-    const start = pn * PAGE_SIZE;
-    return this.watches.some((w) => w.start < start + PAGE_SIZE && w.end > start);
+  private setWatched(pg: Page): void {
+    const start = pg.base;
+    const on = this.watches.filter((w) => w.start < start + PAGE_SIZE && w.end > start);
+    pg.readWatched = on.some((w) => w.on !== 'write');
+    pg.writeWatched = on.some((w) => w.on !== 'read');
   }
 
   /** Empties the cache entries that can hold pages first..last (all of them for a long range). */
@@ -374,7 +394,7 @@ export class Memory {
       v += pg.u8[a + i - pg.base]! * 2 ** (8 * i);
     }
     const pg = this.pageFor(a, 'load');
-    if (!pg.watched) {
+    if (!pg.readWatched) {
       const i = tlbIndex(pg.base);
       this.rU8[i] = pg.u8;
       this.rI32[i] = pg.i32;
@@ -401,7 +421,7 @@ export class Memory {
       }
     }
     const pg = this.pageFor(a, 'store');
-    if (pg.watched) this.fireWatch('write', a, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0) & ((1n << BigInt(8 * size)) - 1n));
+    if (pg.writeWatched) this.fireWatch('write', a, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0) & ((1n << BigInt(8 * size)) - 1n));
     else if (!code && !pg.code) {
       const i = tlbIndex(pg.base);
       this.wU8[i] = pg.u8;
@@ -483,14 +503,7 @@ export class Memory {
       if (!pg) return undefined;
       const off = a + i - pg.base;
       const n = Math.min(PAGE_SIZE - off, bytes.length - i);
-      if (diff < 0) {
-        for (let j = 0; j < n; j++) {
-          if (pg.u8[off + j] !== bytes[i + j]) {
-            diff = i + j;
-            break;
-          }
-        }
-      }
+      if (diff < 0) diff = firstDiffIn(pg, off, bytes, i, n);
       i += n;
     }
     return diff;

@@ -11,7 +11,7 @@
  *  - loads and stores first try the memory's translation caches inline, with the address as
  *    register halves (Memory rTagLo/rTagHi, wTagLo/wTagHi), and otherwise call the same Memory accessor the
  *    interpreter calls. A cache hit is the accessor's own fast path (the write cache never
- *    holds code or watched pages, the read cache never watched ones), so faults, watches and
+ *    holds code or write-watched pages, the read cache never read-watched ones), so faults, watches and
  *    code invalidation all happen in the accessor.
  * Instructions without a fast kind call their reference handler (exec/) through the op
  * itself, so both engines share one set of semantics. Control flow (branches, jal, jalr) is
