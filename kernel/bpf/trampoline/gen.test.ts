@@ -26,7 +26,7 @@ const link = (body: bigint, cookie = 0n): TrampLink => ({ prog: 0xffffffff806000
 
 function spec(era: keyof typeof ERAS, over: Partial<TrampSpec>): TrampSpec {
   return {
-    traits: ERAS[era], funcAddr: FUNC, nrArgs: over.nrArgSlots ?? 1, nrArgSlots: 1, fentry: [], fexit: [], fmodRet: [],
+    traits: ERAS[era], funcAddr: FUNC, nrArgs: over.nrArgSlots ?? 1, nrArgSlots: 1, rvc: false, fentry: [], fexit: [], fmodRet: [],
     flags: { callOrig: false, skipFrame: false, restoreRegs: true, ipArg: false },
     im: 0xffffffff80700000n,
     helpers: { progEnter: 0xffffffff80800000n, progExit: 0xffffffff80800010n, trampEnter: 0xffffffff80800020n, trampExit: 0xffffffff80800030n },
@@ -49,19 +49,21 @@ const CASES: [string, Partial<TrampSpec>][] = [
 
 describe('trampoline generator', () => {
   describe('golden listings per era', () => {
-    for (const era of Object.keys(ERAS) as (keyof typeof ERAS)[]) {
+    // NAME.txt: a kernel without RVC; NAME.rvc.txt: with CONFIG_RISCV_ISA_C (compressed where
+    // the JIT's helpers compress).
+    for (const era of Object.keys(ERAS) as (keyof typeof ERAS)[]) for (const rvc of [false, true]) {
       for (const [name, over] of CASES) {
-        const s = spec(era, over);
+        const s = spec(era, { ...over, rvc });
         if (!withinArgLimit(ERAS[era].argLimit, s.nrArgs, s.nrArgSlots)) continue;
         if (s.flags.indirect && !ERAS[era].indirectFrame) continue;
-        it(`${era}: ${name}`, () => {
+        it(`${era}${rvc ? ' (RVC)' : ''}: ${name}`, () => {
           const r = generateTrampoline(s);
           if (!r.ok) throw new Error(r.message);
           const sym = (a: bigint) => NAMES.get(a) ?? (a >= IMAGE && a < IMAGE + 0x1000n ? `tramp+0x${(a - IMAGE).toString(16)}` : undefined);
           const head = `# era ${era}, ${name}: stack ${r.value.stackSize} bytes` +
             (r.value.ipAfterCall ? `, ip_after_call tramp+0x${(r.value.ipAfterCall - IMAGE).toString(16)}, ip_epilogue tramp+0x${(r.value.ipEpilogue! - IMAGE).toString(16)}` : '') + '\n';
           const text = head + listBytes(r.value.bytes, IMAGE, { symbolize: sym, label: (a) => (a === IMAGE ? 'tramp' : undefined) });
-          const err = checkGolden(join(__dirname, 'golden', `${era}.${name}.txt`), text, ACCEPT);
+          const err = checkGolden(join(__dirname, 'golden', `${era}.${name}${rvc ? '.rvc' : ''}.txt`), text, ACCEPT);
           expect(err, err).to.equal(undefined);
         });
       }
@@ -112,13 +114,13 @@ describe('trampoline generator', () => {
           fc.constantFrom(...eras), fc.integer({ min: 0, max: 13 }),
           fc.array(arbLink, { maxLength: 4 }), fc.array(arbLink, { maxLength: 4 }), fc.array(arbLink, { maxLength: 4 }),
           fc.record({ callOrig: fc.boolean(), skipFrame: fc.boolean(), restoreRegs: fc.boolean(), ipArg: fc.boolean(), indirect: fc.boolean(), retFentryRet: fc.boolean() }),
-          fc.oneof(fc.constant(IMM_MAX_COUNT), fc.bigUintN(64)), fc.option(fc.constantFrom(...MUTANTS.map((m) => m.id)), { nil: undefined }),
-          (era, slots, fentry, fexit, fmodRet, flags, im, mutant) => {
-            const s = spec(era, { nrArgSlots: slots, fentry, fexit, fmodRet, flags, im, ...(mutant !== undefined ? { mutant } : {}) });
+          fc.oneof(fc.constant(IMM_MAX_COUNT), fc.bigUintN(64)), fc.option(fc.constantFrom(...MUTANTS.map((m) => m.id)), { nil: undefined }), fc.boolean(),
+          (era, slots, fentry, fexit, fmodRet, flags, im, mutant, rvc) => {
+            const s = spec(era, { nrArgSlots: slots, fentry, fexit, fmodRet, flags, im, rvc, ...(mutant !== undefined ? { mutant } : {}) });
             const code = generateTrampoline(s);
             const size = trampolineSize(s);
             if (!code.ok || !size.ok) {
-              expect(size.ok || size.err, JSON.stringify({ era, slots, flags, mutant })).to.equal(code.ok || code.err);
+              expect(size.ok || size.err, JSON.stringify({ era, slots, flags, mutant, rvc })).to.equal(code.ok || code.err);
               return;
             }
             expect(size.value).to.equal(code.value.bytes.length);

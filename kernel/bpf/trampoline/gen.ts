@@ -17,45 +17,35 @@
  *   FP-sreg_off            saved s1
  *   bottom of frame        outgoing stack arguments for the original call  if > 8 slots
  *
- * Where the code differs from the kernel's on purpose (none of these changes a return path):
- * - No compressed instructions. With CONFIG_RISCV_ISA_C the JIT emits RVC forms where they
- *   fit (c.sdsp, c.mv, c.li, ...), so the kernel's images are shorter and some patch sites
- *   (the fmod_ret branches, ip_after_call) are only 2-byte aligned.
- * - Every call is auipc + jalr. emit_call uses jal for a target within +-1 MiB; in our
- *   memory map no helper or program is that close to an image.
- * - Outgoing stack arguments of the original call are stored sp-relative; the kernel stores
- *   the same addresses FP-relative.
+ * Instructions go through the JIT's helpers (jit-emit.ts): with CONFIG_RISCV_ISA_C (profiles
+ * with RVC) they are compressed where the kernel's helpers compress them, so images have the
+ * kernel's length and some patch sites (the fmod_ret branches, ip_after_call) are only 2-byte
+ * aligned.
+ *
+ * Where the code differs from the kernel's on purpose (it does not change a return path):
+ * every call is auipc + jalr. emit_call uses jal for a target within +-1 MiB; in our memory
+ * map no helper or program is that close to an image.
  */
 import { Assembler } from '../../../emulator/asm';
-import type { Args } from '../../../emulator/isa/decode';
 import { fail, ok, type KResult } from '../../errno';
 import type { EraTraits } from './era';
+import { JitEmit, IMM_MAX_COUNT, type TrampEmitter } from './jit-emit';
+
+export { IMM_MAX_COUNT, type TrampEmitter };
 import { describeArgLimit, withinArgLimit } from '../../profiles/profiles';
 import type { MutantId } from '../../mutants/catalogue';
 
 export const R = { zero: 0, ra: 1, sp: 2, t0: 5, t1: 6, fp: 8, s1: 9, a0: 10, a5: 15 } as const;
 
 /**
- * What the generator emits through: the assembler (the image), or a counter for the sizing
- * pass (arch_bpf_trampoline_size runs the same emit code without a buffer, only counting).
- */
-export interface TrampEmitter {
-  insn(name: string, args: Args): unknown;
-  call(link: number, target: bigint): unknown;
-  beq(rs1: number, rs2: number, label: string): unknown;
-  bne(rs1: number, rs2: number, label: string): unknown;
-  label(name: string): unknown;
-}
-
-/**
- * The sizing pass's emitter: the bytes the assembler would lay out for the same calls. The
- * generator assembles with RVC off, so every instruction is 4 bytes (branches to labels too)
- * and a call is an auipc + jalr pair.
+ * The sizing pass's emitter: the bytes the assembler would lay out for the same calls.
+ * Branches to labels are always 4 bytes (the assembler runs with RVC off; a compressed
+ * instruction is only ever asked for by name, `c.*`), and a call is an auipc + jalr pair.
  */
 class SizeCounter implements TrampEmitter {
   bytes = 0;
-  insn(): void {
-    this.bytes += 4;
+  insn(name: string): void {
+    this.bytes += name.startsWith('c.') ? 2 : 4;
   }
   call(): void {
     this.bytes += 8;
@@ -116,6 +106,8 @@ export interface TrampSpec {
   readonly runCtx: { readonly size: number; readonly cookieOff: number };
   /** Where the code will execute (the RX image). */
   readonly image: bigint;
+  /** CONFIG_RISCV_ISA_C: the JIT's helpers emit compressed forms where they fit (jit-emit.ts). */
+  readonly rvc: boolean;
   /** A bug of the mutation catalogue to re-introduce (kernel/mutants/catalogue.ts). */
   readonly mutant?: MutantId;
 }
@@ -130,45 +122,6 @@ export interface TrampCode {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
-
-/**
- * Loads a 64-bit constant the way the RISC-V BPF JIT does (emit_imm): lui/addiw for a 32-bit
- * value, otherwise the constant without its low 12 bits (shifted down past its trailing zeros)
- * recursively, then slli and addi. Its length depends on the value; IMM_MAX_COUNT is a value
- * that takes the longest sequence, for the sizing pass.
- */
-export function emitImm(a: TrampEmitter, rd: number, value: bigint): void {
-  const v = BigInt.asIntN(64, value);
-  if (v >= -0x80000000n && v < 0x80000000n) {
-    // The usual case (kernel addresses are sign-extended 32-bit values): the same
-    // instructions as below, computed with numbers.
-    const n = Number(v);
-    const lower = (n << 20) >> 20;
-    const upper = Math.floor((n + 0x800) / 4096);
-    if (upper === 0) {
-      a.insn('addi', { rd, rs1: 0, imm12: lower });
-      return;
-    }
-    // emit_imm follows lui with addiw even when the low 12 bits are zero.
-    a.insn('lui', { rd, imm20: (upper * 4096) | 0 });
-    a.insn('addiw', { rd, rs1: rd, imm12: lower });
-    return;
-  }
-  const lower = BigInt.asIntN(12, v);
-  const upper = BigInt.asIntN(64, (v + 0x800n) >> 12n);
-  let shift = 0n;
-  let up = upper;
-  while ((up & 1n) === 0n) {
-    up >>= 1n;
-    shift++;
-  }
-  emitImm(a, rd, up);
-  a.insn('slli', { rd, rs1: rd, shamt6: Number(shift + 12n) });
-  if (lower !== 0n) a.insn('addi', { rd, rs1: rd, imm12: Number(lower) });
-}
-
-/** A constant whose emitImm sequence is the longest (8 instructions). */
-export const IMM_MAX_COUNT = 0x7fff7ff7ff7ff7ffn;
 
 /** arch_prepare_bpf_trampoline: the trampoline's machine code for a spec, or the kernel's error. */
 export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
@@ -234,9 +187,10 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   stack += 8 * stackArgs;
   stack = roundUp(stack, 16);
 
-  const sd = (rs2: number, off: number, base: number) => a.insn('sd', { rs2, rs1: base, simm12: off });
-  const ld = (rd: number, off: number, base: number) => a.insn('ld', { rd, rs1: base, imm12: off });
-  const addi = (rd: number, rs1: number, imm: number) => a.insn('addi', { rd, rs1, imm12: imm });
+  const j = new JitEmit(a, s.rvc);
+  const sd = (rs2: number, off: number, base: number) => j.sd(rs2, off, base);
+  const ld = (rd: number, off: number, base: number) => j.ld(rd, off, base);
+  const addi = (rd: number, rs1: number, imm: number) => j.addi(rd, rs1, imm);
   const call = (target: bigint) => a.call(R.ra, target);
   // Before 7112cd26e606 one 8-byte slot held the return value: the original's a0 or a BPF
   // program's a5 (R0), and a0 was reloaded from it. Since then a0 and a5 have a slot each.
@@ -271,10 +225,10 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
 
   if (m !== 's1-not-saved') sd(R.s1, -sregOff, R.fp);
   if (f.ipArg && m !== 'ip-not-stored') {
-    emitImm(a, R.t1, s.funcAddr);
+    j.imm(R.t1, s.funcAddr);
     sd(R.t1, -ipOff, R.fp);
   }
-  emitImm(a, R.t1, BigInt(m === 'nregs-wrong' ? slots + 1 : slots));
+  j.li(R.t1, m === 'nregs-wrong' ? slots + 1 : slots);
   sd(R.t1, -nregsOff, R.fp);
   const argSlotOff = m === 'arg-slot-off-by-8' ? 8 : 0;
   for (let i = 0; i < regSlots; i++) if (!(i === 7 && m === 'a7-not-stored')) sd(A(i), -argsOff + 8 * i + argSlotOff, R.fp);
@@ -287,7 +241,7 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   const origCall = s.funcAddr + (f.skipFrame ? BigInt(m === 'bt1a-orig-call-16' ? 16 : t.skipBytes) : 0n);
 
   if (f.callOrig && m !== 'skip-tramp-enter') {
-    emitImm(a, R.a0, s.im);
+    j.imm(R.a0, s.im);
     call(s.helpers.trampEnter);
   }
 
@@ -297,18 +251,18 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     if (m === 'cookie-not-stored') {
       // (mutant: no store)
     } else if (l.cookie !== 0n) {
-      emitImm(a, R.t1, l.cookie);
+      j.imm(R.t1, l.cookie);
       sd(R.t1, -runCtxOff + s.runCtx.cookieOff, R.fp);
     } else sd(R.zero, -runCtxOff + s.runCtx.cookieOff, R.fp);
-    emitImm(a, R.a0, l.prog);
+    j.imm(R.a0, l.prog);
     addi(A(1), R.fp, -runCtxOff);
     call(s.helpers.progEnter);
     if (t.saveStartBeforeSkip) {
-      a.insn('addi', { rd: R.s1, rs1: R.a0, imm12: 0 });
+      j.mv(R.s1, R.a0);
       a.beq(R.a0, R.zero, exit);
     } else {
       a.beq(R.a0, R.zero, exit);
-      a.insn('addi', { rd: R.s1, rs1: R.a0, imm12: 0 });
+      j.mv(R.s1, R.a0);
     }
     addi(R.a0, R.fp, -argsOff);
     call(l.bpfFunc);
@@ -317,8 +271,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
       sd(R.a5, slotA5, R.fp);
     }
     a.label(exit);
-    emitImm(a, R.a0, l.prog);
-    a.insn('addi', { rd: A(1), rs1: R.s1, imm12: 0 });
+    j.imm(R.a0, l.prog);
+    j.mv(A(1), R.s1);
     addi(A(2), R.fp, -runCtxOff);
     call(s.helpers.progExit);
   };
@@ -341,7 +295,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
     for (let i = 8; i < slots; i++) {
       ld(R.t1, -argsOff + 8 * i, R.fp);
-      sd(R.t1, 8 * (i - 8) + (m === 'bt7-outgoing-args-off' ? 8 : 0), R.sp);
+      // restore_stack_args: FP - stk_arg_off (= the bottom of the frame) upwards.
+      sd(R.t1, -stack + 8 * (i - 8) + (m === 'bt7-outgoing-args-off' ? 8 : 0), R.fp);
     }
     call(origCall);
     if (m === 'bt4-only-a5-saved') sd(R.a5, slotA0, R.fp);
@@ -354,15 +309,15 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     }
     a.label('.Lip_after_call');
     // Patched into a jump to the epilogue when the image is torn down while still in use.
-    a.insn('addi', { rd: 0, rs1: 0, imm12: 0 });
-    a.insn('addi', { rd: 0, rs1: 0, imm12: 0 });
+    j.nop();
+    j.nop();
   }
   a.label('.Lfexit');
   if (m !== 'fexit-before-orig') for (const l of s.fexit) invoke(l, false);
 
   if (f.callOrig) {
     a.label('.Lip_epilogue');
-    emitImm(a, R.a0, s.im);
+    j.imm(R.a0, s.im);
     call(s.helpers.trampExit);
   }
   if (f.restoreRegs && m !== 'args-not-restored') for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
@@ -379,12 +334,12 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     ld(R.ra, f.skipFrame ? stack - 8 : stack - 16, R.sp);
     ld(R.fp, stack - 24, R.sp);
     addi(R.sp, R.sp, stack);
-    a.insn('jalr', { rd: 0, rs1: R.ra, imm12: 0 });
+    j.jalr(R.zero, R.ra, 0);
   } else if (indirect) {
     ld(R.ra, stack - 8, R.sp);
     ld(R.fp, stack - 16, R.sp);
     addi(R.sp, R.sp, stack);
-    a.insn('jalr', { rd: 0, rs1: R.ra, imm12: 0 });
+    j.jalr(R.zero, R.ra, 0);
   } else {
     ld(R.t0, stack - 8, R.sp);
     ld(R.fp, stack - 16, R.sp);
@@ -392,7 +347,7 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     ld(R.ra, 8, R.sp);
     ld(R.fp, 0, R.sp);
     addi(R.sp, R.sp, 16);
-    a.insn('jalr', { rd: 0, rs1: f.skipFrame ? R.ra : R.t0, imm12: 0 });
+    j.jalr(R.zero, f.skipFrame ? R.ra : R.t0, 0);
   }
 
   return ok({ stack, callOrig: f.callOrig });

@@ -236,7 +236,7 @@ export class BpfTrampolines {
     const spec = (image: bigint, im: bigint) => ({
       traits, funcAddr: tr.funcAddr, nrArgs: tr.model.args.length, nrArgSlots: argSlots(tr.model),
       fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
-      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image, mutant: this.kernel.mutant,
+      flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image, rvc: this.kernel.profile.rvc, mutant: this.kernel.mutant,
     });
     // With bpf_prog_pack (v6.11+) the image is sized first: arch_bpf_trampoline_size runs the
     // generator without an image, with a placeholder for `im` as large as any real one.
