@@ -16,6 +16,7 @@ import { haveTool } from '../emulator/testing/oracles';
 import { getProfile } from '../kernel/profiles/profiles';
 import { runCampaign } from '../harness/fuzz/campaign';
 import { ENGINES, type Engine } from '../harness/cli/cmd-exec';
+import { fuzzCeiling } from './fuzz-ceiling';
 
 const root = resolve(__dirname, __dirname.includes(`${'/'}dist${'/'}`) ? '../..' : '..');
 const shared = process.env['RVTRAMP_SHARED'] ?? resolve(root, '../shared');
@@ -124,6 +125,7 @@ function main(): number {
   const matrix = matrixWallTime();
   const cold = coldStart();
   const fuzz = fuzzThroughput();
+  const ceiling = fuzzCeiling();
   const f = (v: number | undefined, d = 1) => (v === undefined ? '-' : v.toFixed(d));
   const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? '  (target met)' : '  (target missed)');
   console.log(`rvtramp bench (${new Date().toISOString()}, node ${process.version})`);
@@ -142,6 +144,7 @@ function main(): number {
   console.log(`rvtramp run (full matrix, ${matrix.summary}): ${f(matrix.seconds, 2)} s wall, best of 3${verdict(matrix.seconds <= TARGETS.matrix_s)} [target <= ${TARGETS.matrix_s} s]`);
   for (const c of cold) console.log(`cold start: ${c.command.padEnd(46)} ${f(c.seconds, 3)} s wall (best of 3)${c.target ? verdict(c.seconds <= TARGETS.cold_start_s) + ` [target <= ${TARGETS.cold_start_s} s]` : ''}`);
   console.log(`fuzz ${fuzz.profile} (seed ${fuzz.seed}): ${fuzz.cases} cases in ${f(fuzz.seconds)} s = ${f(fuzz.cases_per_s)} cases/s on one core${verdict(fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s)} [aim >= ${TARGETS.fuzz_cases_per_s}]`);
+  console.log(`fuzz cases with a kernel each vs steps again on a reused kernel and module (${ceiling.profile}, ${ceiling.cases} attach/steps cases): ${f(ceiling.fresh_cases_per_s)} vs ${f(ceiling.reused_cases_per_s)} cases/s, the most sharing kernels between cases could give (tools/fuzz-ceiling.ts)`);
   if (!qemu) console.log('qemu-riscv64 not installed: qemu columns empty (apt-get install qemu-user)');
   // Whether each target was met (null: not measured, e.g. without qemu), as the lines above say.
   const tvq = gc.rvtramp.translator.ratio_vs_qemu;
@@ -152,7 +155,7 @@ function main(): number {
     cold_start_s: cold.filter((c) => c.target).every((c) => c.seconds <= TARGETS.cold_start_s),
     fuzz_cases_per_s: fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s,
   };
-  const result = { date: new Date().toISOString(), node: process.version, targets: TARGETS, met, rows, matrix, cold_start: cold, fuzz };
+  const result = { date: new Date().toISOString(), node: process.version, targets: TARGETS, met, rows, matrix, cold_start: cold, fuzz, fuzz_ceiling: ceiling };
   // bench.json: this run; bench-history.jsonl: one line per run, for tracking over time.
   writeFileSync(join(out, 'bench.json'), JSON.stringify(result, null, 2));
   appendFileSync(join(out, 'bench-history.jsonl'), `${JSON.stringify(result)}\n`);
