@@ -122,6 +122,12 @@ describe('emit_imm (JitEmit.imm)', () => {
         return a.finish().bytes;
       };
       const max = code(IMM_MAX_COUNT).length;
+      if (rvc) {
+        // val + 2^11 wraps in the kernel's s64 arithmetic: INT64_MAX is li -1, slli 63, addi -1.
+        const want = new Assembler({ base: 0x10000n });
+        want.insn('c.li', { crd: 10, c_imm6: -1 }).insn('c.slli', { crd: 10, c_shamt: 63 }).insn('c.addi', { crd: 10, c_imm6: -1 });
+        expect(Buffer.from(code((1n << 63n) - 1n)).toString('hex')).to.equal(Buffer.from(want.finish().bytes).toString('hex'));
+      }
       // 8 instructions; with RVC its three slli are compressed and nothing else can be.
       expect(max).to.equal(rvc ? 26 : 32);
       const m = new Machine();

@@ -30,10 +30,10 @@ import { Assembler } from '../../../emulator/asm';
 import { fail, ok, type KResult } from '../../errno';
 import type { EraTraits } from './era';
 import { JitEmit, IMM_MAX_COUNT, type TrampEmitter } from './jit-emit';
-
-export { IMM_MAX_COUNT, type TrampEmitter };
 import { describeArgLimit, withinArgLimit } from '../../profiles/profiles';
 import type { MutantId } from '../../mutants/catalogue';
+
+export { IMM_MAX_COUNT, type TrampEmitter };
 
 export const R = { zero: 0, ra: 1, sp: 2, t0: 5, t1: 6, fp: 8, s1: 9, a0: 10, a5: 15 } as const;
 

@@ -72,7 +72,7 @@ export class JitEmit {
     else this.a.insn('addi', { rd, rs1: 0, imm12: imm });
   }
 
-  /** emit_lui(rd, upper): rd = upper << 12 (sign-extended), upper a 20-bit signed value. */
+  /** emit_lui(rd, upper): rd = sign-extended (upper << 12), upper in [-2^19, 2^19] (2^19 from emit_imm wraps to -2^31, as in the kernel). */
   lui(rd: number, upper: number): void {
     if (this.rvc && rd !== 0 && rd !== SP && isInt(6, upper) && upper !== 0) this.a.insn('c.lui', { crd: rd, c_nzimm18: upper * 4096 });
     else this.a.insn('lui', { rd, imm20: (upper * 4096) | 0 });
@@ -125,7 +125,8 @@ export class JitEmit {
       return;
     }
     const lower = Number(BigInt.asIntN(12, v));
-    let up = BigInt.asIntN(64, (v + 0x800n) >> 12n);
+    // s64 arithmetic as in the kernel (built with -fno-strict-overflow): val + 2^11 wraps.
+    let up = BigInt.asIntN(64, v + 0x800n) >> 12n;
     let shift = 0;
     while ((up & 1n) === 0n) {
       up >>= 1n;
