@@ -240,15 +240,36 @@ describe('attach errors leave nothing half-patched', function () {
       expect(k.machine.memory.readBytes(k.sym('bpf_fentry_test1'), 8)).to.deep.equal(sled);
     });
   }
-  it('an image smaller than the generated code: -E2BIG with a WARN, no write past the image, sled untouched', () => {
-    const k = bootKernel('v6.11');
-    const bpf = bpfOf(k, { imageSize: 64 });
-    const sled = k.machine.memory.readBytes(k.sym('bpf_fentry_test1'), 8);
-    const obj = bpf.runtime.load({ ...FENTRY_OBJ, progs: [FENTRY_OBJ.progs[0]!] });
-    const r = bpf.attach(obj.prog('test1'));
+  // A trampoline longer than its image (here a 64-byte stand-in for the page) is refused
+  // before anything is written: -EFBIG by riscv's arch_prepare_bpf_trampoline up to v6.7,
+  // -E2BIG by bpf_trampoline_update after arch_bpf_trampoline_size from v6.8. No WARN.
+  for (const [name, errno] of [['v6.5+direct-calls', -27], ['v6.8', -7], ['v6.11', -7], ['v6.16-norvc', -7]] as const) {
+    it(`${name}: a trampoline longer than its image: ${errno === -27 ? '-EFBIG' : '-E2BIG'}, no WARN, nothing written, sled untouched`, () => {
+      const k = bootKernel(name);
+      const bpf = bpfOf(k, { imageSize: 64 });
+      const sled = k.machine.memory.readBytes(k.sym('bpf_fentry_test1'), 8);
+      const obj = bpf.runtime.load({ ...FENTRY_OBJ, progs: [FENTRY_OBJ.progs[0]!] });
+      const patches = k.text.history.length;
+      const r = bpf.attach(obj.prog('test1'));
+      expect(r.ok || r.err).to.equal(errno);
+      expect(k.text.history.length, 'no text written').to.equal(patches);
+      expect(k.log.problems()).to.deep.equal([]);
+      expect(k.machine.memory.readBytes(k.sym('bpf_fentry_test1'), 8)).to.deep.equal(sled);
+      expect(testRun(k, FENTRY).err).to.equal(0n);
+    });
+  }
+  it('v6.16: 38 fmod_ret programs with 64-bit cookies on an 11-argument function need more than a page: -E2BIG (the fmod_ret branches would not reach)', () => {
+    const k = bootKernel('v6.16');
+    const bpf = bpfOf(k);
+    const progs = Array.from({ length: 38 }, (_, i) => ({ name: `m${i}`, attach: 'fmod_ret' as const, target: 'bpf_testmod_fentry_test11', args: 11, body: () => 0n }));
+    const obj = bpf.runtime.load({ name: 'many', progs });
+    const results = progs.map((p) => bpf.attach(obj.prog(p.name), { cookie: 0x7fff7ff7ff7ff7ffn }));
+    const firstRefused = results.findIndex((x) => !x.ok);
+    expect(firstRefused, 'some attach is refused').to.be.greaterThan(0);
+    const r = results[firstRefused]!;
     expect(r.ok || r.err).to.equal(-7);
-    expect(k.machine.memory.readBytes(k.sym('bpf_fentry_test1'), 8)).to.deep.equal(sled);
-    expect(testRun(k, FENTRY).err).to.equal(0n);
+    expect(r.ok || r.message).to.match(/needs \d+ bytes, the image has 4096/);
+    expect(k.log.problems()).to.deep.equal([]);
   });
   it('detaching twice: -ENOENT', () => {
     const k = bootKernel('v6.16');

@@ -62,6 +62,12 @@ export interface Profile {
   readonly argLimit: ArgLimit;
   /** BPF_MAX_TRAMP_LINKS. */
   readonly maxTrampLinks: number;
+  /**
+   * Who refuses a trampoline too long for its image: riscv's arch_prepare_bpf_trampoline with
+   * -EFBIG ('arch', v6.3-v6.7), or bpf_trampoline_update after arch_bpf_trampoline_size with
+   * -E2BIG ('generic', v6.8+).
+   */
+  readonly trampolineSizing: 'arch' | 'generic';
   readonly summary: string;
 }
 
@@ -71,20 +77,21 @@ interface BaseDef {
   readonly scheme: FtraceScheme;
   readonly directCalls: DirectCalls;
   readonly trampoline: TrampolineEra;
+  readonly sizing: 'arch' | 'generic';
   readonly summary: string;
 }
 
 const BASES: readonly BaseDef[] = [
-  { name: 'v6.2', sled: 'sled16', scheme: 'A', directCalls: 'none', trampoline: 'none', summary: '16-byte ra detour, no BPF trampoline' },
-  { name: 'v6.3', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.3', summary: '8-byte t0 detour, no direct calls; trampoline for BPF programs only (16-byte era)' },
+  { name: 'v6.2', sled: 'sled16', scheme: 'A', directCalls: 'none', trampoline: 'none', sizing: 'arch', summary: '16-byte ra detour, no BPF trampoline' },
+  { name: 'v6.3', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.3', sizing: 'arch', summary: '8-byte t0 detour, no direct calls; trampoline for BPF programs only (16-byte era)' },
   {
     name: 'v6.5+direct-calls', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.3',
-    summary: 'DIRECT_CALLS series applied before the trampoline fix: 8-byte sled, 16-byte/ra trampoline (the 2023 bug)',
+    sizing: 'arch', summary: 'DIRECT_CALLS series applied before the trampoline fix: 8-byte sled, 16-byte/ra trampoline (the 2023 bug)',
   },
-  { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
-  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
-  { name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.11', summary: 'ftrace as v6.8; trampoline with 12 arguments (stack-passed past a7) and prog_pack' },
-  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', trampoline: 'current', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
+  { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', sizing: 'arch', summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
+  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', sizing: 'generic', summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
+  { name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.11', sizing: 'generic', summary: 'ftrace as v6.8; trampoline with 12 arguments (stack-passed past a7) and prog_pack' },
+  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', trampoline: 'current', sizing: 'generic', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
 ];
 
 function make(b: BaseDef, rvc: boolean): Profile {
@@ -98,6 +105,7 @@ function make(b: BaseDef, rvc: boolean): Profile {
     trampoline: b.trampoline,
     argLimit: ARG_LIMITS[b.trampoline],
     maxTrampLinks: 38,
+    trampolineSizing: b.sizing,
     summary: b.summary,
   };
 }

@@ -238,23 +238,30 @@ export class BpfTrampolines {
       fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
       flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image, rvc: this.kernel.profile.rvc, mutant: this.kernel.mutant,
     });
-    // With bpf_prog_pack (v6.11+) the image is sized first: arch_bpf_trampoline_size runs the
-    // generator without an image, with a placeholder for `im` as large as any real one.
-    let size = this.imageSize;
-    if (traits.progPack) {
-      const sized = trampolineSize(spec(TRAMP_AREA, IMM_MAX_COUNT));
-      if (!sized.ok) return sized;
-      size = Math.min(this.imageSize, sized.value);
+    // The image is sized before it is written, by the same emit code counting instead of
+    // writing. v6.3-v6.7: riscv's arch_prepare_bpf_trampoline counts with the real `im` and
+    // refuses code longer than the page with -EFBIG. v6.8+: bpf_trampoline_update asks
+    // arch_bpf_trampoline_size first and refuses more than PAGE_SIZE with -E2BIG; with
+    // bpf_prog_pack (v6.11+) the count uses a placeholder `im` as long as any real one, and
+    // the image is exactly that size. (v6.8-v6.10 counted with a stack `im` whose length
+    // could differ from the real one's, fixed in v6.11; we count with the real one there.)
+    const im = this.runtime.newImage();
+    const sized = trampolineSize(spec(TRAMP_AREA, traits.progPack ? IMM_MAX_COUNT : im));
+    if (!sized.ok) return sized;
+    if (sized.value > this.imageSize) {
+      const what = `trampoline for ${tr.key} needs ${sized.value} bytes, the image has ${this.imageSize}`;
+      return this.kernel.profile.trampolineSizing === 'generic' ? fail('E2BIG', what) : fail('EFBIG', what);
     }
+    const size = traits.progPack ? sized.value : this.imageSize;
     const addr = this.allocImage();
     if (!addr.ok) return addr;
-    const im = this.runtime.newImage();
     const code = generateTrampoline(spec(addr.value, im));
     if (!code.ok) {
       this.freed.push(addr.value);
       return code;
     }
     if (code.value.bytes.length > size) {
+      // arch_prepare_bpf_trampoline's WARN_ON(size < ninsns_rvoff(ctx.ninsns)) (v6.11+).
       this.freed.push(addr.value);
       this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${size}-byte image`);
       return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${size}`);
