@@ -6,9 +6,13 @@
  * contract, not only the answer), and refused with -ENOTSUPP, text untouched, before v6.11.
  */
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { getProfile, withinArgLimit } from '../../kernel/profiles/profiles';
 import { runCase } from './run-case';
-import { slotCount, type ArgKind, type GenFunc } from './gen/func';
+import { MAX_ARG_SLOTS, slotCount, type ArgKind, type GenFunc } from './gen/func';
+import { arbAttachCase, limitsFor } from './gen/arbitraries';
+import { RUNS, checkCases } from './suite';
+import { propertyTimeout } from './params';
 import type { PropCase } from './case';
 
 const ARGS: ArgKind[] = ['struct16', 'int', 'struct16', 'char', 'long', 'struct16', 'short', 'u64', 'ptr', 'struct16', 'int', 'struct16'];
@@ -60,6 +64,25 @@ describe('functions with more than 12 argument slots', () => {
     it(`${name}: are refused with -ENOTSUPP (8 slots before v6.11), nothing patched`, () => {
       expect(withinArgLimit(getProfile(name).argLimit, f.args.length, slotCount(f))).to.equal(false);
       expect(runCase(name, c)).to.deep.equal({ ok: true });
+    });
+  }
+});
+
+describe('property: functions of 7-12 arguments, many of them 16-byte structs', function () {
+  this.timeout(propertyTimeout(120000));
+  const arb = (name: string) => arbAttachCase({ ...limitsFor(getProfile(name)), maxSlots: MAX_ARG_SLOTS, bpf: true, manyArgs: true }, { callFirst: false });
+
+  it('the generator reaches past 12 slots: most cases attach a program to such a function', () => {
+    const cases = fc.sample(arb('v6.16'), { seed: 7, numRuns: 100 });
+    const past12 = cases.filter((c) => c.progs.some((p) => slotCount(c.module.functions[p.target]!) > 12)).length;
+    expect(past12).to.be.greaterThan(50);
+  });
+
+  // Every contract: traced where the kernel takes 12 arguments, refused (and nothing
+  // changed) where it takes 8 slots.
+  for (const name of ['v6.11', 'v6.11-norvc', 'v6.16', 'v6.16-norvc', 'v6.8']) {
+    it(`${name}: every contract holds (or the attach is refused as the kernel refuses it)`, function () {
+      checkCases(this.test!.fullTitle(), getProfile(name), arb(name), RUNS.bpf);
     });
   }
 });

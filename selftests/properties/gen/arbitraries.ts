@@ -23,6 +23,11 @@ export interface GenLimits {
   readonly maxLinks: number;
   /** Whether BPF programs can be attached to module functions at all. */
   readonly bpf: boolean;
+  /**
+   * Bias functions towards long argument lists full of 16-byte structs (7-12 arguments, half
+   * of them structs), to reach past 12 argument slots (with maxSlots up to 24).
+   */
+  readonly manyArgs?: boolean;
 }
 
 export function limitsFor(p: Profile, maxFunctions = 3): GenLimits {
@@ -62,8 +67,13 @@ interface RawFunc {
   readonly salt: bigint;
 }
 
-const arbRawFunc: fc.Arbitrary<RawFunc> = fc.record({
-  args: fc.array(arbArgKind, { maxLength: MAX_ARGS }),
+const arbManyArgs: fc.Arbitrary<ArgKind[]> = fc.array(
+  fc.oneof({ weight: 1, arbitrary: arbArgKind }, { weight: 1, arbitrary: fc.constant<ArgKind>('struct16') }),
+  { minLength: 7, maxLength: MAX_ARGS },
+);
+
+const rawFunc = (args: fc.Arbitrary<ArgKind[]>): fc.Arbitrary<RawFunc> => fc.record({
+  args,
   ret: arbRetKind,
   frameless: fc.boolean(),
   saved: fc.integer({ min: 0, max: MAX_SAVED }),
@@ -72,6 +82,8 @@ const arbRawFunc: fc.Arbitrary<RawFunc> = fc.record({
   callee: fc.option(fc.nat(), { nil: null }),
   salt: fc.bigUintN(64),
 });
+const arbRawFunc = rawFunc(fc.array(arbArgKind, { maxLength: MAX_ARGS }));
+const arbRawFuncManyArgs = rawFunc(arbManyArgs);
 
 /** The longest prefix of the argument kinds that fits `slots`. */
 function fit(args: readonly ArgKind[], slots: number): ArgKind[] {
@@ -95,9 +107,9 @@ function normalizeFunc(r: RawFunc, i: number, n: number, maxSlots: number): GenF
 }
 
 /** A module of 1..maxFunctions generated functions (function i may call a later one). */
-export function arbModule(limits: Pick<GenLimits, 'maxSlots' | 'maxFunctions'>): fc.Arbitrary<GenModule> {
+export function arbModule(limits: Pick<GenLimits, 'maxSlots' | 'maxFunctions' | 'manyArgs'>): fc.Arbitrary<GenModule> {
   return fc
-    .array(arbRawFunc, { minLength: 1, maxLength: limits.maxFunctions })
+    .array(limits.manyArgs ? arbRawFuncManyArgs : arbRawFunc, { minLength: 1, maxLength: limits.maxFunctions })
     .map((raws) => ({ functions: raws.map((r, i) => normalizeFunc(r, i, raws.length, limits.maxSlots)) }));
 }
 
