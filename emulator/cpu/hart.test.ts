@@ -288,6 +288,22 @@ describe('hart: host calls and hooks', () => {
     });
   }
 
+  it('an access across a page boundary is seen by a watch on either page (both engines)', () => {
+    // lw a0, 0(a1); sw a2, 0(a1); ebreak, with a1 two bytes before the end of a page
+    const prog: Insn[] = [['lw', { rd: A0, rs1: A1, imm12: 0 }], ['sw', { rs2: A2, rs1: A1, simm12: 0 }], ['ebreak', {}]];
+    for (const opts of [{}, { translate: true, hotThreshold: 1 }] as const) for (const [where, at] of [['first', DATA + 0xffen], ['second', DATA + 0x1000n]] as const) {
+      const { hart, machine } = machineWith(prog, CODE, opts);
+      const seen: string[] = [];
+      machine.memory.watch(at, 2, 'both', (kind, addr, size) => seen.push(`${kind} ${(addr - DATA).toString(16)} ${size}`));
+      hart.setReg(A1, DATA + 0xffen);
+      hart.setReg(A2, 0x11223344n);
+      const r = hart.run(10);
+      expect(r.kind === 'trap' && r.trap.kind, where).to.equal('ebreak');
+      expect(seen, `watch on the ${where} page`).to.deep.equal(['read ffe 4', 'write ffe 4']);
+      expect(machine.memory.readU(DATA + 0xffen, 4)).to.equal(0x11223344n);
+    }
+  });
+
   it('runTraced records the last executed pcs', () => {
     const { hart } = machineWith([['addi', { rd: A0, rs1: 0, imm12: 1 }], ['addi', { rd: A0, rs1: 0, imm12: 2 }], 0x0000]);
     hart.runTraced(10, 4);

@@ -389,11 +389,15 @@ export class Memory {
   private loadSlow(a: number, size: number): number {
     if (!Number.isFinite(a) || Math.abs(a) >= ADDR_LIMIT) throw new MemFault('load', a, 'unmapped');
     let v = 0;
+    // A page-crossing access is watched when either page is.
+    let watched = false;
     for (let i = 0; i < size; i++) {
       const pg = this.pageFor(a + i, 'load');
       v += pg.u8[a + i - pg.base]! * 2 ** (8 * i);
+      watched ||= pg.readWatched;
     }
     const pg = this.pageFor(a, 'load');
+    if (watched) this.fireWatch('read', a, size, BigInt(v));
     if (!pg.readWatched) {
       const i = tlbIndex(pg.base);
       this.rU8[i] = pg.u8;
@@ -401,7 +405,7 @@ export class Memory {
       this.rBase[i] = pg.base;
       this.rTagLo[i] = pg.base | 0;
       this.rTagHi[i] = Math.floor(pg.base / 4294967296);
-    } else this.fireWatch('read', a, size, BigInt(v));
+    }
     return v;
   }
 
@@ -410,10 +414,13 @@ export class Memory {
     // Check every byte first so that a faulting store changes nothing.
     for (let i = 0; i < size; i++) this.pageFor(a + i, 'store');
     let code = false;
+    // A page-crossing access is watched when either page is.
+    let watched = false;
     for (let i = 0; i < size; i++) {
       const pg = this.pageFor(a + i, 'store');
       const byte = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;
       pg.u8[a + i - pg.base] = byte;
+      watched ||= pg.writeWatched;
       if (pg.code) {
         code = true;
         pg.code = false;
@@ -421,8 +428,8 @@ export class Memory {
       }
     }
     const pg = this.pageFor(a, 'store');
-    if (pg.writeWatched) this.fireWatch('write', a, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0) & ((1n << BigInt(8 * size)) - 1n));
-    else if (!code && !pg.code) {
+    if (watched) this.fireWatch('write', a, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0) & ((1n << BigInt(8 * size)) - 1n));
+    if (!pg.writeWatched && !code && !pg.code) {
       const i = tlbIndex(pg.base);
       this.wU8[i] = pg.u8;
       this.wI32[i] = pg.i32;
