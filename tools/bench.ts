@@ -144,7 +144,7 @@ function main(): number {
   console.log(`rvtramp run (full matrix, ${matrix.summary}): ${f(matrix.seconds, 2)} s wall, best of 3${verdict(matrix.seconds <= TARGETS.matrix_s)} [target <= ${TARGETS.matrix_s} s]`);
   for (const c of cold) console.log(`cold start: ${c.command.padEnd(46)} ${f(c.seconds, 3)} s wall (best of 3)${c.target ? verdict(c.seconds <= TARGETS.cold_start_s) + ` [target <= ${TARGETS.cold_start_s} s]` : ''}`);
   console.log(`fuzz ${fuzz.profile} (seed ${fuzz.seed}): ${fuzz.cases} cases in ${f(fuzz.seconds)} s = ${f(fuzz.cases_per_s)} cases/s on one core${verdict(fuzz.cases_per_s >= TARGETS.fuzz_cases_per_s)} [aim >= ${TARGETS.fuzz_cases_per_s}]`);
-  console.log(`fuzz cases with a kernel each vs steps again on a reused kernel and module (${ceiling.profile}, ${ceiling.cases} attach/steps cases): ${f(ceiling.fresh_cases_per_s)} vs ${f(ceiling.reused_cases_per_s)} cases/s, the most sharing kernels between cases could give (tools/fuzz-ceiling.ts)`);
+  console.log(`fuzz cases with a kernel each vs steps again on a reused kernel and module (${ceiling.profile}, ${ceiling.cases} attach/steps cases): ${f(ceiling.fresh_cases_per_s)} vs ${f(ceiling.reused_cases_per_s)} cases/s, the most sharing kernels between cases could give (tools/fuzz-ceiling.ts)${ceiling.cases_with_findings ? `; ${ceiling.cases_with_findings} cases had findings, so this measured something else` : ''}`);
   if (!qemu) console.log('qemu-riscv64 not installed: qemu columns empty (apt-get install qemu-user)');
   // Whether each target was met (null: not measured, e.g. without qemu), as the lines above say.
   const tvq = gc.rvtramp.translator.ratio_vs_qemu;

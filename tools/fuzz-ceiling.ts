@@ -26,6 +26,8 @@ export interface FuzzCeiling {
   readonly reused_ms: number;
   readonly fresh_cases_per_s: number;
   readonly reused_cases_per_s: number;
+  /** Cases whose steps found something either time (0, or the estimate measures something else). */
+  readonly cases_with_findings: number;
 }
 
 export function fuzzCeiling(cases = 3000, seed = 1): FuzzCeiling {
@@ -38,24 +40,27 @@ export function fuzzCeiling(cases = 3000, seed = 1): FuzzCeiling {
   const run = (list: PropCase[]) => {
     let fresh = 0;
     let reused = 0;
+    let findings = 0;
     for (const c of list) {
       const t0 = performance.now();
       const r = new CaseRunner(p, c);
-      for (const s of c.steps) r.step(s);
-      r.finish();
+      let n = 0;
+      for (const s of c.steps) n += r.step(s).length;
+      n += r.finish().length;
       const t1 = performance.now();
-      for (const s of c.steps) r.step(s);
-      r.finish();
+      for (const s of c.steps) n += r.step(s).length;
+      n += r.finish().length;
       reused += performance.now() - t1;
       fresh += t1 - t0;
+      if (n > 0) findings++;
     }
-    return { fresh, reused };
+    return { fresh, reused, findings };
   };
   run(warm);
   const g0 = performance.now();
   const list = sample(cases, seed);
   const gen = performance.now() - g0;
-  const { fresh, reused } = run(list);
+  const { fresh, reused, findings } = run(list);
   const n = list.length;
   return {
     profile: p.name,
@@ -65,6 +70,7 @@ export function fuzzCeiling(cases = 3000, seed = 1): FuzzCeiling {
     reused_ms: reused / n,
     fresh_cases_per_s: (1000 * n) / (gen + fresh),
     reused_cases_per_s: (1000 * n) / (gen + reused),
+    cases_with_findings: findings,
   };
 }
 
