@@ -6,14 +6,19 @@
  */
 import type { Kernel } from '../kernel';
 import { PAGE_SIZE } from '../../emulator/memory/memory';
-import { KERNEL_BASE } from '../image';
+import { PAGE_OFFSET } from '../image';
 import { fail, type KResult } from '../errno';
 import { bpfRuntime, BPF_TRAMP_RUN_CTX, type BpfRuntime, type BpfProg } from './runtime';
 import { BpfTrampolines, type BpfLink, type AttachTarget, type ProgTarget, type ManagerOptions } from './trampoline/manager';
 
-/** struct bpf_tramp_image storage: one 64-byte slot per image ever generated. */
-const TRAMP_IMAGES = KERNEL_BASE + 0x690000n;
-const TRAMP_IMAGE_SLOT = 64n;
+/**
+ * struct bpf_tramp_image objects: bpf_tramp_image_alloc kzalloc's one per image, and with the
+ * KSYM_NAME_LEN (512) name of its bpf_ksym it comes from kmalloc-1k. So they are linear-map
+ * addresses, 1 KiB apart, in a slab somewhere in RAM; the trampoline loads one with emit_imm,
+ * in 3 to 4 instructions depending on its low bits (a kernel-image address would take 2).
+ */
+const TRAMP_IMAGES = PAGE_OFFSET + 0x2340000n;
+const TRAMP_IMAGE_SLOT = 1024n;
 
 export interface AttachOptions {
   readonly cookie?: bigint;
@@ -28,14 +33,22 @@ export class Bpf {
 
   constructor(readonly kernel: Kernel, opts: ManagerOptions = {}) {
     this.runtime = bpfRuntime(kernel);
-    kernel.machine.memory.map(TRAMP_IMAGES, PAGE_SIZE * 4, 'rw');
     const rt = this.runtime;
     this.trampolines = new BpfTrampolines(kernel, {
       helpers: { progEnter: rt.progEnter, progExit: rt.progExit, trampEnter: rt.trampEnter, trampExit: rt.trampExit },
       runCtx: { size: BPF_TRAMP_RUN_CTX.size, cookieOff: BPF_TRAMP_RUN_CTX.bpfCookie },
-      newImage: () => TRAMP_IMAGES + TRAMP_IMAGE_SLOT * this.images++,
+      newImage: () => this.newImage(),
       imageRefs: (im) => rt.imageRefs(im),
     }, { ...opts, isBpfText: (a) => rt.isBpfText(a) });
+  }
+
+  /** kzalloc(sizeof(struct bpf_tramp_image)): the next slot, its slab page mapped on first use. */
+  private newImage(): bigint {
+    const im = TRAMP_IMAGES + TRAMP_IMAGE_SLOT * this.images++;
+    const mem = this.kernel.machine.memory;
+    const page = im - (im % BigInt(PAGE_SIZE));
+    if (!mem.isMapped(page)) mem.map(page, PAGE_SIZE, 'rw');
+    return im;
   }
 
   /** bpf_program__attach for fentry / fexit / fmod_ret programs. */

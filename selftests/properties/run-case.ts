@@ -17,9 +17,10 @@
  *    value, cookie, ip and argument count; the function tracer's entries
  *  - restore: with nothing attached and the tracer off, the module text, the kernel text and
  *    the ftrace entry code are byte for byte what they were after loading
- *  - image contract: text patches only inside the trampoline area, ftrace sleds and the ftrace
- *    call sites; during a call no guest store outside the live stack and the bodies' output
- *    slots; the kernel log free of WARN / BUG; the BPF runtime idle after each call
+ *  - image contract: text patches only inside the trampoline images (as long as they were
+ *    sized), the ftrace sleds and the ftrace call sites; during a call no guest store outside
+ *    the live stack and the bodies' output slots; the kernel log free of WARN / BUG; the BPF
+ *    runtime idle after each call
  */
 import { bootKernel, type Kernel, FTRACE_TEXT } from '../../kernel/kernel';
 import { getProfile, withinArgLimit, type Profile } from '../../kernel/profiles/profiles';
@@ -425,15 +426,22 @@ export class CaseRunner {
     const hist = k.text.history;
     if (this.patchesSeen === hist.length) return; // no new patch to check
     const sleds = [...k.ftrace.records.values()].map((r) => [r.sled.address, r.sled.address + BigInt(r.sled.size)] as const);
+    // Trampoline images as allocated (their sized length), not the pages they are mapped in.
+    const images = this.bpf.trampolines.allocations;
+    const tramp = (a: bigint) => a >= TRAMP_AREA && a < TRAMP_AREA + BigInt(TRAMP_AREA_SIZE);
     const inside = (a: bigint, n: number) => {
       const e = a + BigInt(n);
-      if (a >= TRAMP_AREA && e <= TRAMP_AREA + BigInt(TRAMP_AREA_SIZE)) return true;
+      if (tramp(a)) return images.some((x) => a >= x.addr && e <= x.addr + BigInt(x.size));
       if (a >= FTRACE_TEXT && e <= FTRACE_TEXT + BigInt(PAGE_SIZE)) return true;
       return sleds.some(([s, t]) => a >= s && e <= t);
     };
     for (let i = this.patchesSeen; i < hist.length; i++) {
       const h = hist[i]!;
-      if (!inside(h.addr, h.bytes.length)) f.add('image', `text patch of ${h.bytes.length} bytes at ${k.kallsyms.format(h.addr)} (${hx(h.addr)}): outside the trampoline images, the ftrace sleds and ftrace's call sites`);
+      if (inside(h.addr, h.bytes.length)) continue;
+      const where = `text patch of ${h.bytes.length} bytes at ${k.kallsyms.format(h.addr)} (${hx(h.addr)})`;
+      const img = tramp(h.addr) ? images.filter((x) => h.addr >= x.addr && h.addr < x.addr + BigInt(x.size)).pop() : undefined;
+      if (img) f.add('image', `${where}: ${Number(h.addr + BigInt(h.bytes.length) - img.addr) - img.size} bytes past the end of its ${img.size}-byte trampoline image`);
+      else f.add('image', `${where}: outside the trampoline images, the ftrace sleds and ftrace's call sites`);
     }
     this.patchesSeen = hist.length;
   }
