@@ -5,6 +5,10 @@
  * With DIRECT_CALLS, ftrace_regs_caller clears t1 before saving registers (`mv t1, zero`) and
  * afterwards jumps to t1 if a direct ops set it: a stale t1 from the caller would send the
  * traced function somewhere else — this test is what sees that.
+ *
+ * Kernels built WITH_ARGS (v6.10+) have no ftrace_regs_caller: an ops asking for SAVE_REGS
+ * alone is refused with -EINVAL, and with SAVE_REGS_IF_SUPPORTED it runs from ftrace_caller
+ * with the ftrace_regs area (where t1 is cleared and checked the same way).
  */
 import type { TestContext } from '../harness/runner/context';
 import { BPF_TRACE_FENTRY, test_run } from './_lib';
@@ -13,8 +17,14 @@ export function test_ftrace_regs(t: TestContext): void {
   if (!t.subtest('regs_ops')) return;
   const k = t.boot();
   const seen: bigint[] = [];
+  const withArgs = k.profile.ftraceWith === 'ARGS';
+  if (withArgs) {
+    const only = k.ftrace.createOps({ name: 'regs_only', saveRegs: true, func: () => undefined });
+    const r = k.ftrace.register(only);
+    t.ASSERT_EQ(r.ok ? 0 : r.err, -22, 'register SAVE_REGS without WITH_REGS: -EINVAL');
+  }
   const ops = k.ftrace.createOps({
-    name: 'regs_probe', saveRegs: true,
+    name: 'regs_probe', saveRegs: true, saveRegsIfSupported: withArgs,
     // a0 of the traced function, from the register area the caller built
     func: (c) => seen.push(k.machine.memory.readU(c.regs.addr + (c.regs.kind === 'pt_regs' ? 80n : c.regs.kind === 'fregs' ? 40n : 0n), 8)),
   });

@@ -3,7 +3,8 @@
  * catalogue (kernel/mutants/catalogue.ts) and reports which test killed it.
  *
  * For each mutant: the scripted selftests, one test at a time on the mutant's first profile
- * (then its second), stopping at the first failing test; if it survives them, the property
+ * (then its second), stopping at the first test that fails as `rvtramp run` judges it (with
+ * the profile's expectations: v6.8 may not trace 12 arguments); if it survives them, the property
  * suites (transparency/ABI/visibility/... via runCase) with a fixed seed and a small budget,
  * stopping at the first failing case. Every kernel runs with incoherent instruction caches
  * (staleIcache), so a missing fence.i / flush is observable, as on hardware; the unmutated
@@ -13,7 +14,8 @@ import fc from 'fast-check';
 import { discoverTests, DEFAULT_SELFTESTS_DIR, type TestDef } from '../runner/registry';
 import { runTests } from '../runner/runner';
 import { resolveProfiles } from '../runner/selection';
-import type { PartRecord, TestRun } from '../runner/results';
+import { isFailing, type PartRecord, type TestRun, type Verdict } from '../runner/results';
+import { EXPECTATIONS } from '../expectations/expectations';
 import { withBootDefaults } from '../../kernel/mutants/active';
 import { MUTANTS, type Mutant, type MutantId } from '../../kernel/mutants/catalogue';
 import { getProfile } from '../../kernel/profiles/profiles';
@@ -66,14 +68,19 @@ const PROPERTIES: readonly { readonly name: string; readonly arb: (p: string) =>
   { name: 'steps-case', arb: (p) => arbStepsCase(limitsFor(getProfile(p))) },
 ];
 
-const failed = (p: PartRecord) => p.errors > 0 || p.timeout !== undefined || p.broken !== undefined;
 const firstLine = (p: PartRecord) => p.timeout ?? p.broken ?? p.log.find((l) => /:FAIL:|^kernel: |^TIMEOUT|^WATCHDOG|^uncaught/.test(l)) ?? p.log[0] ?? '';
+const whyNot = (v: Verdict, p: PartRecord) => (v === 'xpass' ? `XPASS: passed where the profile's expectations say it fails` : firstLine(p));
 
-/** The first failing part of a test run (subtest first), if any. */
+/**
+ * The first part of a test run that fails it as `rvtramp run` judges it (subtest first): a
+ * failure the profile's expectations do not explain, a wrong failure signature, or an
+ * expected failure that passed.
+ */
 function firstFailure(r: TestRun): { test: string; detail: string; log: readonly string[] } | undefined {
-  const sub = r.subtests.find((s) => failed(s as PartRecord));
-  if (sub) return { test: `${r.name}/${sub.name}`, detail: firstLine(sub as PartRecord), log: sub.log };
-  if (failed(r.own)) return { test: r.name, detail: firstLine(r.own), log: r.own.log };
+  const sub = r.subtests.find((s) => isFailing(s.verdict));
+  if (sub) return { test: `${r.name}/${sub.name}`, detail: whyNot(sub.verdict, sub as PartRecord), log: sub.log };
+  if (isFailing(r.ownJudgement.verdict)) return { test: r.name, detail: whyNot(r.ownJudgement.verdict, r.own), log: r.own.log };
+  if (isFailing(r.judgement.verdict)) return { test: r.name, detail: whyNot(r.judgement.verdict, r.own), log: r.own.log };
   return undefined;
 }
 
@@ -86,7 +93,7 @@ function selftests(): TestDef[] {
 export async function scriptedKill(profile: string): Promise<{ test: string; detail: string; log: readonly string[] } | undefined> {
   const profiles = resolveProfiles([profile]);
   for (const test of selftests()) {
-    const report = await runTests({ tests: [test], dir: DEFAULT_SELFTESTS_DIR, profiles, clock: () => 0 });
+    const report = await runTests({ tests: [test], dir: DEFAULT_SELFTESTS_DIR, profiles, clock: () => 0, expectations: EXPECTATIONS });
     for (const r of report.runs) {
       const f = firstFailure(r);
       if (f) return f;

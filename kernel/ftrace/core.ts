@@ -53,6 +53,11 @@ export interface FtraceOpsOptions {
   readonly func: (ctx: FtraceCallContext) => void;
   /** FTRACE_OPS_FL_SAVE_REGS: the callback needs full registers (ftrace_regs_caller). */
   readonly saveRegs?: boolean;
+  /**
+   * FTRACE_OPS_FL_SAVE_REGS_IF_SUPPORTED: full registers where the kernel has them; a kernel
+   * built WITH_ARGS then gives the ftrace_regs area instead of refusing the ops.
+   */
+  readonly saveRegsIfSupported?: boolean;
 }
 
 export class FtraceOps {
@@ -61,6 +66,8 @@ export class FtraceOps {
   registered = false;
   /** For direct ops: the trampoline. */
   direct: bigint | undefined;
+  /** FTRACE_OPS_FL_SAVE_REGS_IF_SUPPORTED. */
+  saveRegsIfSupported = false;
   constructor(
     readonly name: string,
     readonly func: (ctx: FtraceCallContext) => void,
@@ -140,7 +147,7 @@ export class Ftrace {
     const fto = this.areas.data;
     this.mem.writeU(fto, 8, this.listOps.addr, true);
     // Host functions the entry code reaches through ops->func / ftrace_call.
-    const list = this.host.add('ftrace_ops_list_func', (h) => this.runList(h, this.profile.scheme === 'C' ? 'fregs' : 'abi'));
+    const list = this.host.add('ftrace_ops_list_func', (h) => this.runList(h, this.profile.ftraceWith === 'ARGS' ? 'fregs' : 'abi'));
     const listRegs = this.host.add('ftrace_ops_list_func_regs', (h) => this.runList(h, 'pt_regs'));
     const assist = this.host.add('ftrace_ops_assist_func', (h) => this.runOne(h));
     this.listFunc = list;
@@ -149,7 +156,7 @@ export class Ftrace {
     this.writeOpsStruct(this.nopOps, this.sym('ftrace_stub'));
     this.assistFunc = assist;
     // ftrace_init_nop for every sled: check the compiler's bytes, then convert.
-    const shared = bootPlan(this.arch, `${this.profile.scheme} ${this.mutant ?? ''}`, this.image.sleds, this.image.layout, this.sym('ftrace_caller'), this.nopOps.addr);
+    const shared = bootPlan(this.arch, `${this.profile.scheme} ${this.profile.ftraceWith} ${this.mutant ?? ''}`, this.image.sleds, this.image.layout, this.sym('ftrace_caller'), this.nopOps.addr);
     if (shared) {
       for (const { sled, ip, want } of shared.sleds) {
         const have = this.mem.tryReadBytes(want.addr, want.bytes.length);
@@ -247,6 +254,7 @@ export class Ftrace {
   /** A new ftrace_ops (not yet registered). */
   createOps(opts: FtraceOpsOptions): FtraceOps {
     const o = this.allocOps(opts.name, opts.func, opts.saveRegs ?? false);
+    o.saveRegsIfSupported = opts.saveRegsIfSupported ?? false;
     this.writeOpsStruct(o, this.assistFunc);
     return o;
   }
@@ -328,6 +336,11 @@ export class Ftrace {
 
   register(o: FtraceOps): KResult {
     if (o.registered) return fail('EBUSY', `ftrace: ${o.name} is already registered`);
+    // __register_ftrace_function without CONFIG_DYNAMIC_FTRACE_WITH_REGS. (Direct ops ask for
+    // FTRACE_OPS_FL_SAVE_ARGS, which is no flag at all on such a kernel.)
+    if (this.profile.ftraceWith === 'ARGS' && o.saveRegs && !o.saveRegsIfSupported && o.direct === undefined) {
+      return fail('EINVAL', `ftrace: ${o.name} asks for FTRACE_OPS_FL_SAVE_REGS, and ${this.profile.name} is built with DYNAMIC_FTRACE_WITH_ARGS only`);
+    }
     this.ops.push(o);
     o.registered = true;
     const r = this.update();
@@ -425,6 +438,8 @@ export class Ftrace {
       }
       return ok({ state: { kind: 'call', target: only.direct }, literal: 0n });
     }
+    // WITH_ARGS: ftrace_caller serves every ops (there is no ftrace_regs_caller).
+    if (this.profile.ftraceWith === 'ARGS') return ok({ state: { kind: 'call', target: this.sym('ftrace_caller') }, literal: 0n });
     const regs = this.mutant === 'direct-via-ftrace-caller'
       ? users.some((o) => o.saveRegs && o.direct === undefined)
       : users.some((o) => o.saveRegs || o.direct !== undefined);

@@ -8,7 +8,8 @@
  * pointer to the current ops) and `ftrace_stub` targets resolved within this source.
  *
  * The patchable call sites `ftrace_call` / `ftrace_regs_call` are 8-byte `auipc ra; jalr ra`
- * pairs (norvc), retargeted by ftrace_update_ftrace_func.
+ * pairs (norvc), retargeted by ftrace_update_ftrace_func. Kernels built WITH_ARGS (v6.10+) have
+ * ftrace_caller only.
  */
 import type { FtraceScheme } from '../profiles/profiles';
 import type { MutantId } from '../mutants/catalogue';
@@ -17,7 +18,8 @@ import type { MutantId } from '../mutants/catalogue';
 export const PT = { EPC: 0, RA: 8, SP: 16, T0: 40, T1: 48, SIZE: 288 } as const;
 export const ptReg = (x: number): number => 8 * x; // x1..x31 at 8*x
 
-/** Layout of the scheme C `ftrace_regs` area (our own, like __arch_ftrace_regs). */
+/** Layout of the WITH_ARGS `ftrace_regs` area (v6.11's ftrace_caller, scheme C): epc, ra, sp,
+ *  s0, t1, a0-a7, 104 bytes rounded up to the 16-byte stack alignment. */
 export const FREGS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, A0: 40, SIZE: 112 } as const;
 
 /** Layout of `struct ftrace_ops` fields the entry code reads (scheme C). */
@@ -85,7 +87,55 @@ ftrace_stub:
 `;
 }
 
-/** Scheme B (v6.3 .. v6.15): sled `auipc t0; jalr t0`; optional DIRECT_CALLS through t1. */
+/**
+ * Scheme B built WITH_ARGS (v6.10 .. v6.15, after 7caa9765465f): one ftrace_caller for every
+ * ops, saving an ftrace_regs area; direct calls through the saved t1.
+ */
+function schemeBArgs(m?: MutantId): string {
+  return `
+# Entered from the 8-byte sled: t0 = func + 8, ra = the parent's return address. t1 is cleared
+# first (a callback for a direct ops stores the trampoline into the saved t1); the area keeps
+# epc = t0, ra, the sp of the traced function (kept in t4 while the frame is made), s0, t1 and
+# a0-a7. The tracer gets a0 = func, a1 = parent ip, a2 = ops, a3 = the area. After restoring,
+# continue into the traced function with jr t0, or jump to the direct trampoline in t1 (t0
+# still holds func + 8 for it to return into).
+ftrace_caller:
+${m === 'f5-t1-not-cleared' ? '' : '    mv t1, zero\n'}    mv t4, sp
+    addi sp, sp, -${FREGS.SIZE}
+    sd t0, ${FREGS.EPC}(sp)
+    sd ra, ${FREGS.RA}(sp)
+    sd t4, ${FREGS.SP}(sp)
+    sd s0, ${FREGS.S0}(sp)
+    sd t1, ${FREGS.T1}(sp)
+${saveA(FREGS.A0)}
+    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
+    la a1, function_trace_op
+    ld a2, 0(a1)
+    mv a1, ra
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${m === 'ftrace-caller-no-t0' ? '' : `    ld t0, ${FREGS.EPC}(sp)
+`}    ld ra, ${FREGS.RA}(sp)
+    ld s0, ${FREGS.S0}(sp)
+    ld t1, ${FREGS.T1}(sp)
+${loadA(FREGS.A0)}
+    addi sp, sp, ${FREGS.SIZE}
+    bnez t1, 1f
+    jr t0
+1:
+${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1
+
+ftrace_stub:
+    ret
+
+# A direct trampoline that does nothing: continue into the traced function.
+ftrace_stub_direct_tramp:
+    jr t0
+`;
+}
+
+/** Scheme B built WITH_REGS (v6.3 .. v6.9): sled `auipc t0; jalr t0`; optional DIRECT_CALLS through t1. */
 function schemeB(direct: boolean, m?: MutantId): string {
   const others: [string, number][] = [
     ['gp', 3], ['tp', 4], ['t0', 5], ['t1', 6], ['t2', 7], ['s0', 8], ['s1', 9],
@@ -213,10 +263,10 @@ ftrace_stub_direct_tramp:
 `;
 }
 
-export function entrySource(scheme: FtraceScheme, directCalls: boolean, mutant?: MutantId): string {
+export function entrySource(scheme: FtraceScheme, directCalls: boolean, mutant?: MutantId, withArgs = false): string {
   switch (scheme) {
     case 'A': return schemeA();
-    case 'B': return schemeB(directCalls, mutant);
+    case 'B': return withArgs ? schemeBArgs(mutant) : schemeB(directCalls, mutant);
     case 'C': return schemeC(mutant);
   }
 }

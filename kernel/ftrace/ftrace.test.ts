@@ -97,7 +97,7 @@ describe('ftrace', function () {
         const k = bootKernel(p);
         const seen: bigint[] = [];
         const o = k.ftrace.createOps({
-          name: 'regs_probe', saveRegs: true,
+          name: 'regs_probe', saveRegs: true, saveRegsIfSupported: p.ftraceWith === 'ARGS',
           func: (c) => {
             // a0 of the traced function, from the saved area this caller built.
             const off = c.regs.kind === 'pt_regs' ? 8n * 10n : c.regs.kind === 'fregs' ? 40n : 0n;
@@ -111,6 +111,21 @@ describe('ftrace', function () {
         expect(k.kallsyms.lookup(seen[1]!)?.name).to.equal('bpf_prog_test_run_tracing');
         expect(seen[2]).to.equal(2n);
       });
+
+      if (p.ftraceWith === 'ARGS') {
+        it('WITH_ARGS: an ops asking for SAVE_REGS alone is refused with -EINVAL, nothing patched', () => {
+          const k = bootKernel(p);
+          const before = sledBytes(k);
+          const patches = k.text.history.length;
+          const o = k.ftrace.createOps({ name: 'regs_only', saveRegs: true, func: () => undefined });
+          const r = k.ftrace.register(o);
+          expect(r.ok || r.err).to.equal(-22);
+          expect(o.registered).to.equal(false);
+          expect(k.text.history.length).to.equal(patches);
+          expect(sledBytes(k)).to.equal(before);
+          expect(runTracing(k)).to.equal(0n);
+        });
+      }
 
       it('restores every sled byte for byte when tracing stops', () => {
         const k = bootKernel(p);
@@ -338,8 +353,9 @@ describe('ftrace', function () {
   });
 
   describe('golden entry code (accept with RVTRAMP_ACCEPT=1 npx mocha --spec kernel/ftrace/ftrace.test.ts)', () => {
-    // One profile per distinct entry source: scheme A; B without and with direct calls; C.
-    for (const name of ['v6.2', 'v6.6', 'v6.8', 'v6.16']) {
+    // One profile per distinct entry source: scheme A; B without and with direct calls (WITH_REGS),
+    // B WITH_ARGS; C.
+    for (const name of ['v6.2', 'v6.6', 'v6.8', 'v6.11', 'v6.16']) {
       it(`${name}: ftrace_caller and the rest of mcount-dyn.S as assembled at boot`, () => {
         const k = bootKernel(name);
         const syms = ['ftrace_caller', 'ftrace_regs_caller', 'ftrace_stub', 'ftrace_stub_direct_tramp'].flatMap((n) => {

@@ -41,17 +41,17 @@ export const MUTANTS = [
   { id: 'bt15-one-poke-type', source: 'B-T15', description: 'old and new poke sequences derived from one type (the new one): memcmp of the old sequence fails', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'bt15-call-link-zero', source: 'B-T15', description: 'a CALL poke on a BPF program sled links through zero (a jump) instead of t0', profiles: ['v6.11-norvc', 'v6.16'] },
   // ---- ftrace entry code (kernel/ftrace/entry.ts) ---------------------------------------------
-  { id: 'f5-direct-target-t0', source: 'F5', description: 'ftrace_regs_caller hands the direct trampoline its own address in t0 (instead of func + 8)', profiles: ['v6.11-norvc'] },
-  { id: 'ftrace-caller-no-t0', source: 'synthetic', description: 'scheme B ftrace_caller does not restore t0 after the tracer call', profiles: ['v6.11-norvc'] },
+  { id: 'f5-direct-target-t0', source: 'F5', description: 'the scheme B caller that takes direct calls (ftrace_regs_caller; WITH_ARGS ftrace_caller) hands the direct trampoline its own address in t0 (instead of func + 8)', profiles: ['v6.8-norvc', 'v6.11-norvc'] },
+  { id: 'ftrace-caller-no-t0', source: 'synthetic', description: 'scheme B ftrace_caller does not restore t0 after the tracer call', profiles: ['v6.11-norvc', 'v6.8-norvc'] },
   { id: 'ftrace-caller-no-ra', source: 'synthetic', description: 'scheme C ftrace_caller does not restore ra after the tracer call', profiles: ['v6.16'] },
-  { id: 'f2-ra-offset-12', source: 'F2', description: "scheme A's FENTRY_RA_OFFSET (12) in scheme B's ftrace_caller: the tracer sees ip = func - 4", profiles: ['v6.11-norvc'] },
+  { id: 'f2-ra-offset-12', source: 'F2', description: "scheme A's FENTRY_RA_OFFSET (12) in scheme B's ftrace_caller: the tracer sees ip = func - 4", profiles: ['v6.11-norvc', 'v6.8-norvc'] },
   // ---- ftrace core and arch (kernel/ftrace/core.ts, arch.ts) ----------------------------------
   { id: 'rec-ip-off-by-4', source: 'synthetic', description: 'scheme C ftrace record ip at the function entry instead of the jalr (func + 4)', profiles: ['v6.16'] },
   { id: 'boot-nops-not-converted', source: 'synthetic', description: "boot leaves the compiler's c.nops in place instead of two 4-byte nops", profiles: ['v6.11'] },
   { id: 'callops-literal-not-written', source: 'synthetic', description: 'scheme C: the CALL_OPS literal before the function is never updated', profiles: ['v6.16'] },
   { id: 'f12-far-direct-call', source: 'F12', description: 'scheme C calls a direct trampoline from the sled even when it is beyond the jalr reach (-EINVAL)', profiles: ['v6.16'] },
-  { id: 'f5-t1-not-cleared', source: 'F5', description: "scheme B ftrace_regs_caller without `mv t1, zero`: a register-saving ops alone on a site jumps to the caller's stale t1", profiles: ['v6.11-norvc'] },
-  { id: 'direct-via-ftrace-caller', source: 'synthetic', description: 'scheme B: a direct call shared with other ops goes through ftrace_caller, which saves no registers', profiles: ['v6.11-norvc'] },
+  { id: 'f5-t1-not-cleared', source: 'F5', description: "scheme B without `mv t1, zero` (ftrace_regs_caller; WITH_ARGS ftrace_caller): an ops without a direct call alone on a site jumps to the caller's stale t1", profiles: ['v6.8-norvc', 'v6.11-norvc'] },
+  { id: 'direct-via-ftrace-caller', source: 'synthetic', description: 'scheme B WITH_REGS: a direct call shared with other ops goes through ftrace_caller, which saves no registers', profiles: ['v6.8-norvc'] },
   // ---- text patching (kernel/text/patch.ts) ----------------------------------------------------
   { id: 'f7-no-fence-i', source: 'F7/F9', description: 'text patching (stop_machine and nosync) without the per-hart fence.i / icache flush (PatchFaults.skipFenceI)', profiles: ['v6.11-norvc', 'v6.16'] },
 ] as const;

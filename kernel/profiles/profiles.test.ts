@@ -37,5 +37,6 @@ describe('kernel profiles', () => {
 
   it('describes a profile in one line', () => {
     expect(describeProfile(getProfile('v6.5+direct-calls'))).to.equal('profile v6.5+direct-calls: sled 8B auipc t0/jalr t0, direct calls via t1, trampoline era v6.3');
+    expect(describeProfile(getProfile('v6.11-norvc'))).to.equal('profile v6.11-norvc: sled 8B auipc t0/jalr t0 (no RVC), direct calls via t1, ftrace WITH_ARGS, trampoline era v6.11');
   });
 });

@@ -12,9 +12,20 @@ import type { LayoutName } from '../image/layouts';
  *  (v6.3-v6.15). C: auipc written at boot, only the jalr toggles, CALL_OPS literal (v6.16+). */
 export type FtraceScheme = 'A' | 'B' | 'C';
 
-/** How a direct trampoline is reached: none, t1 set by ftrace_regs_caller (v6.8 series), or
- *  ops->direct_call loaded into t1 by ftrace_caller (CALL_OPS, v6.16). */
+/** How a direct trampoline is reached: none, an ops callback storing it into the saved t1 (v6.8
+ *  series: ftrace_regs_caller; WITH_ARGS: ftrace_caller), or ops->direct_call loaded into t1
+ *  by ftrace_caller (CALL_OPS, v6.16). */
 export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
+
+/**
+ * What the ftrace entry code saves for callbacks. REGS (CONFIG_DYNAMIC_FTRACE_WITH_REGS, up to
+ * v6.9): ftrace_caller with the argument registers, ftrace_regs_caller with a full pt_regs for
+ * ops that ask for it (FTRACE_OPS_FL_SAVE_REGS). ARGS (WITH_ARGS, since 7caa9765465f "ftrace:
+ * riscv: move from REGS to ARGS" in v6.10): one ftrace_caller saving a 112-byte ftrace_regs
+ * (epc, ra, sp, s0, t1, a0-a7); an ops asking for SAVE_REGS without SAVE_REGS_IF_SUPPORTED is
+ * refused with -EINVAL.
+ */
+export type FtraceWith = 'REGS' | 'ARGS';
 
 /** The BPF trampoline generator era (kernel/bpf, a later issue); 'none' before v6.3. */
 export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'current';
@@ -57,6 +68,7 @@ export interface Profile {
   readonly layout: LayoutName;
   readonly scheme: FtraceScheme;
   readonly directCalls: DirectCalls;
+  readonly ftraceWith: FtraceWith;
   readonly trampoline: TrampolineEra;
   /** The traced functions the trampoline takes: 8 argument slots before v6.11, 12 arguments after. */
   readonly argLimit: ArgLimit;
@@ -76,6 +88,8 @@ interface BaseDef {
   readonly sled: 'sled16' | 'sled8' | 'callops';
   readonly scheme: FtraceScheme;
   readonly directCalls: DirectCalls;
+  /** Default REGS. */
+  readonly with?: FtraceWith;
   readonly trampoline: TrampolineEra;
   readonly sizing: 'arch' | 'generic';
   readonly summary: string;
@@ -90,8 +104,11 @@ const BASES: readonly BaseDef[] = [
   },
   { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', sizing: 'arch', summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
   { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', sizing: 'generic', summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
-  { name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.11', sizing: 'generic', summary: 'ftrace as v6.8; trampoline with 12 arguments (stack-passed past a7) and prog_pack' },
-  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', trampoline: 'current', sizing: 'generic', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
+  {
+    name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', with: 'ARGS', trampoline: 'v6.11', sizing: 'generic',
+    summary: 'ftrace WITH_ARGS (one ftrace_caller, direct calls via t1); trampoline with 12 arguments (stack-passed past a7) and prog_pack',
+  },
+  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', with: 'ARGS', trampoline: 'current', sizing: 'generic', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
 ];
 
 function make(b: BaseDef, rvc: boolean): Profile {
@@ -102,6 +119,7 @@ function make(b: BaseDef, rvc: boolean): Profile {
     layout: `${b.sled}-${rvc ? 'rvc' : 'norvc'}` as LayoutName,
     scheme: b.scheme,
     directCalls: b.directCalls,
+    ftraceWith: b.with ?? 'REGS',
     trampoline: b.trampoline,
     argLimit: ARG_LIMITS[b.trampoline],
     maxTrampLinks: 38,
@@ -129,5 +147,6 @@ export function describeProfile(p: Profile): string {
     : p.scheme === 'B' ? 'sled 8B auipc t0/jalr t0'
     : 'sled 8B auipc t0 (boot)/jalr t0 + ops literal';
   const direct = p.directCalls === 'none' ? 'no direct calls' : p.directCalls === 'regs-t1' ? 'direct calls via t1' : 'direct calls via ops->direct_call';
-  return `profile ${p.name}: ${sled}${p.rvc ? '' : ' (no RVC)'}, ${direct}, trampoline era ${p.trampoline}`;
+  const args = p.ftraceWith === 'ARGS' ? ', ftrace WITH_ARGS' : '';
+  return `profile ${p.name}: ${sled}${p.rvc ? '' : ' (no RVC)'}, ${direct}${args}, trampoline era ${p.trampoline}`;
 }
