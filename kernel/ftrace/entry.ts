@@ -55,31 +55,33 @@ ${loadA(0)}
     addi sp, sp, 80
     ret
 
-# With full registers (FTRACE_OPS_FL_SAVE_REGS): epc = the incoming ra (func + 12), and the
-# parent's return address is fetched from the protected slot into PT_RA; on the way out PT_RA is
-# written back to that slot, so a callback that changes the parent ra is honoured by the sled's
-# final "ld ra,-8(sp)".
+# With full registers (FTRACE_OPS_FL_SAVE_REGS), v6.2's SAVE_ALL frame: one slot more than
+# struct pt_regs (${PT.SIZE} + 8 bytes, so sp is only 8-byte aligned here, as in the kernel), the
+# protected slot right above it. epc = the incoming ra (func + 12), ra = the parent's return
+# address from the protected slot, sp = this lowered sp. On the way out PT_RA goes back to the
+# slot (the sled's final "ld ra,-8(sp)" honours a callback's change of the parent ra), and ra,
+# sp and x3-x31 are reloaded from the area before "ret" to epc.
 ftrace_regs_caller:
-    addi sp, sp, -${PT.SIZE + 16}
+    addi sp, sp, -${PT.SIZE + 8}
     sd ra, ${PT.EPC}(sp)
+    ld ra, ${PT.SIZE}(sp)
+    sd ra, ${PT.RA}(sp)
+    ld ra, ${PT.EPC}(sp)
+    sd sp, ${PT.SP}(sp)
 ${[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31].map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
-    ld t0, ${PT.SIZE + 8}(sp)
-    sd t0, ${PT.RA}(sp)
-    addi t0, sp, ${PT.SIZE + 16}
-    sd t0, ${PT.SP}(sp)
-    ld a0, ${PT.EPC}(sp)
-    addi a0, a0, -12
-    ld a1, ${PT.RA}(sp)
-    la a2, function_trace_op
-    ld a2, 0(a2)
+    addi a0, ra, -12
+    la a1, function_trace_op
+    ld a2, 0(a1)
+    ld a1, ${PT.SIZE}(sp)
     mv a3, sp
 ftrace_regs_call:
     call ftrace_stub
-    ld t0, ${PT.RA}(sp)
-    sd t0, ${PT.SIZE + 8}(sp)
+    ld ra, ${PT.RA}(sp)
+    sd ra, ${PT.SIZE}(sp)
     ld ra, ${PT.EPC}(sp)
+    ld sp, ${PT.SP}(sp)
 ${[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31].map((x) => `    ld x${x}, ${ptReg(x)}(sp)`).join('\n')}
-    addi sp, sp, ${PT.SIZE + 16}
+    addi sp, sp, ${PT.SIZE + 8}
     ret
 
 ftrace_stub:

@@ -352,6 +352,30 @@ describe('ftrace', function () {
     });
   });
 
+  describe('scheme A (v6.2) ftrace_regs_caller', () => {
+    it('saves pt_regs one slot below the sled\'s ra slot: epc = func + 12, ra = parent ip, sp = the lowered sp (8 bytes off 16-byte alignment)', () => {
+      for (const name of ['v6.2', 'v6.2-norvc']) {
+        const k = bootKernel(name);
+        const m = k.machine.memory;
+        const seen: { epc: bigint; ra: bigint; sp: bigint; area: bigint; parent: bigint }[] = [];
+        const o = k.ftrace.createOps({
+          name: 'regs_probe', saveRegs: true,
+          func: (c) => seen.push({ epc: m.readU(c.regs.addr, 8), ra: m.readU(c.regs.addr + 8n, 8), sp: m.readU(c.regs.addr + 16n, 8), area: c.regs.addr, parent: c.parentIp }),
+        });
+        expect(k.ftrace.setFilterFunctions(o, ['bpf_fentry_test2']).ok).to.equal(true);
+        expect(k.ftrace.register(o).ok).to.equal(true);
+        expect(runTracing(k)).to.equal(0n);
+        expect(seen, name).to.have.length(1);
+        const s = seen[0]!;
+        expect(s.epc, name).to.equal(k.sym('bpf_fentry_test2') + 12n);
+        expect(s.ra, name).to.equal(s.parent);
+        expect(k.kallsyms.lookup(s.ra)?.name, name).to.equal('bpf_prog_test_run_tracing');
+        expect(s.sp, name).to.equal(s.area);
+        expect(s.area % 16n, name).to.equal(8n);
+      }
+    });
+  });
+
   describe('golden entry code (accept with RVTRAMP_ACCEPT=1 npx mocha --spec kernel/ftrace/ftrace.test.ts)', () => {
     // One profile per distinct entry source: scheme A; B without and with direct calls (WITH_REGS),
     // B WITH_ARGS; C.
