@@ -9,8 +9,9 @@ describe('rvtramp profiles and disasm --kernel', function () {
     expect(r.code).to.equal(0);
     const lines = r.out.trimEnd().split('\n');
     expect(lines).to.have.length(15);
-    expect(lines[0]).to.match(/^profile\s+sled layout\s+ftrace scheme\s+direct calls\s+trampoline era$/);
-    expect(r.out).to.match(/\nv6\.8 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +yes \(t1\) +v6\.6\n/);
+    expect(lines[0]).to.match(/^profile\s+sled layout\s+ftrace scheme\s+ftrace with\s+direct calls\s+trampoline era$/);
+    expect(r.out).to.match(/\nv6\.8 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +REGS +yes \(t1\) +v6\.6\n/);
+    expect(r.out).to.match(/\nv6\.11 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +ARGS +yes \(t1\) +v6\.11\n/);
     expect(r.out).to.match(/\nv6\.16-norvc +16B nop x4 \(8B before\) -fpatchable-function-entry=4,2 +C: /);
     const j = await run(['profiles', '--json']);
     expect(JSON.parse(j.out)).to.have.length(14);
