@@ -32,6 +32,19 @@ const callTracer = () => `    la a2, function_trace_op
 ftrace_call:
     call ftrace_stub`;
 
+/**
+ * Scheme B's PREPARE_ARGS (a0 = func, a1 = parent ip, a2 = ops, a3 = the saved area), the
+ * patchable call, and t0 reloaded from the saved epc (`epc`: its offset in the area).
+ */
+const prepareAndCall = (m: MutantId | undefined, epc: number) => `    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
+    la a1, function_trace_op
+    ld a2, 0(a1)
+    mv a1, ra
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${m === 'ftrace-caller-no-t0' ? '' : `    ld t0, ${epc}(sp)\n`}`;
+
 const A_REGS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
 const saveA = (base: number) => A_REGS.map((r, i) => `    sd ${r}, ${base + 8 * i}(sp)`).join('\n');
 const loadA = (base: number) => A_REGS.map((r, i) => `    ld ${r}, ${base + 8 * i}(sp)`).join('\n');
@@ -110,15 +123,7 @@ ${m === 'f5-t1-not-cleared' ? '' : '    mv t1, zero\n'}    mv t4, sp
     sd s0, ${FREGS.S0}(sp)
     sd t1, ${FREGS.T1}(sp)
 ${saveA(FREGS.A0)}
-    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
-    la a1, function_trace_op
-    ld a2, 0(a1)
-    mv a1, ra
-    mv a3, sp
-ftrace_call:
-    call ftrace_stub
-${m === 'ftrace-caller-no-t0' ? '' : `    ld t0, ${FREGS.EPC}(sp)
-`}    ld ra, ${FREGS.RA}(sp)
+${prepareAndCall(m, FREGS.EPC)}    ld ra, ${FREGS.RA}(sp)
     ld s0, ${FREGS.S0}(sp)
     ld t1, ${FREGS.T1}(sp)
 ${loadA(FREGS.A0)}
@@ -158,15 +163,7 @@ ${direct ? `    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
     sd ra, ${PT.RA}(sp)
 ${saveA(ptReg(10))}
-    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
-    la a1, function_trace_op
-    ld a2, 0(a1)
-    mv a1, ra
-    mv a3, sp
-ftrace_call:
-    call ftrace_stub
-${m === 'ftrace-caller-no-t0' ? '' : `    ld t0, ${PT.EPC}(sp)
-`}    ld ra, ${PT.RA}(sp)
+${prepareAndCall(m, PT.EPC)}    ld ra, ${PT.RA}(sp)
 ${loadA(ptReg(10))}
     addi sp, sp, ${PT.SIZE}
     jr t0` : `    addi sp, sp, -80
