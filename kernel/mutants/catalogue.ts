@@ -32,7 +32,7 @@ export const MUTANTS = [
   { id: 'retval-slots-swapped', source: 'synthetic', description: "the original's a0 and a5 go into each other's return-value slots", profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'args-not-restored', source: 'synthetic', description: 'fentry-only (RESTORE_REGS): argument registers not reloaded before returning into the traced function', profiles: ['v6.11-norvc', 'v6.16'] },
   // ---- generic trampoline layer (kernel/bpf/trampoline/manager.ts) ----------------------------
-  { id: 'im-dry-run-stack', source: '9f1e16fb1fc9', description: "prog_pack images sized with a stack `im` (shorter emit_imm than the kmalloc'd one) and no WARN_ON size check: the trampoline is written past its image", profiles: ['v6.16', 'v6.11'] },
+  { id: 'im-dry-run-stack', source: '9f1e16fb1fc9', description: "trampolines sized with a stack `im` (shorter emit_imm than the kmalloc'd one) and no WARN_ON size check: prog_pack installs them cut short", profiles: ['v6.16', 'v6.11'] },
   { id: 'bt6-ip-after-call-rw', source: 'B-T6', description: 'im->ip_after_call / ip_epilogue taken from the RW scratch buffer instead of the RX image', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'skip-frame-unset', source: 'synthetic', description: 'BPF_TRAMP_F_SKIP_FRAME not set with CALL_ORIG: the original is called at its sled', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'no-ip-after-call-patch', source: 'synthetic', description: 'bpf_tramp_image_put does not patch ip_after_call into a jump to the epilogue', profiles: ['v6.11-norvc', 'v6.16'] },

@@ -426,20 +426,21 @@ export class CaseRunner {
     const hist = k.text.history;
     if (this.patchesSeen === hist.length) return; // no new patch to check
     const sleds = [...k.ftrace.records.values()].map((r) => [r.sled.address, r.sled.address + BigInt(r.sled.size)] as const);
-    // Trampoline images as allocated (their sized length), not the pages they are mapped in.
-    const images = this.bpf.trampolines.allocations;
+    // Trampoline images as allocated (their sized length, not the pages they are mapped in)
+    // at the time of the patch.
     const tramp = (a: bigint) => a >= TRAMP_AREA && a < TRAMP_AREA + BigInt(TRAMP_AREA_SIZE);
-    const inside = (a: bigint, n: number) => {
+    const live = (i: number) => this.bpf.trampolines.allocations.filter((x) => x.from <= i && (x.to === undefined || i < x.to));
+    const inside = (i: number, a: bigint, n: number) => {
       const e = a + BigInt(n);
-      if (tramp(a)) return images.some((x) => a >= x.addr && e <= x.addr + BigInt(x.size));
+      if (tramp(a)) return live(i).some((x) => a >= x.addr && e <= x.addr + BigInt(x.size));
       if (a >= FTRACE_TEXT && e <= FTRACE_TEXT + BigInt(PAGE_SIZE)) return true;
       return sleds.some(([s, t]) => a >= s && e <= t);
     };
     for (let i = this.patchesSeen; i < hist.length; i++) {
       const h = hist[i]!;
-      if (inside(h.addr, h.bytes.length)) continue;
+      if (inside(i, h.addr, h.bytes.length)) continue;
       const where = `text patch of ${h.bytes.length} bytes at ${k.kallsyms.format(h.addr)} (${hx(h.addr)})`;
-      const img = tramp(h.addr) ? images.filter((x) => h.addr >= x.addr && h.addr < x.addr + BigInt(x.size)).pop() : undefined;
+      const img = tramp(h.addr) ? live(i).find((x) => h.addr >= x.addr && h.addr < x.addr + BigInt(x.size)) : undefined;
       if (img) f.add('image', `${where}: ${Number(h.addr + BigInt(h.bytes.length) - img.addr) - img.size} bytes past the end of its ${img.size}-byte trampoline image`);
       else f.add('image', `${where}: outside the trampoline images, the ftrace sleds and ftrace's call sites`);
     }

@@ -76,6 +76,14 @@ const DRY_RUN_STACK_IM = 0xffffffc800004d00n;
 const RW_SCRATCH = KERNEL_BASE - 0x20000000n;
 
 
+/** One image allocation: [addr, addr + size) while text patches [from, to) were made. */
+export interface ImageAllocation {
+  readonly addr: bigint;
+  readonly size: number;
+  readonly from: number;
+  to?: number;
+}
+
 export interface ManagerOptions {
   /** Bytes allocated per image (default a page); smaller exercises the -E2BIG check. */
   readonly imageSize?: number;
@@ -114,10 +122,11 @@ export class BpfTrampolines {
   private readonly bpfText: { start: bigint; end: bigint }[] = [];
   readonly poke: TextPokeEnv | undefined;
   /**
-   * Every image allocation ever made (address, size), in order: what the image contract
-   * checks text writes into the trampoline area against.
+   * Every image allocation ever made, in order, with when it lived in terms of the kernel's
+   * text-patch history (patches [from, to) happened while it was allocated): what the image
+   * contract checks text writes into the trampoline area against.
    */
-  readonly allocations: { readonly addr: bigint; readonly size: number }[] = [];
+  readonly allocations: ImageAllocation[] = [];
   /** BTF of the kernel and of code loaded later (modules, generated functions). */
   readonly models = new FuncModels();
 
@@ -268,16 +277,16 @@ export class BpfTrampolines {
     const size = traits.progPack ? sized.value : this.imageSize;
     const addr = this.allocImage();
     if (!addr.ok) return addr;
-    this.allocations.push({ addr: addr.value, size });
+    this.allocations.push({ addr: addr.value, size, from: this.kernel.text.history.length });
     const code = generateTrampoline(spec(addr.value, im));
     if (!code.ok) {
-      this.freed.push(addr.value);
+      this.freeSlot(addr.value);
       return code;
     }
     // arch_prepare_bpf_trampoline's WARN_ON(size < ninsns_rvoff(ctx.ninsns)) (v6.11+; it came
     // with the placeholder `im`, so the im-dry-run-stack mutant lacks it too).
     if (code.value.bytes.length > size && this.kernel.mutant !== 'im-dry-run-stack') {
-      this.freed.push(addr.value);
+      this.freeSlot(addr.value);
       this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${size}-byte image`);
       return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${size}`);
     }
@@ -288,7 +297,11 @@ export class BpfTrampolines {
       ipAfterCall = rw(ipAfterCall);
       ipEpilogue = rw(ipEpilogue);
     }
-    const image: TrampImage = { addr: addr.value, size, im, ipAfterCall, ipEpilogue, flags, bytes: code.value.bytes };
+    // With prog_pack the code is emitted into a kvmalloc'd RW buffer of the sized length and
+    // bpf_arch_text_copy copies exactly that length into the image: code longer than its size
+    // (only with the im-dry-run-stack mutant) overflows that buffer and is installed cut short.
+    const bytes = traits.progPack && code.value.bytes.length > size ? code.value.bytes.slice(0, size) : code.value.bytes;
+    const image: TrampImage = { addr: addr.value, size, im, ipAfterCall, ipEpilogue, flags, bytes };
     // Map the image and copy the code in (bpf_arch_text_copy through text patching since
     // prog_pack; before, the freshly allocated image was written and then made read-only).
     const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
@@ -380,8 +393,17 @@ export class BpfTrampolines {
     return reused === undefined ? fail('ENOMEM', 'trampoline area exhausted') : ok(reused);
   }
 
+  /** Gives back a slot nothing was written into (the image was never mapped). */
+  private freeSlot(addr: bigint): void {
+    this.freed.push(addr);
+    const a = this.allocations.find((x) => x.addr === addr && x.to === undefined);
+    if (a) a.to = this.kernel.text.history.length;
+  }
+
   private free(img: TrampImage): void {
     this.freed.push(img.addr);
+    const a = this.allocations.find((x) => x.addr === img.addr && x.to === undefined);
+    if (a) a.to = this.kernel.text.history.length;
     this.kernel.machine.memory.unmap(img.addr, Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
     const i = this.bpfText.findIndex((r) => r.start === img.addr);
     if (i >= 0) this.bpfText.splice(i, 1);
