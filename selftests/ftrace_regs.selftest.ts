@@ -26,7 +26,7 @@ export function test_ftrace_regs(t: TestContext): void {
   const ops = k.ftrace.createOps({
     name: 'regs_probe', saveRegs: true, saveRegsIfSupported: withArgs,
     // a0 of the traced function, from the register area the caller built
-    func: (c) => seen.push(k.machine.memory.readU(c.regs.addr + (c.regs.kind === 'pt_regs' ? 80n : c.regs.kind === 'fregs' ? 40n : 0n), 8)),
+    func: (c) => seen.push(c.regs.arg(0)),
   });
   if (!t.ASSERT_OK(k.ftrace.setFilterFunctions(ops, ['bpf_fentry_test1', 'bpf_fentry_test2']), 'set_filter')) return;
   if (!t.ASSERT_OK(k.ftrace.register(ops), 'register_ftrace_function')) return;

@@ -1,4 +1,4 @@
-/** `rvtramp profiles`: the kernel profiles with their sled layout, ftrace scheme (REGS or ARGS) and direct calls. */
+/** `rvtramp profiles`: the kernel profiles with their sled layout, ftrace scheme, WITH_REGS / WITH_ARGS and direct calls. */
 import { PROFILES } from '../../kernel/profiles/profiles';
 import { LAYOUTS } from '../../kernel/image/layouts';
 import { CliError } from './errors';

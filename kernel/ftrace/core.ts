@@ -20,7 +20,7 @@ import type { TextPatcher } from '../text/patch';
 import type { MutantId } from '../mutants/catalogue';
 import { archFtrace, NOP_STATE, type ArchFtrace, type SiteState } from './arch';
 import { bootPlan } from './boot-plan';
-import { PT, FREGS, OPS } from './entry';
+import { PT, FREGS, FREGS_CALL_OPS, OPS, ptReg } from './entry';
 import { callPair, REG, u64bytes } from './insn';
 import { fail, ok, okVoid, type KResult } from '../errno';
 
@@ -30,7 +30,14 @@ export class FtraceRegs {
     private readonly mem: Memory,
     readonly addr: bigint,
     readonly kind: 'abi' | 'pt_regs' | 'fregs',
+    /** Where a0 is saved in the area (a1-a7 follow). */
+    readonly a0Offset: number,
   ) {}
+
+  /** The traced function's argument register a<n> (0-7) as the caller saved it. */
+  arg(n: number): bigint {
+    return this.mem.readU(this.addr + BigInt(this.a0Offset + 8 * n), 8);
+  }
 
   /** arch_ftrace_set_direct_caller: make the caller continue at a direct trampoline. */
   setDirectCaller(tramp: bigint): boolean {
@@ -262,7 +269,16 @@ export class Ftrace {
   // ---- callbacks (host functions) -----------------------------------------------------------
 
   private ctx(h: Hart, kind: FtraceRegs['kind']): FtraceCallContext {
-    return { hart: h, ip: h.reg(10), parentIp: h.reg(11), regs: new FtraceRegs(this.mem, h.reg(13), kind) };
+    return { hart: h, ip: h.reg(10), parentIp: h.reg(11), regs: new FtraceRegs(this.mem, h.reg(13), kind, this.a0Offset(kind)) };
+  }
+
+  /** Where each entry code saves a0 (entry.ts). */
+  private a0Offset(kind: FtraceRegs['kind']): number {
+    if (kind === 'pt_regs') return ptReg(10);
+    if (kind === 'fregs') return this.profile.scheme === 'C' ? FREGS_CALL_OPS.A0 : FREGS.A0;
+    // ftrace_caller without full registers: the 80-byte ABI area, or (WITH_REGS and direct
+    // calls, SAVE_ABI_REGS 0) a pt_regs-sized frame with only epc, ra and a0-a7 in it.
+    return this.profile.scheme === 'B' && this.profile.directCalls === 'regs-t1' ? ptReg(10) : 0;
   }
 
   private runList(h: Hart, kind: FtraceRegs['kind']): void {

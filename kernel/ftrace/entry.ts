@@ -18,9 +18,13 @@ import type { MutantId } from '../mutants/catalogue';
 export const PT = { EPC: 0, RA: 8, SP: 16, T0: 40, T1: 48, SIZE: 288 } as const;
 export const ptReg = (x: number): number => 8 * x; // x1..x31 at 8*x
 
-/** Layout of the WITH_ARGS `ftrace_regs` area (v6.11's ftrace_caller, scheme C): epc, ra, sp,
- *  s0, t1, a0-a7, 104 bytes rounded up to the 16-byte stack alignment. */
+/** Layout of the WITH_ARGS `ftrace_regs` area (v6.11's ftrace_caller): epc, ra, sp, s0, t1,
+ *  a0-a7, 104 bytes rounded up to the 16-byte stack alignment. */
 export const FREGS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, A0: 40, SIZE: 112 } as const;
+
+/** v6.16's: with DIRECT_CALLS (the CALL_OPS series) a direct_tramp slot follows t1, so a0-a7
+ *  move up by 8 (112 bytes, already 16-byte aligned). */
+export const FREGS_CALL_OPS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, DIRECT_TRAMP: 40, A0: 48, SIZE: 112 } as const;
 
 /** Layout of `struct ftrace_ops` fields the entry code reads (scheme C). */
 export const OPS = { FUNC: 0, DIRECT_CALL: 8, FLAGS: 16, SIZE: 32 } as const;
@@ -156,15 +160,17 @@ function schemeB(direct: boolean, m?: MutantId): string {
 # registers, t0 and ra (80 bytes), call the tracer with a0 = func, a1 = parent ip, a2 = ops,
 # a3 = saved area, restore, and continue into the traced function with jr t0.${direct ? `
 # With DIRECT_CALLS (the v6.8 series, "Make function graph use ftrace directly"), the kernel is
-# built WITH_REGS and ftrace_caller saves epc, ra and a0-a7 into a struct pt_regs sized frame
-# (SAVE_ABI_REGS 0) rather than the 80-byte ABI area.` : ''}
+# built WITH_REGS and ftrace_caller saves epc, ra, a0-a7 and s0 (HAVE_FUNCTION_GRAPH_FP_TEST)
+# into a struct pt_regs sized frame (SAVE_ABI_REGS 0) rather than the 80-byte ABI area.` : ''}
 ftrace_caller:
 ${direct ? `    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
     sd ra, ${PT.RA}(sp)
 ${saveA(ptReg(10))}
+    sd s0, ${ptReg(8)}(sp)
 ${prepareAndCall(m, PT.EPC)}    ld ra, ${PT.RA}(sp)
 ${loadA(ptReg(10))}
+    ld s0, ${ptReg(8)}(sp)
     addi sp, sp, ${PT.SIZE}
     jr t0` : `    addi sp, sp, -80
 ${saveA(0)}
@@ -228,14 +234,14 @@ ftrace_caller:
     ld t1, -16(t0)
     ld t1, ${OPS.DIRECT_CALL}(t1)
     bnez t1, ftrace_caller_direct
-    addi sp, sp, -${FREGS.SIZE}
-    sd t0, ${FREGS.EPC}(sp)
-    sd ra, ${FREGS.RA}(sp)
-    sd s0, ${FREGS.S0}(sp)
-    sd t1, ${FREGS.T1}(sp)
-${saveA(FREGS.A0)}
-    addi t1, sp, ${FREGS.SIZE}
-    sd t1, ${FREGS.SP}(sp)
+    addi sp, sp, -${FREGS_CALL_OPS.SIZE}
+    sd t0, ${FREGS_CALL_OPS.EPC}(sp)
+    sd ra, ${FREGS_CALL_OPS.RA}(sp)
+    sd s0, ${FREGS_CALL_OPS.S0}(sp)
+    sd t1, ${FREGS_CALL_OPS.T1}(sp)
+${saveA(FREGS_CALL_OPS.A0)}
+    addi t1, sp, ${FREGS_CALL_OPS.SIZE}
+    sd t1, ${FREGS_CALL_OPS.SP}(sp)
     addi a0, t0, -4
     mv a1, ra
     ld a2, -16(t0)
@@ -243,12 +249,12 @@ ${saveA(FREGS.A0)}
     mv a3, sp
 ftrace_call:
     jalr ra, 0(t1)
-    ld t0, ${FREGS.EPC}(sp)
-${m === 'ftrace-caller-no-ra' ? '' : `    ld ra, ${FREGS.RA}(sp)`}
-    ld s0, ${FREGS.S0}(sp)
-    ld t1, ${FREGS.T1}(sp)
-${loadA(FREGS.A0)}
-    addi sp, sp, ${FREGS.SIZE}
+    ld t0, ${FREGS_CALL_OPS.EPC}(sp)
+${m === 'ftrace-caller-no-ra' ? '' : `    ld ra, ${FREGS_CALL_OPS.RA}(sp)`}
+    ld s0, ${FREGS_CALL_OPS.S0}(sp)
+    ld t1, ${FREGS_CALL_OPS.T1}(sp)
+${loadA(FREGS_CALL_OPS.A0)}
+    addi sp, sp, ${FREGS_CALL_OPS.SIZE}
     bnez t1, ftrace_caller_direct
     jr t0
 ftrace_caller_direct:

@@ -93,6 +93,17 @@ describe('ftrace', function () {
         expect(k.log.hasProblems()).to.equal(false);
       });
 
+      it('an ops without SAVE_REGS finds the traced call\'s argument registers where its caller saved them', () => {
+        const k = bootKernel(p);
+        const seen: bigint[][] = [];
+        const o = k.ftrace.createOps({ name: 'args_probe', func: (c) => seen.push([0, 1, 2].map((i) => c.regs.arg(i))) });
+        expect(k.ftrace.setFilterFunctions(o, ['bpf_fentry_test3']).ok).to.equal(true);
+        expect(k.ftrace.register(o).ok).to.equal(true);
+        expect(runTracing(k)).to.equal(0n);
+        // bpf_fentry_test3(4, 5, 6), as bpf_prog_test_run_tracing calls it
+        expect(seen).to.deep.equal([[4n, 5n, 6n]]);
+      });
+
       it('an ops that saves registers sees the traced call\'s arguments in its register area', () => {
         const k = bootKernel(p);
         const seen: bigint[] = [];
@@ -100,8 +111,7 @@ describe('ftrace', function () {
           name: 'regs_probe', saveRegs: true, saveRegsIfSupported: p.ftraceWith === 'ARGS',
           func: (c) => {
             // a0 of the traced function, from the saved area this caller built.
-            const off = c.regs.kind === 'pt_regs' ? 8n * 10n : c.regs.kind === 'fregs' ? 40n : 0n;
-            seen.push(c.ip, c.parentIp, k.machine.memory.readU(c.regs.addr + off, 8));
+            seen.push(c.ip, c.parentIp, c.regs.arg(0));
           },
         });
         expect(k.ftrace.setFilterFunctions(o, ['bpf_fentry_test2']).ok).to.equal(true);

@@ -15,5 +15,9 @@ export const MODULES_END = KERNEL_BASE;
 export const HOSTCALL_BASE = 0xffffffff80800000n;
 export const HOSTCALL_SIZE = 0x10000;
 export const STACKS_BASE = 0xffffffc800000000n;
-/** PAGE_OFFSET of an sv39 kernel (PAGE_OFFSET_L3): the linear map of RAM (kmalloc'd objects). */
+/**
+ * PAGE_OFFSET of an sv39 kernel (PAGE_OFFSET_L3): the linear map of RAM (kmalloc'd objects).
+ * The value before v6.11, for every profile (v6.11 moved it to 0xffffffd600000000; addresses
+ * there load in as many instructions).
+ */
 export const PAGE_OFFSET = 0xffffffd800000000n;

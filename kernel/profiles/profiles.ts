@@ -22,8 +22,8 @@ export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
  * v6.9): ftrace_caller with the argument registers, ftrace_regs_caller with a full pt_regs for
  * ops that ask for it (FTRACE_OPS_FL_SAVE_REGS). ARGS (WITH_ARGS, since 7caa9765465f "ftrace:
  * riscv: move from REGS to ARGS" in v6.10): one ftrace_caller saving a 112-byte ftrace_regs
- * (epc, ra, sp, s0, t1, a0-a7); an ops asking for SAVE_REGS without SAVE_REGS_IF_SUPPORTED is
- * refused with -EINVAL.
+ * (epc, ra, sp, s0 with HAVE_FUNCTION_GRAPH_FP_TEST, t1, a0-a7; v6.16 adds direct_tramp); an
+ * ops asking for SAVE_REGS without SAVE_REGS_IF_SUPPORTED is refused with -EINVAL.
  */
 export type FtraceWith = 'REGS' | 'ARGS';
 
