@@ -58,7 +58,7 @@ export class Kernel {
     mem.map(FTRACE_DATA, PAGE_SIZE * 4, 'rw');
     this.image.kallsyms.add('function_trace_op', FTRACE_DATA, 8, { kind: 'data' });
     this.ftrace = new Ftrace(profile, this.image, mem, this.text, this.log, this.host, this.image.kallsyms, { text: FTRACE_TEXT, data: FTRACE_DATA }, m);
-    const entry = entryCode(profile.scheme, profile.directCalls === 'regs-t1', m, FTRACE_TEXT, FTRACE_DATA, profile.ftraceWith === 'ARGS');
+    const entry = entryCode(profile.scheme, profile.directCalls === 'regs-t1', m, FTRACE_TEXT, FTRACE_DATA, profile.ftraceWith === 'ARGS', profile.rvc);
     mem.writeBytes(FTRACE_TEXT, entry.bytes, true);
     const syms = [...entry.symbols].sort((a, b) => (a[1] < b[1] ? -1 : 1));
     syms.forEach(([name, addr], i) => this.image.kallsyms.add(name, addr, Number((syms[i + 1]?.[1] ?? entry.end) - addr)));

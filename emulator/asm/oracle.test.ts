@@ -9,46 +9,17 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { needOracles, haveTool, oraclesRequired } from '../testing/oracles';
 import { FIELDS, type FieldDef, type FieldName } from '../isa/fields';
 import { XREG_NAMES, FREG_NAMES } from '../isa/regnames';
 import { FORMS, type Form, type Slot } from './forms';
 import { isHint } from '../isa/decode';
 import { assemble } from './text';
+import { gnuText } from '../testing/gnu-as';
 import type { Program } from './assembler';
 
 const BASE = 0x10000n;
-const MARCH = '-march=rv64gc_zba_zbb_zbs';
-
-function run(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-}
-
-/** GNU as + ld + objcopy: the .text bytes of `source` linked at `base`, and its symbols. */
-export function gnuText(source: string, base: bigint): { bytes: Uint8Array; symbols: Map<string, bigint> } {
-  const dir = mkdtempSync(join(tmpdir(), 'rvtramp-as-'));
-  try {
-    writeFileSync(join(dir, 'a.s'), source);
-    run('riscv64-linux-gnu-as', [MARCH, '-o', 'a.o', 'a.s'], dir);
-    run('riscv64-linux-gnu-ld', ['--no-relax', `-Ttext=0x${base.toString(16)}`, '-e', `0x${base.toString(16)}`, '-o', 'a.elf', 'a.o'], dir);
-    run('riscv64-linux-gnu-objcopy', ['-O', 'binary', '-j', '.text', 'a.elf', 'a.bin'], dir);
-    const nm = spawnSync('riscv64-linux-gnu-nm', ['a.elf'], { cwd: dir, encoding: 'utf8' });
-    const symbols = new Map<string, bigint>();
-    for (const l of (nm.stdout ?? '').split('\n')) {
-      const m = /^([0-9a-f]+) \w (\S+)$/.exec(l);
-      if (m) symbols.set(m[2]!, BigInt(`0x${m[1]}`));
-    }
-    return { bytes: new Uint8Array(readFileSync(join(dir, 'a.bin'))), symbols };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function hash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);

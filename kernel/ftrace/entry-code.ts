@@ -12,11 +12,11 @@ import { entrySource } from './entry';
 const cache = new Map<string, Program>();
 
 /** entrySource(scheme, directCalls, mutant, withArgs) assembled at `base` with function_trace_op at `traceOp`. */
-export function entryCode(scheme: FtraceScheme, directCalls: boolean, mutant: MutantId | undefined, base: bigint, traceOp: bigint, withArgs = false): Program {
-  // The key is everything assemble() sees: the source (a function of the first four) and
-  // both addresses.
-  const key = `${scheme} ${directCalls} ${mutant ?? ''} ${withArgs} ${base.toString(16)} ${traceOp.toString(16)}`;
+export function entryCode(scheme: FtraceScheme, directCalls: boolean, mutant: MutantId | undefined, base: bigint, traceOp: bigint, withArgs = false, compressed = false): Program {
+  // The key is everything assemble() sees: the source (a function of the first four), both
+  // addresses and whether the kernel's assembler may compress (CONFIG_RISCV_ISA_C).
+  const key = `${scheme} ${directCalls} ${mutant ?? ''} ${withArgs} ${compressed} ${base.toString(16)} ${traceOp.toString(16)}`;
   let p = cache.get(key);
-  if (!p) cache.set(key, (p = assemble(entrySource(scheme, directCalls, mutant, withArgs), { base, symbols: { function_trace_op: traceOp } })));
+  if (!p) cache.set(key, (p = assemble(entrySource(scheme, directCalls, mutant, withArgs), { base, compressed, symbols: { function_trace_op: traceOp } })));
   return p;
 }

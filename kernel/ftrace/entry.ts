@@ -60,6 +60,7 @@ function schemeA(): string {
 # parent's return address spilled at [sp - 8]. Step over that slot so it stays intact, save the
 # argument registers and ra (72 bytes), and call the tracer with
 #   a0 = func, a1 = parent ip (from the protected slot), a2 = ops, a3 = saved area.
+    .balign 4
 ftrace_caller:
     addi sp, sp, -80
 ${saveA(0)}
@@ -78,6 +79,7 @@ ${loadA(0)}
 # address from the protected slot, sp = this lowered sp. On the way out PT_RA goes back to the
 # slot (the sled's final "ld ra,-8(sp)" honours a callback's change of the parent ra), and ra,
 # sp and x3-x31 are reloaded from the area before "ret" to epc.
+    .balign 4
 ftrace_regs_caller:
     addi sp, sp, -${PT.SIZE + 8}
     sd ra, ${PT.EPC}(sp)
@@ -101,6 +103,7 @@ ${[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 
     addi sp, sp, ${PT.SIZE + 8}
     ret
 
+    .balign 4
 ftrace_stub:
     ret
 `;
@@ -118,6 +121,7 @@ function schemeBArgs(m?: MutantId): string {
 # a0-a7. The tracer gets a0 = func, a1 = parent ip, a2 = ops, a3 = the area. After restoring,
 # continue into the traced function with jr t0, or jump to the direct trampoline in t1 (t0
 # still holds func + 8 for it to return into).
+    .balign 4
 ftrace_caller:
 ${m === 'f5-t1-not-cleared' ? '' : '    mv t1, zero\n'}    mv t4, sp
     addi sp, sp, -${FREGS.SIZE}
@@ -137,10 +141,12 @@ ${loadA(FREGS.A0)}
 1:
 ${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1
 
+    .balign 4
 ftrace_stub:
     ret
 
 # A direct trampoline that does nothing: continue into the traced function.
+    .balign 4
 ftrace_stub_direct_tramp:
     jr t0
 `;
@@ -162,6 +168,7 @@ function schemeB(direct: boolean, m?: MutantId): string {
 # With DIRECT_CALLS (the v6.8 series, "Make function graph use ftrace directly"), the kernel is
 # built WITH_REGS and ftrace_caller saves epc, ra, a0-a7 and s0 (HAVE_FUNCTION_GRAPH_FP_TEST)
 # into a struct pt_regs sized frame (SAVE_ABI_REGS 0) rather than the 80-byte ABI area.` : ''}
+    .balign 4
 ftrace_caller:
 ${direct ? `    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
@@ -190,6 +197,7 @@ ${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)'}
 # DIRECT_CALLS: t1 is cleared first and saved with the registers; an ops callback that wants a
 # direct trampoline stores its address into the saved t1, and after restoring we jump there
 # (t0 still holds func + 8 for the trampoline to return into) instead of back to func + 8.` : ''}
+    .balign 4
 ftrace_regs_caller:
 ${direct && m !== 'f5-t1-not-cleared' ? '    mv t1, zero\n' : ''}    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
@@ -213,10 +221,12 @@ ${loadA(ptReg(10))}
     addi sp, sp, ${PT.SIZE}
 ${direct ? `    bnez t1, 1f\n    jr t0\n1:\n${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1` : '    jr t0'}
 
+    .balign 4
 ftrace_stub:
     ret
 
 # A direct trampoline that does nothing: continue into the traced function.
+    .balign 4
 ftrace_stub_direct_tramp:
     jr t0
 `;
@@ -230,6 +240,7 @@ function schemeC(m?: MutantId): string {
 # direct_call, go straight there (t0 and ra untouched). Otherwise save an ftrace_regs area, call
 # ops->func(ip = func + 4, parent ip, ops, fregs), restore, and continue at func + 8 - unless a
 # callback stored a direct trampoline into the saved t1.
+    .balign 4
 ftrace_caller:
     ld t1, -16(t0)
     ld t1, ${OPS.DIRECT_CALL}(t1)
@@ -260,9 +271,11 @@ ${loadA(FREGS_CALL_OPS.A0)}
 ftrace_caller_direct:
     jr t1
 
+    .balign 4
 ftrace_stub:
     ret
 
+    .balign 4
 ftrace_stub_direct_tramp:
     jr t0
 `;
