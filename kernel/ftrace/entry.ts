@@ -237,9 +237,10 @@ function schemeC(m?: MutantId): string {
   return `
 # Entered from "auipc t0 (written at boot); jalr t0" at func + 0/4: t0 = func + 8, ra = parent.
 # The site's struct ftrace_ops pointer is the literal at func - 8 = t0 - 16. If that ops has a
-# direct_call, go straight there (t0 and ra untouched). Otherwise save an ftrace_regs area, call
-# ops->func(ip = func + 4, parent ip, ops, fregs), restore, and continue at func + 8 - unless a
-# callback stored a direct trampoline into the saved t1.
+# direct_call, go straight there (t0 and ra untouched). Otherwise save an ftrace_regs area (the
+# traced function's sp computed last, through a0), call ops->func(ip = func + 4, parent ip, ops,
+# fregs) through ra, restore, and continue at func + 8 - unless a callback stored a direct
+# trampoline into the saved t1. (The CALL_OPS series as merged for v6.16, patch 11.)
     .balign 4
 ftrace_caller:
     ld t1, -16(t0)
@@ -251,15 +252,16 @@ ftrace_caller:
     sd s0, ${FREGS_CALL_OPS.S0}(sp)
     sd t1, ${FREGS_CALL_OPS.T1}(sp)
 ${saveA(FREGS_CALL_OPS.A0)}
-    addi t1, sp, ${FREGS_CALL_OPS.SIZE}
-    sd t1, ${FREGS_CALL_OPS.SP}(sp)
+    mv a0, sp
+    addi a0, a0, ${FREGS_CALL_OPS.SIZE}
+    sd a0, ${FREGS_CALL_OPS.SP}(sp)
     addi a0, t0, -4
     mv a1, ra
     ld a2, -16(t0)
-    ld t1, ${OPS.FUNC}(a2)
+    ld ra, ${OPS.FUNC}(a2)
     mv a3, sp
 ftrace_call:
-    jalr ra, 0(t1)
+    jalr ra, 0(ra)
     ld t0, ${FREGS_CALL_OPS.EPC}(sp)
 ${m === 'ftrace-caller-no-ra' ? '' : `    ld ra, ${FREGS_CALL_OPS.RA}(sp)`}
     ld s0, ${FREGS_CALL_OPS.S0}(sp)
