@@ -7,9 +7,12 @@
  * Symbols provided by the kernel model when assembling: `function_trace_op` (address of the
  * pointer to the current ops) and `ftrace_stub` targets resolved within this source.
  *
- * The patchable call sites `ftrace_call` / `ftrace_regs_call` are 8-byte `auipc ra; jalr ra`
- * pairs (norvc), retargeted by ftrace_update_ftrace_func. Kernels built WITH_ARGS (v6.10+) have
- * ftrace_caller only.
+ * Schemes A and B: the patchable call sites `ftrace_call` / `ftrace_regs_call` are 8-byte
+ * `auipc ra; jalr ra` pairs, retargeted by ftrace_update_ftrace_func. Kernels built WITH_ARGS
+ * (v6.10+) have ftrace_caller only. Scheme C calls ops->func with a plain `jalr ra, 0(ra)` at
+ * ftrace_call, never patched. The source is assembled with the C extension on RVC profiles, as
+ * the kernel's build assembles mcount-dyn.S, and each function is 4-byte aligned as
+ * SYM_FUNC_START does (entry-oracle.test.ts compares it with GNU as).
  */
 import type { FtraceScheme } from '../profiles/profiles';
 import type { MutantId } from '../mutants/catalogue';
