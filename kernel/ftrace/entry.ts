@@ -32,13 +32,6 @@ export const FREGS_CALL_OPS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, DIRECT_TR
 /** Layout of `struct ftrace_ops` fields the entry code reads (scheme C). */
 export const OPS = { FUNC: 0, DIRECT_CALL: 8, FLAGS: 16, SIZE: 32 } as const;
 
-/** a2 = the current ops (function_trace_op), a3 = the saved area, then the patchable call site. */
-const callTracer = () => `    la a2, function_trace_op
-    ld a2, 0(a2)
-    mv a3, sp
-ftrace_call:
-    call ftrace_stub`;
-
 /**
  * Scheme B's PREPARE_ARGS (a0 = func, a1 = parent ip, a2 = ops, a3 = the saved area), the
  * patchable call, and t0 reloaded from the saved epc (`epc`: its offset in the area).
@@ -56,41 +49,66 @@ const A_REGS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
 const saveA = (base: number) => A_REGS.map((r, i) => `    sd ${r}, ${base + 8 * i}(sp)`).join('\n');
 const loadA = (base: number) => A_REGS.map((r, i) => `    ld ${r}, ${base + 8 * i}(sp)`).join('\n');
 
+const X3_X31 = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+
+/**
+ * The function graph tracer's call site (CONFIG_FUNCTION_GRAPH_TRACER, before v6.8 made the
+ * graph tracer an ftrace ops): a0 = where the parent's return address is kept, a1 = func,
+ * a2 = s0 (HAVE_FUNCTION_GRAPH_FP_TEST), then a patchable call, to ftrace_stub while graph
+ * tracing is off (the model never turns it on).
+ */
+const graphCall = (label: string, parentSlot: number, epcSlot: number, raOffset: number) => `    addi a0, sp, ${parentSlot}
+    ld a1, ${epcSlot}(sp)
+    addi a1, a1, -${raOffset}
+    mv a2, s0
+${label}:
+    call ftrace_stub`;
+
 /** Scheme A (<= v6.2): sled `sd ra,-8(sp); auipc ra; jalr ra; ld ra,-8(sp)`. */
 function schemeA(): string {
   return `
 # Entered from the 16-byte sled with ra = func + 12 (the sled's final "ld ra,-8(sp)") and the
-# parent's return address spilled at [sp - 8]. Step over that slot so it stays intact, save the
-# argument registers and ra (72 bytes), and call the tracer with
-#   a0 = func, a1 = parent ip (from the protected slot), a2 = ops, a3 = saved area.
+# parent's return address spilled at [sp - 8]. SAVE_ABI steps over that slot (8 bytes) so it
+# stays intact, then saves the argument registers and ra (72 bytes); the tracer gets a0 = func,
+# a1 = parent ip (from the protected slot), a2 = ops, a3 = the saved area.
     .balign 4
 ftrace_caller:
-    addi sp, sp, -80
+    addi sp, sp, -8
+    addi sp, sp, -72
 ${saveA(0)}
     sd ra, 64(sp)
     addi a0, ra, -12
+    la a1, function_trace_op
+    ld a2, 0(a1)
     ld a1, 72(sp)
-${callTracer()}
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${graphCall('ftrace_graph_call', 72, 64, 12)}
 ${loadA(0)}
     ld ra, 64(sp)
-    addi sp, sp, 80
+    addi sp, sp, 72
+    addi sp, sp, 8
     ret
 
-# With full registers (FTRACE_OPS_FL_SAVE_REGS), v6.2's SAVE_ALL frame: one slot more than
-# struct pt_regs (${PT.SIZE} + 8 bytes, so sp is only 8-byte aligned here, as in the kernel), the
-# protected slot right above it. epc = the incoming ra (func + 12), ra = the parent's return
-# address from the protected slot, sp = this lowered sp. On the way out PT_RA goes back to the
-# slot (the sled's final "ld ra,-8(sp)" honours a callback's change of the parent ra), and ra,
-# sp and x3-x31 are reloaded from the area before "ret" to epc.
+# With full registers (FTRACE_OPS_FL_SAVE_REGS), SAVE_ALL: one slot more than struct pt_regs
+# (${PT.SIZE} + 8 bytes, so sp is only 8-byte aligned here, as in the kernel), the protected
+# slot right above it. epc = the incoming ra (func + 12), ra = the parent's return address,
+# fetched from the protected slot by stepping sp back up to it, sp = this lowered sp. On the way
+# out PT_RA goes back to the slot (the sled's final "ld ra,-8(sp)" honours a callback's change
+# of the parent ra), then ra = epc, sp and x3-x31 are reloaded before "ret".
     .balign 4
 ftrace_regs_caller:
-    addi sp, sp, -${PT.SIZE + 8}
+    addi sp, sp, -8
+    addi sp, sp, -${PT.SIZE}
     sd ra, ${PT.EPC}(sp)
-    ld ra, ${PT.SIZE}(sp)
+    addi sp, sp, ${PT.SIZE}
+    ld ra, 0(sp)
+    addi sp, sp, -${PT.SIZE}
     sd ra, ${PT.RA}(sp)
     ld ra, ${PT.EPC}(sp)
     sd sp, ${PT.SP}(sp)
-${[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31].map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
+${X3_X31.map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
     addi a0, ra, -12
     la a1, function_trace_op
     ld a2, 0(a1)
@@ -98,12 +116,16 @@ ${[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 
     mv a3, sp
 ftrace_regs_call:
     call ftrace_stub
+${graphCall('ftrace_graph_regs_call', PT.RA, PT.EPC, 12)}
     ld ra, ${PT.RA}(sp)
-    sd ra, ${PT.SIZE}(sp)
+    addi sp, sp, ${PT.SIZE}
+    sd ra, 0(sp)
+    addi sp, sp, -${PT.SIZE}
     ld ra, ${PT.EPC}(sp)
     ld sp, ${PT.SP}(sp)
-${[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31].map((x) => `    ld x${x}, ${ptReg(x)}(sp)`).join('\n')}
-    addi sp, sp, ${PT.SIZE + 8}
+${X3_X31.map((x) => `    ld x${x}, ${ptReg(x)}(sp)`).join('\n')}
+    addi sp, sp, ${PT.SIZE}
+    addi sp, sp, 8
     ret
 
     .balign 4
@@ -157,23 +179,89 @@ ftrace_stub_direct_tramp:
 
 /** Scheme B built WITH_REGS (v6.3 .. v6.9): sled `auipc t0; jalr t0`; optional DIRECT_CALLS through t1. */
 function schemeB(direct: boolean, m?: MutantId): string {
-  const others: [string, number][] = [
-    ['gp', 3], ['tp', 4], ['t0', 5], ['t1', 6], ['t2', 7], ['s0', 8], ['s1', 9],
-    ['s2', 18], ['s3', 19], ['s4', 20], ['s5', 21], ['s6', 22], ['s7', 23], ['s8', 24], ['s9', 25], ['s10', 26], ['s11', 27],
-    ['t3', 28], ['t4', 29], ['t5', 30], ['t6', 31],
-  ];
-  const restored = others.filter(([r]) => r !== 't0' && r !== 't1');
+  return direct ? schemeBDirect(m) : schemeBAbi(m);
+}
+
+/**
+ * v6.3 .. v6.7: ftrace_caller saves the ABI registers (SAVE_ABI, 80 bytes), ftrace_regs_caller
+ * everything (SAVE_ALL), and both have the graph tracer's call site. (The profiles of that era
+ * have no direct calls.)
+ */
+function schemeBAbi(m?: MutantId): string {
+  const ra = m === 'f2-ra-offset-12' ? 12 : 8;
   return `
 # Entered from the 8-byte sled: t0 = func + 8 (where the traced function continues), ra = the
-# parent's return address (the traced function has not run its prologue). Save the argument
-# registers, t0 and ra (80 bytes), call the tracer with a0 = func, a1 = parent ip, a2 = ops,
-# a3 = saved area, restore, and continue into the traced function with jr t0.${direct ? `
-# With DIRECT_CALLS (the v6.8 series, "Make function graph use ftrace directly"), the kernel is
-# built WITH_REGS and ftrace_caller saves epc, ra, a0-a7 and s0 (HAVE_FUNCTION_GRAPH_FP_TEST)
-# into a struct pt_regs sized frame (SAVE_ABI_REGS 0) rather than the 80-byte ABI area.` : ''}
+# parent's return address (the traced function has not run its prologue). SAVE_ABI keeps
+# a0-a7, t0 and ra (80 bytes); the tracer gets a0 = func, a1 = parent ip, a2 = ops, a3 = the
+# area; after restoring, continue into the traced function with jr t0.
     .balign 4
 ftrace_caller:
-${direct ? `    addi sp, sp, -${PT.SIZE}
+    addi sp, sp, -80
+${saveA(0)}
+    sd t0, 64(sp)
+    sd ra, 72(sp)
+    addi a0, t0, -${ra}
+    la a1, function_trace_op
+    ld a2, 0(a1)
+    mv a1, ra
+    mv a3, sp
+ftrace_call:
+    call ftrace_stub
+${graphCall('ftrace_graph_call', 72, 64, ra)}
+${loadA(0)}
+${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)\n'}    ld ra, 72(sp)
+    addi sp, sp, 80
+    jr t0
+
+# SAVE_ALL: a full struct pt_regs (${PT.SIZE} bytes) with epc = t0, ra = parent and sp = the
+# lowered sp; RESTORE_ALL reloads sp first and takes t0 from epc, so a callback can redirect
+# the traced function.
+    .balign 4
+ftrace_regs_caller:
+    addi sp, sp, -${PT.SIZE}
+    sd t0, ${PT.EPC}(sp)
+    sd ra, ${PT.RA}(sp)
+    sd sp, ${PT.SP}(sp)
+${X3_X31.map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
+    addi a0, t0, -${ra}
+    la a1, function_trace_op
+    ld a2, 0(a1)
+    mv a1, ra
+    mv a3, sp
+ftrace_regs_call:
+    call ftrace_stub
+${graphCall('ftrace_graph_regs_call', PT.RA, PT.EPC, ra)}
+    ld ra, ${PT.RA}(sp)
+    ld sp, ${PT.SP}(sp)
+${X3_X31.map((x) => `    ld x${x}, ${ptReg(x === 5 ? 0 : x)}(sp)`).join('\n')}
+    addi sp, sp, ${PT.SIZE}
+    jr t0
+
+    .balign 4
+ftrace_stub:
+    ret
+
+# A direct trampoline that does nothing: continue into the traced function.
+    .balign 4
+ftrace_stub_direct_tramp:
+    jr t0
+`;
+}
+
+/**
+ * v6.8 .. v6.9 (and v6.5+direct-calls, which has that series): "Make function graph use ftrace
+ * directly" and DIRECT_CALLS. ftrace_caller saves epc, ra, a0-a7 and s0
+ * (HAVE_FUNCTION_GRAPH_FP_TEST) in a pt_regs-sized frame (SAVE_ABI_REGS 0); ftrace_regs_caller
+ * clears t1, saves everything (SAVE_ABI_REGS 1) and jumps to the saved t1 when a direct ops
+ * set it (t0 still holds func + 8 for the trampoline to return into).
+ */
+function schemeBDirect(m?: MutantId): string {
+  // SAVE_ABI_REGS 1's "leftover" registers, in its order (t0 is saved, but restored from epc).
+  const rest = [2, 3, 4, 5, 6, 7, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  return `
+    .balign 4
+ftrace_caller:
+    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
     sd ra, ${PT.RA}(sp)
 ${saveA(ptReg(10))}
@@ -182,47 +270,31 @@ ${prepareAndCall(m, PT.EPC)}    ld ra, ${PT.RA}(sp)
 ${loadA(ptReg(10))}
     ld s0, ${ptReg(8)}(sp)
     addi sp, sp, ${PT.SIZE}
-    jr t0` : `    addi sp, sp, -80
-${saveA(0)}
-    sd t0, 64(sp)
-    sd ra, 72(sp)
-    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
-    mv a1, ra
-${callTracer()}
-${loadA(0)}
-${m === 'ftrace-caller-no-t0' ? '' : '    ld t0, 64(sp)'}
-    ld ra, 72(sp)
-    addi sp, sp, 80
-    jr t0`}
+    jr t0
 
-# The same with a full struct pt_regs (${PT.SIZE} bytes): epc = t0, ra = parent, and sp as
-# SAVE_ALL / SAVE_ABI_REGS 1 store it: the lowered sp, reloaded before the frame is dropped.${direct ? `
-# DIRECT_CALLS: t1 is cleared first and saved with the registers; an ops callback that wants a
-# direct trampoline stores its address into the saved t1, and after restoring we jump there
-# (t0 still holds func + 8 for the trampoline to return into) instead of back to func + 8.` : ''}
     .balign 4
 ftrace_regs_caller:
-${direct && m !== 'f5-t1-not-cleared' ? '    mv t1, zero\n' : ''}    addi sp, sp, -${PT.SIZE}
+${m === 'f5-t1-not-cleared' ? '' : '    mv t1, zero\n'}    addi sp, sp, -${PT.SIZE}
     sd t0, ${PT.EPC}(sp)
     sd ra, ${PT.RA}(sp)
-${others.map(([r, x]) => `    sd ${r}, ${ptReg(x)}(sp)`).join('\n')}
 ${saveA(ptReg(10))}
-    sd sp, ${PT.SP}(sp)
+${rest.map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
     addi a0, t0, -8
+    la a1, function_trace_op
+    ld a2, 0(a1)
     mv a1, ra
-    la a2, function_trace_op
-    ld a2, 0(a2)
     mv a3, sp
 ftrace_regs_call:
     call ftrace_stub
     ld t0, ${PT.EPC}(sp)
     ld ra, ${PT.RA}(sp)
-    ld t1, ${PT.T1}(sp)
-${restored.map(([r, x]) => `    ld ${r}, ${ptReg(x)}(sp)`).join('\n')}
 ${loadA(ptReg(10))}
-    ld sp, ${PT.SP}(sp)
+${rest.filter((x) => x !== 5).map((x) => `    ld x${x}, ${ptReg(x)}(sp)`).join('\n')}
     addi sp, sp, ${PT.SIZE}
-${direct ? `    bnez t1, 1f\n    jr t0\n1:\n${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1` : '    jr t0'}
+    bnez t1, 1f
+    jr t0
+1:
+${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1
 
     .balign 4
 ftrace_stub:
