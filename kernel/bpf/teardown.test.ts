@@ -24,13 +24,14 @@ describe('trampoline teardown', function () {
       let fexitRuns = 0;
       let fexitLink: BpfLink | undefined;
       let oldImage: bigint | undefined;
+      let oldSize = 0;
       let ipAfterCall: bigint | undefined;
       const obj = bpf.runtime.load({
         name: 'sleep',
         progs: [
           // The fentry program runs inside the CALL_ORIG image (it exists because of the fexit
           // link) and detaches the fexit program there, like a detach racing a sleeping call.
-          { name: 'fe', attach: 'fentry', target: 'bpf_fentry_test1', args: 1, body: () => { if (fexitLink) { oldImage = fexitLink.tramp.image?.addr; ipAfterCall = fexitLink.tramp.image?.ipAfterCall; expect(bpf.detach(fexitLink).ok).to.equal(true); fexitLink = undefined; } } },
+          { name: 'fe', attach: 'fentry', target: 'bpf_fentry_test1', args: 1, body: () => { if (fexitLink) { oldImage = fexitLink.tramp.image?.addr; oldSize = fexitLink.tramp.image?.size ?? 0; ipAfterCall = fexitLink.tramp.image?.ipAfterCall; expect(bpf.detach(fexitLink).ok).to.equal(true); fexitLink = undefined; } } },
           { name: 'fx', attach: 'fexit', target: 'bpf_fentry_test1', args: 1, body: () => { fexitRuns++; } },
         ],
       });
@@ -46,7 +47,13 @@ describe('trampoline teardown', function () {
       expect(tr.retired.map((i) => i.addr), 'old image kept while it was in use').to.deep.equal([oldImage]);
       bpf.trampolines.reap();
       expect(tr.retired).to.deep.equal([]);
-      expect(k.machine.memory.isMapped(oldImage!)).to.equal(false);
+      if (k.profile.trampoline === 'v6.11' || k.profile.trampoline === 'current') {
+        // bpf_prog_pack: the image's chunks are invalidated (zeros: illegal instructions) and
+        // stay in the pack, which the remaining trampoline keeps mapped.
+        expect(Buffer.from(k.machine.memory.readBytes(oldImage!, oldSize)).equals(Buffer.alloc(oldSize)), 'freed image invalidated').to.equal(true);
+      } else {
+        expect(k.machine.memory.isMapped(oldImage!)).to.equal(false);
+      }
       // The remaining fentry-only trampoline still works.
       expect(k.call('bpf_fentry_test1', [1n]).kind).to.equal('returned');
       expect(k.log.problems()).to.deep.equal([]);

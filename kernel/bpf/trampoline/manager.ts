@@ -11,6 +11,7 @@ import { FuncModels, argSlots, type FuncModel } from '../btf';
 import { bpfArchTextPoke, type TextPokeEnv } from '../text-poke';
 import { ERAS, type EraTraits } from './era';
 import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
+import { ProgPacks, PROG_PACK_SIZE } from './prog-pack';
 import { KERNEL_BASE } from '../../image';
 
 export type LinkKind = 'fentry' | 'fexit' | 'fmod_ret';
@@ -119,6 +120,8 @@ export class BpfTrampolines {
   /** Forgotten trampolines whose retired images are not freed yet (reap frees them). */
   private readonly orphans = new Set<Trampoline>();
   private readonly imageSize: number;
+  /** v6.11+: images come from bpf_prog_pack (before, a page each). */
+  private readonly packs: ProgPacks | undefined;
   private readonly bpfText: { start: bigint; end: bigint }[] = [];
   readonly poke: TextPokeEnv | undefined;
   /**
@@ -138,6 +141,7 @@ export class BpfTrampolines {
     const era = kernel.profile.trampoline;
     this.traits = era === 'none' ? undefined : ERAS[era];
     this.imageSize = opts.imageSize ?? PAGE_SIZE;
+    if (this.traits?.progPack) this.packs = this.makePacks();
     if (this.traits) {
       this.poke = {
         traits: this.traits,
@@ -275,18 +279,18 @@ export class BpfTrampolines {
       return this.kernel.profile.trampolineSizing === 'generic' ? fail('E2BIG', what) : fail('EFBIG', what);
     }
     const size = traits.progPack ? sized.value : this.imageSize;
-    const addr = this.allocImage();
+    const addr = this.allocImage(size);
     if (!addr.ok) return addr;
     this.allocations.push({ addr: addr.value, size, from: this.kernel.text.history.length });
     const code = generateTrampoline(spec(addr.value, im));
     if (!code.ok) {
-      this.freeSlot(addr.value);
+      this.freeSlot(addr.value, size);
       return code;
     }
     // arch_prepare_bpf_trampoline's WARN_ON(size < ninsns_rvoff(ctx.ninsns)) (v6.11+; it came
     // with the placeholder `im`, so the im-dry-run-stack mutant lacks it too).
     if (code.value.bytes.length > size && this.kernel.mutant !== 'im-dry-run-stack') {
-      this.freeSlot(addr.value);
+      this.freeSlot(addr.value, size);
       this.kernel.log.warn(`bpf trampoline for ${tr.key}: ${code.value.bytes.length} bytes do not fit the ${size}-byte image`);
       return fail('E2BIG', `trampoline for ${tr.key} needs ${code.value.bytes.length} bytes, the image has ${size}`);
     }
@@ -302,11 +306,13 @@ export class BpfTrampolines {
     // (only with the im-dry-run-stack mutant) overflows that buffer and is installed cut short.
     const bytes = traits.progPack && code.value.bytes.length > size ? code.value.bytes.slice(0, size) : code.value.bytes;
     const image: TrampImage = { addr: addr.value, size, im, ipAfterCall, ipEpilogue, flags, bytes };
-    // Map the image and copy the code in (bpf_arch_text_copy through text patching since
-    // prog_pack; before, the freshly allocated image was written and then made read-only).
-    const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
-    this.kernel.machine.memory.map(image.addr, mapped, 'rx');
-    this.addBpfText(image.addr, mapped);
+    // Copy the code in: into its pack with bpf_arch_text_copy (text patching) since prog_pack;
+    // before, into a freshly mapped page of its own, then made read-only.
+    if (!this.packs) {
+      const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
+      this.kernel.machine.memory.map(image.addr, mapped, 'rx');
+      this.addBpfText(image.addr, mapped);
+    }
     this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(image.addr, image.bytes));
     this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, image.bytes.length, { module: 'bpf' });
     const old = tr.image;
@@ -378,11 +384,16 @@ export class BpfTrampolines {
   }
 
   /**
-   * An image slot: fresh ones in address order while the area lasts, then the freed ones,
-   * oldest first (so a freed image stays unmapped as long as possible: a late return into
-   * it faults instead of running another trampoline).
+   * An image slot. Before prog_pack a page of its own: fresh ones in address order while the
+   * area lasts, then the freed ones, oldest first (so a freed image stays unmapped as long as
+   * possible: a late return into it faults instead of running another trampoline). Since,
+   * `size` bytes from a pack.
    */
-  private allocImage(): KResult<bigint> {
+  private allocImage(size: number): KResult<bigint> {
+    if (this.packs) {
+      const a = this.packs.alloc(size);
+      return a === undefined ? fail('ENOMEM', 'bpf_prog_pack: no room for a trampoline image') : ok(a);
+    }
     const step = BigInt(Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
     if (this.next + step <= TRAMP_AREA + BigInt(TRAMP_AREA_SIZE)) {
       const a = this.next;
@@ -393,22 +404,68 @@ export class BpfTrampolines {
     return reused === undefined ? fail('ENOMEM', 'trampoline area exhausted') : ok(reused);
   }
 
-  /** Gives back a slot nothing was written into (the image was never mapped). */
-  private freeSlot(addr: bigint): void {
-    this.freed.push(addr);
+  /** The packs' memory: 2 MiB-aligned slots of the trampoline area, mapped while in use. */
+  private makePacks(): ProgPacks {
+    const slots = TRAMP_AREA_SIZE / PROG_PACK_SIZE;
+    const inUse = new Set<bigint>();
+    const mem = this.kernel.machine.memory;
+    return new ProgPacks({
+      newPack: () => {
+        for (let k = 0; k < slots; k++) {
+          const base = TRAMP_AREA + BigInt(k * PROG_PACK_SIZE);
+          if (inUse.has(base)) continue;
+          inUse.add(base);
+          mem.map(base, PROG_PACK_SIZE, 'rx');
+          this.addBpfText(base, PROG_PACK_SIZE);
+          return base;
+        }
+        return undefined;
+      },
+      dropPack: (base) => {
+        inUse.delete(base);
+        mem.unmap(base, PROG_PACK_SIZE);
+        const i = this.bpfText.findIndex((r) => r.start === base);
+        if (i >= 0) this.bpfText.splice(i, 1);
+        for (const h of this.kernel.machine.harts) h.invalidate(base, PROG_PACK_SIZE);
+      },
+    });
+  }
+
+  /** The end of an allocation's life in the patch history (after its last write). */
+  private ended(addr: bigint): void {
     const a = this.allocations.find((x) => x.addr === addr && x.to === undefined);
     if (a) a.to = this.kernel.text.history.length;
   }
 
-  private free(img: TrampImage): void {
-    this.freed.push(img.addr);
-    const a = this.allocations.find((x) => x.addr === img.addr && x.to === undefined);
-    if (a) a.to = this.kernel.text.history.length;
-    this.kernel.machine.memory.unmap(img.addr, Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
-    const i = this.bpfText.findIndex((r) => r.start === img.addr);
+  /**
+   * arch_free_bpf_trampoline. With prog_pack, bpf_arch_text_invalidate overwrites the image
+   * with illegal instructions (zeros) and its chunks go back to the pack; before, the page is
+   * unmapped.
+   */
+  private freeImageMemory(addr: bigint, size: number, mapped: boolean): void {
+    if (this.packs) {
+      this.kernel.text.mutex.with('bpf_prog_pack_free', () => this.kernel.text.patchTextNosync(addr, new Uint8Array(size)));
+      this.ended(addr);
+      this.packs.free(addr, size);
+      return;
+    }
+    this.freed.push(addr);
+    this.ended(addr);
+    if (!mapped) return;
+    this.kernel.machine.memory.unmap(addr, Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
+    const i = this.bpfText.findIndex((r) => r.start === addr);
     if (i >= 0) this.bpfText.splice(i, 1);
+    for (const h of this.kernel.machine.harts) h.invalidate(addr, PAGE_SIZE);
+  }
+
+  /** Gives back a slot whose image was never installed (generation failed or too long). */
+  private freeSlot(addr: bigint, size: number): void {
+    this.freeImageMemory(addr, size, false);
+  }
+
+  private free(img: TrampImage): void {
     this.kernel.image.kallsyms.remove(img.addr);
-    for (const h of this.kernel.machine.harts) h.invalidate(img.addr, PAGE_SIZE);
+    this.freeImageMemory(img.addr, img.size, true);
   }
 }
 
