@@ -163,7 +163,7 @@ export class Ftrace {
     this.writeOpsStruct(this.nopOps, this.sym('ftrace_stub'));
     this.assistFunc = assist;
     // ftrace_init_nop for every sled: check the compiler's bytes, then convert.
-    const shared = bootPlan(this.arch, `${this.profile.scheme} ${this.profile.ftraceWith} ${this.mutant ?? ''}`, this.image.sleds, this.image.layout, this.sym('ftrace_caller'), this.nopOps.addr);
+    const shared = bootPlan(this.arch, `${this.profile.scheme} ${this.profile.ftraceWith} ${this.profile.directCalls} ${this.mutant ?? ''}`, this.image.sleds, this.image.layout, this.sym('ftrace_caller'), this.nopOps.addr);
     if (shared) {
       for (const { sled, ip, want } of shared.sleds) {
         const have = this.mem.tryReadBytes(want.addr, want.bytes.length);

@@ -240,11 +240,6 @@ ${X3_X31.map((x) => `    ld x${x}, ${ptReg(x === 5 ? 0 : x)}(sp)`).join('\n')}
     .balign 4
 ftrace_stub:
     ret
-
-# A direct trampoline that does nothing: continue into the traced function.
-    .balign 4
-ftrace_stub_direct_tramp:
-    jr t0
 `;
 }
 
@@ -259,19 +254,6 @@ function schemeBDirect(m?: MutantId): string {
   // SAVE_ABI_REGS 1's "leftover" registers, in its order (t0 is saved, but restored from epc).
   const rest = [2, 3, 4, 5, 6, 7, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
   return `
-    .balign 4
-ftrace_caller:
-    addi sp, sp, -${PT.SIZE}
-    sd t0, ${PT.EPC}(sp)
-    sd ra, ${PT.RA}(sp)
-${saveA(ptReg(10))}
-    sd s0, ${ptReg(8)}(sp)
-${prepareAndCall(m, PT.EPC)}    ld ra, ${PT.RA}(sp)
-${loadA(ptReg(10))}
-    ld s0, ${ptReg(8)}(sp)
-    addi sp, sp, ${PT.SIZE}
-    jr t0
-
     .balign 4
 ftrace_regs_caller:
 ${m === 'f5-t1-not-cleared' ? '' : '    mv t1, zero\n'}    addi sp, sp, -${PT.SIZE}
@@ -295,6 +277,19 @@ ${rest.filter((x) => x !== 5).map((x) => `    ld x${x}, ${ptReg(x)}(sp)`).join('
     jr t0
 1:
 ${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1
+
+    .balign 4
+ftrace_caller:
+    addi sp, sp, -${PT.SIZE}
+    sd t0, ${PT.EPC}(sp)
+    sd ra, ${PT.RA}(sp)
+${saveA(ptReg(10))}
+    sd s0, ${ptReg(8)}(sp)
+${prepareAndCall(m, PT.EPC)}    ld ra, ${PT.RA}(sp)
+${loadA(ptReg(10))}
+    ld s0, ${ptReg(8)}(sp)
+    addi sp, sp, ${PT.SIZE}
+    jr t0
 
     .balign 4
 ftrace_stub:

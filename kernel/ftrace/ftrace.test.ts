@@ -399,7 +399,8 @@ describe('ftrace', function () {
             return [];
           }
         });
-        const start = k.ftrace.sym('ftrace_caller');
+        // From the first entry function (v6.8's file starts with ftrace_regs_caller) to the last.
+        const start = syms.reduce((a, b) => (b < a ? b : a));
         const end = syms.reduce((a, b) => (b > a ? b : a)) + 4n;
         const sym = (a: bigint) => {
           const l = k.kallsyms.lookup(a);

@@ -115,7 +115,7 @@ export class BpfTrampolines {
   readonly traits: EraTraits | undefined;
   private readonly trampolines = new Map<string, Trampoline>();
   private next = TRAMP_AREA;
-  /** Image slots given back (bpf_prog_pack_free), reused once the area is used up. */
+  /** Page slots of freed images (before prog_pack), reused once the area is used up. */
   private readonly freed: bigint[] = [];
   /** Forgotten trampolines whose retired images are not freed yet (reap frees them). */
   private readonly orphans = new Set<Trampoline>();
@@ -308,10 +308,14 @@ export class BpfTrampolines {
     const image: TrampImage = { addr: addr.value, size, im, ipAfterCall, ipEpilogue, flags, bytes };
     // Copy the code in: into its pack with bpf_arch_text_copy (text patching) since prog_pack;
     // before, into a freshly mapped page of its own, then made read-only.
+    // is_bpf_text_address (what text_poke may patch) covers the image's ksym: its page
+    // before prog_pack, its sized length since.
     if (!this.packs) {
       const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
       this.kernel.machine.memory.map(image.addr, mapped, 'rx');
       this.addBpfText(image.addr, mapped);
+    } else {
+      this.addBpfText(image.addr, size);
     }
     this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(image.addr, image.bytes));
     this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, image.bytes.length, { module: 'bpf' });
@@ -406,7 +410,7 @@ export class BpfTrampolines {
 
   /** The packs' memory: 2 MiB-aligned slots of the trampoline area, mapped while in use. */
   private makePacks(): ProgPacks {
-    const slots = TRAMP_AREA_SIZE / PROG_PACK_SIZE;
+    const slots = Math.floor(TRAMP_AREA_SIZE / PROG_PACK_SIZE);
     const inUse = new Set<bigint>();
     const mem = this.kernel.machine.memory;
     return new ProgPacks({
@@ -416,7 +420,6 @@ export class BpfTrampolines {
           if (inUse.has(base)) continue;
           inUse.add(base);
           mem.map(base, PROG_PACK_SIZE, 'rx');
-          this.addBpfText(base, PROG_PACK_SIZE);
           return base;
         }
         return undefined;
@@ -424,8 +427,6 @@ export class BpfTrampolines {
       dropPack: (base) => {
         inUse.delete(base);
         mem.unmap(base, PROG_PACK_SIZE);
-        const i = this.bpfText.findIndex((r) => r.start === base);
-        if (i >= 0) this.bpfText.splice(i, 1);
         for (const h of this.kernel.machine.harts) h.invalidate(base, PROG_PACK_SIZE);
       },
     });
@@ -443,6 +444,8 @@ export class BpfTrampolines {
    * unmapped.
    */
   private freeImageMemory(addr: bigint, size: number, mapped: boolean): void {
+    const i = this.bpfText.findIndex((r) => r.start === addr);
+    if (i >= 0) this.bpfText.splice(i, 1);
     if (this.packs) {
       this.kernel.text.mutex.with('bpf_prog_pack_free', () => this.kernel.text.patchTextNosync(addr, new Uint8Array(size)));
       this.ended(addr);
@@ -452,10 +455,9 @@ export class BpfTrampolines {
     this.freed.push(addr);
     this.ended(addr);
     if (!mapped) return;
-    this.kernel.machine.memory.unmap(addr, Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE);
-    const i = this.bpfText.findIndex((r) => r.start === addr);
-    if (i >= 0) this.bpfText.splice(i, 1);
-    for (const h of this.kernel.machine.harts) h.invalidate(addr, PAGE_SIZE);
+    const pages = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
+    this.kernel.machine.memory.unmap(addr, pages);
+    for (const h of this.kernel.machine.harts) h.invalidate(addr, pages);
   }
 
   /** Gives back a slot whose image was never installed (generation failed or too long). */

@@ -38,6 +38,8 @@ describe('bpf_prog_pack (trampoline images since v6.11)', () => {
     expect(mapped).to.have.length(1);
     expect(p.alloc(1)).to.equal(mapped[1]);
     expect(mapped).to.have.length(2);
+    // No room for a third pack (the area is used up): no image.
+    expect(p.alloc(PROG_PACK_SIZE)).to.equal(undefined);
   });
 
   it('gives an empty pack back, and refuses what does not fit a pack', () => {
@@ -51,7 +53,7 @@ describe('bpf_prog_pack (trampoline images since v6.11)', () => {
     expect(p.alloc(PROG_PACK_SIZE + 1)).to.equal(undefined);
   });
 
-  it('v6.16: trampolines sit next to each other in a pack; a freed one is zeroed and its chunks reused', () => {
+  it('v6.16: trampolines sit next to each other in a pack; a freed one is zeroed, leaves the BPF text, and its chunks go to the next', () => {
     const k = bootKernel('v6.16');
     const bpf = bpfOf(k);
     const obj = bpf.runtime.load({
@@ -70,6 +72,10 @@ describe('bpf_prog_pack (trampoline images since v6.11)', () => {
     const first = imgs[0]!;
     expect(bpf.detach(links[0]!).ok).to.equal(true);
     expect(Buffer.from(k.machine.memory.readBytes(first.addr, first.size)).equals(Buffer.alloc(first.size))).to.equal(true);
+    // text_poke may patch live images only (is_bpf_text_address), not the pack around them.
+    expect(bpf.trampolines.poke!.isText(first.addr)).to.equal(false);
+    expect(bpf.trampolines.poke!.isText(imgs[1]!.addr)).to.equal(true);
+    expect(bpf.trampolines.poke!.isText(imgs[2]!.addr + BigInt(imgs[2]!.size) + 64n)).to.equal(false);
     const again = bpf.attach(obj.prog('fe0'));
     expect(again.ok && again.value.tramp.image!.addr).to.equal(first.addr);
     const r = k.call('bpf_fentry_test1', [1n]);

@@ -4,8 +4,12 @@
  * on our one-node machine), handed out in 64-byte chunks, first fit in pack order. A new pack
  * is filled with illegal instructions (riscv's bpf_fill_ill_insns writes zeros); a freed image
  * is overwritten with them (bpf_arch_text_invalidate) by the caller, and a pack with nothing
- * left in it is given back. So images sit next to each other, and a freed image's chunks are
- * soon another trampoline's.
+ * left in it is given back. So images sit next to each other, and once an image is freed
+ * (after its grace period: bpf_tramp_image_put) its chunks go to the next trampoline.
+ *
+ * Not modelled: since v6.4 riscv's JIT puts BPF programs in the same packs (our programs'
+ * images live elsewhere), and a request bigger than a pack gets memory of its own upstream
+ * (trampolines never ask for more than a page: they are refused with -E2BIG before).
  *
  * Our own code after the behaviour of kernel/bpf/core.c's pack allocator.
  */
