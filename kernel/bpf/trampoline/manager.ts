@@ -318,7 +318,10 @@ export class BpfTrampolines {
       this.addBpfText(image.addr, size);
     }
     this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(image.addr, image.bytes));
-    this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, image.bytes.length, { module: 'bpf' });
+    // The image's ksym: a page up to v6.7 (bpf_image_ksym_add), the sized length since v6.8
+    // (bpf_image_ksym_init with arch_bpf_trampoline_size's answer).
+    const ksymSize = this.kernel.profile.trampolineSizing === 'generic' ? sized.value : PAGE_SIZE;
+    this.kernel.image.kallsyms.add(`bpf_trampoline_${tr.key}`, image.addr, ksymSize, { module: 'bpf' });
     const old = tr.image;
     const inst = old ? this.modify(tr, old, image) : this.install(tr, image);
     if (!inst.ok) {
