@@ -32,18 +32,38 @@ export const FREGS_CALL_OPS = { EPC: 0, RA: 8, SP: 16, S0: 24, T1: 32, DIRECT_TR
 /** Layout of `struct ftrace_ops` fields the entry code reads (scheme C). */
 export const OPS = { FUNC: 0, DIRECT_CALL: 8, FLAGS: 16, SIZE: 32 } as const;
 
-/**
- * Scheme B's PREPARE_ARGS (a0 = func, a1 = parent ip, a2 = ops, a3 = the saved area), the
- * patchable call, and t0 reloaded from the saved epc (`epc`: its offset in the area).
- */
-const prepareAndCall = (m: MutantId | undefined, epc: number) => `    addi a0, t0, ${m === 'f2-ra-offset-12' ? -12 : -8}
+/** Scheme B's PREPARE_ARGS: a0 = func (t0 - FENTRY_RA_OFFSET), a1 = parent ip, a2 = ops, a3 = the saved area. */
+const prepareArgs = (raOffset: number) => `    addi a0, t0, -${raOffset}
     la a1, function_trace_op
     ld a2, 0(a1)
     mv a1, ra
-    mv a3, sp
+    mv a3, sp`;
+
+/**
+ * Scheme B's PREPARE_ARGS, the
+ * patchable call, and t0 reloaded from the saved epc (`epc`: its offset in the area).
+ */
+const prepareAndCall = (m: MutantId | undefined, epc: number) => `${prepareArgs(m === 'f2-ra-offset-12' ? 12 : 8)}
 ftrace_call:
     call ftrace_stub
 ${m === 'ftrace-caller-no-t0' ? '' : `    ld t0, ${epc}(sp)\n`}`;
+
+/** Scheme B with direct calls, after restoring: on to the direct trampoline a callback put in t1, else back to func + 8. */
+const toT1OrT0 = (m: MutantId | undefined) => `    bnez t1, 1f
+    jr t0
+1:
+${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1`;
+
+/** ftrace_stub, and the direct trampoline that does nothing (kernels with DIRECT_CALLS). */
+const STUBS_DIRECT = `    .balign 4
+ftrace_stub:
+    ret
+
+# A direct trampoline that does nothing: continue into the traced function.
+    .balign 4
+ftrace_stub_direct_tramp:
+    jr t0
+`;
 
 const A_REGS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
 const saveA = (base: number) => A_REGS.map((r, i) => `    sd ${r}, ${base + 8 * i}(sp)`).join('\n');
@@ -161,20 +181,9 @@ ${prepareAndCall(m, FREGS.EPC)}    ld ra, ${FREGS.RA}(sp)
     ld t1, ${FREGS.T1}(sp)
 ${loadA(FREGS.A0)}
     addi sp, sp, ${FREGS.SIZE}
-    bnez t1, 1f
-    jr t0
-1:
-${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1
+${toT1OrT0(m)}
 
-    .balign 4
-ftrace_stub:
-    ret
-
-# A direct trampoline that does nothing: continue into the traced function.
-    .balign 4
-ftrace_stub_direct_tramp:
-    jr t0
-`;
+${STUBS_DIRECT}`;
 }
 
 /** Scheme B built WITH_REGS (v6.3 .. v6.9): sled `auipc t0; jalr t0`; optional DIRECT_CALLS through t1. */
@@ -200,11 +209,7 @@ ftrace_caller:
 ${saveA(0)}
     sd t0, 64(sp)
     sd ra, 72(sp)
-    addi a0, t0, -${ra}
-    la a1, function_trace_op
-    ld a2, 0(a1)
-    mv a1, ra
-    mv a3, sp
+${prepareArgs(ra)}
 ftrace_call:
     call ftrace_stub
 ${graphCall('ftrace_graph_call', 72, 64, ra)}
@@ -223,11 +228,7 @@ ftrace_regs_caller:
     sd ra, ${PT.RA}(sp)
     sd sp, ${PT.SP}(sp)
 ${X3_X31.map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
-    addi a0, t0, -${ra}
-    la a1, function_trace_op
-    ld a2, 0(a1)
-    mv a1, ra
-    mv a3, sp
+${prepareArgs(ra)}
 ftrace_regs_call:
     call ftrace_stub
 ${graphCall('ftrace_graph_regs_call', PT.RA, PT.EPC, ra)}
@@ -261,11 +262,7 @@ ${m === 'f5-t1-not-cleared' ? '' : '    mv t1, zero\n'}    addi sp, sp, -${PT.SI
     sd ra, ${PT.RA}(sp)
 ${saveA(ptReg(10))}
 ${rest.map((x) => `    sd x${x}, ${ptReg(x)}(sp)`).join('\n')}
-    addi a0, t0, -8
-    la a1, function_trace_op
-    ld a2, 0(a1)
-    mv a1, ra
-    mv a3, sp
+${prepareArgs(8)}
 ftrace_regs_call:
     call ftrace_stub
     ld t0, ${PT.EPC}(sp)
@@ -273,10 +270,7 @@ ftrace_regs_call:
 ${loadA(ptReg(10))}
 ${rest.filter((x) => x !== 5).map((x) => `    ld x${x}, ${ptReg(x)}(sp)`).join('\n')}
     addi sp, sp, ${PT.SIZE}
-    bnez t1, 1f
-    jr t0
-1:
-${m === 'f5-direct-target-t0' ? '    mv t0, t1\n' : ''}    jr t1
+${toT1OrT0(m)}
 
     .balign 4
 ftrace_caller:
@@ -291,15 +285,7 @@ ${loadA(ptReg(10))}
     addi sp, sp, ${PT.SIZE}
     jr t0
 
-    .balign 4
-ftrace_stub:
-    ret
-
-# A direct trampoline that does nothing: continue into the traced function.
-    .balign 4
-ftrace_stub_direct_tramp:
-    jr t0
-`;
+${STUBS_DIRECT}`;
 }
 
 /** Scheme C (v6.16+) with CALL_OPS: the ops pointer literal sits 8 bytes before the function. */
