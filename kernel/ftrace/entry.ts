@@ -39,10 +39,7 @@ const prepareArgs = (raOffset: number) => `    addi a0, t0, -${raOffset}
     mv a1, ra
     mv a3, sp`;
 
-/**
- * Scheme B's PREPARE_ARGS, the
- * patchable call, and t0 reloaded from the saved epc (`epc`: its offset in the area).
- */
+/** Scheme B's PREPARE_ARGS, the patchable call, and t0 reloaded from the saved epc (`epc`: its offset in the area). */
 const prepareAndCall = (m: MutantId | undefined, epc: number) => `${prepareArgs(m === 'f2-ra-offset-12' ? 12 : 8)}
 ftrace_call:
     call ftrace_stub
