@@ -306,10 +306,9 @@ export class BpfTrampolines {
     // (only with the im-dry-run-stack mutant) overflows that buffer and is installed cut short.
     const bytes = traits.progPack && code.value.bytes.length > size ? code.value.bytes.slice(0, size) : code.value.bytes;
     const image: TrampImage = { addr: addr.value, size, im, ipAfterCall, ipEpilogue, flags, bytes };
-    // Copy the code in: into its pack with bpf_arch_text_copy (text patching) since prog_pack;
-    // before, into a freshly mapped page of its own, then made read-only.
-    // is_bpf_text_address (what text_poke may patch) covers the image's ksym: its page
-    // before prog_pack, its sized length since.
+    // Copy the code in: before prog_pack into a freshly mapped page of its own, since into its
+    // pack with bpf_arch_text_copy (text patching). is_bpf_text_address (what text_poke may
+    // patch) covers the image: its page before prog_pack, its sized length since.
     if (!this.packs) {
       const mapped = Math.ceil(this.imageSize / PAGE_SIZE) * PAGE_SIZE;
       this.kernel.machine.memory.map(image.addr, mapped, 'rx');

@@ -71,11 +71,6 @@ export class ProgPacks {
     }
   }
 
-  /** Whether addr is inside a pack (mapped pack memory). */
-  contains(addr: bigint): boolean {
-    return this.packs.some((p) => addr >= p.base && addr < p.base + BigInt(PROG_PACK_SIZE));
-  }
-
   private take(p: Pack, at: number, n: number): bigint {
     p.used.fill(1, at, at + n);
     p.inUse += n;
