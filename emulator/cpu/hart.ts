@@ -255,10 +255,36 @@ export class Hart implements CodeListener {
 
   // ---- instruction cache -----------------------------------------------------------------------
 
-  /** CodeListener: a store hit a page this hart may hold decoded instructions for. */
-  codeWritten(pn: number): void {
-    if (this.staleIcache) return;
+  /**
+   * CodeListener: bytes [off, off+len) of a page this hart may hold decoded instructions for
+   * were written. Drops the instructions those bytes belong to (a 4-byte one may start 2 bytes
+   * before), or the whole page when it has translated traces (they inline their ops); the
+   * page's other instructions stay decoded, but every link between them is cut so that a run
+   * refetches. Returns whether instructions of the page are still held.
+   */
+  codeWritten(pn: number, off: number, len: number): boolean {
+    if (this.staleIcache) return false;
+    const c = this.icache.get(pn);
+    if (c === undefined) return false;
+    if (len >= PAGE_SIZE || c.list.some((o) => o.tr !== null)) {
+      this.dropPage(pn);
+      return false;
+    }
+    this.codeEpoch++;
+    unlink(c);
+    const from = pn * PAGE_SIZE + off - 2;
+    const to = pn * PAGE_SIZE + off + len;
+    let kept = 0;
+    for (const o of c.list) {
+      if (o.pc >= from && o.pc < to) {
+        const at = o.pc - pn * PAGE_SIZE;
+        c.chunks[at >> CHUNK_SHIFT]![(at >> 1) & (CHUNK_OPS - 1)] = undefined;
+      } else c.list[kept++] = o;
+    }
+    c.list.length = kept;
+    if (kept > 0) return true;
     this.dropPage(pn);
+    return false;
   }
 
   private dropPage(pn: number): void {

@@ -45,6 +45,23 @@ describe('instruction cache and memory changes', () => {
     expect(hart.reg(10)).to.equal(2n);
   });
 
+  it('a write to code drops the instructions it overlaps and keeps the rest of the page decoded', () => {
+    const src = ['li a0, 1', 'li a1, 2', 'li a2, 3', 'add a0, a0, a1', 'add a0, a0, a2', 'ebreak', ''].join('\n');
+    const { machine, hart, run } = setup(src);
+    run();
+    expect(hart.reg(10)).to.equal(6n);
+    const ops = [0, 4, 8, 12, 16].map((o) => hart.fetch(Number(BASE) + o));
+    // `li a1, 2` -> `li a1, 20` (the whole word), and the upper half of `add a0, a0, a2` -> `sub`:
+    // a write into the second halfword of a 4-byte instruction drops it too.
+    machine.memory.writeBytes(BASE + 4n, assemble('li a1, 20', { compressed: false }).bytes, true);
+    const sub = assemble('sub a0, a0, a2', { compressed: false }).bytes;
+    machine.memory.writeBytes(BASE + 18n, sub.subarray(2), true);
+    run();
+    expect(hart.reg(10)).to.equal(18n);
+    const now = [0, 4, 8, 12, 16].map((o) => hart.fetch(Number(BASE) + o));
+    expect(now.map((o, i) => o === ops[i])).to.deep.equal([true, false, true, true, false]);
+  });
+
   it('taking execute permission away from decoded code makes the next fetch fault', () => {
     const { machine, run } = setup('li a0, 1\n ebreak\n');
     expect(run()).to.deep.include({ kind: 'trap' });

@@ -7,6 +7,7 @@
  * page-crossing, watched, code pages) takes the slow path.
  */
 import { ADDR_LIMIT, toNum, toBig } from './address';
+import { PageRanges } from './page-ranges';
 
 export const PAGE_SIZE = 4096;
 // Local alias: hot accessors read a module constant, not a property of `exports`.
@@ -65,7 +66,8 @@ export interface Watch {
 
 /** Something that caches decoded instructions and must hear about stores to code. */
 export interface CodeListener {
-  codeWritten(pn: number): void;
+  /** Bytes [off, off+len) of page pn changed (the whole page: len PAGE_SIZE); true while the listener still holds code from the page. */
+  codeWritten(pn: number, off: number, len: number): boolean;
 }
 
 export function permString(p: number): string {
@@ -109,7 +111,7 @@ function firstDiffIn(pg: Page, off: number, bytes: Uint8Array, i: number, n: num
 export class Memory {
   private readonly pages = new Map<number, Page>();
   /** Mapped pages nobody has touched yet: only their permissions (zero-filled when materialized). */
-  private readonly untouched = new Map<number, number>();
+  private readonly untouched = new PageRanges();
   private readonly watches: Watch[] = [];
   private readonly listeners: CodeListener[] = [];
   // One-entry caches. A cached page always has the permission its cache needs; the write
@@ -148,11 +150,16 @@ export class Memory {
     if (Math.abs(a) >= ADDR_LIMIT || Math.abs(a + size) >= ADDR_LIMIT) throw new Error(`memory: cannot map 0x${toBig(a).toString(16)}: outside the addressable window`);
     const first = Math.floor(a / PAGE_SIZE);
     const last = Math.floor((a + Math.max(size, 1) - 1) / PAGE_SIZE);
+    // Pages that exist keep their bytes; the runs between them are recorded as untouched.
+    let gap = first;
     for (let pn = first; pn <= last; pn++) {
       const old = this.pages.get(pn);
-      if (old) this.setPerm(old, p);
-      else this.untouched.set(pn, p);
+      if (!old) continue;
+      this.setPerm(old, p);
+      if (gap < pn) this.untouched.set(gap, pn - 1, p);
+      gap = pn + 1;
     }
+    if (gap <= last) this.untouched.set(gap, last, p);
     this.flushCacheRange(first, last);
   }
 
@@ -171,22 +178,23 @@ export class Memory {
     const p = typeof perm === 'string' ? parsePerm(perm) : perm;
     const a = toNum(addr);
     const first = Math.floor(a / PAGE_SIZE), last = Math.floor((a + size - 1) / PAGE_SIZE);
+    // Every page must be mapped before any changes.
+    for (let pn = first; pn <= last; pn++) {
+      if (!this.pages.has(pn) && !this.untouched.has(pn)) throw new Error(`memory: protect: 0x${toBig(pn * PAGE_SIZE).toString(16)} is not mapped`);
+    }
     for (let pn = first; pn <= last; pn++) {
       const pg = this.pages.get(pn);
       if (pg) this.setPerm(pg, p);
-      else if (this.untouched.has(pn)) this.untouched.set(pn, p);
-      else throw new Error(`memory: protect: 0x${toBig(pn * PAGE_SIZE).toString(16)} is not mapped`);
     }
+    this.untouched.update(first, last, p);
     this.flushCacheRange(first, last);
   }
 
   unmap(addr: bigint, size: number): void {
     const a = toNum(addr);
     const first = Math.floor(a / PAGE_SIZE), last = Math.floor((a + size - 1) / PAGE_SIZE);
-    for (let pn = first; pn <= last; pn++) {
-      this.untouched.delete(pn);
-      if (this.pages.delete(pn)) this.notifyCode(pn);
-    }
+    this.untouched.delete(first, last);
+    for (let pn = first; pn <= last; pn++) if (this.pages.delete(pn)) this.notifyCode(pn);
     this.flushCacheRange(first, last);
   }
 
@@ -293,8 +301,11 @@ export class Memory {
     this.wTagLo.fill(NO_TAG);
   }
 
-  private notifyCode(pn: number): void {
-    for (const l of this.listeners) l.codeWritten(pn);
+  /** Tells the code listeners about a write (or a whole page changing); whether any still holds code from the page. */
+  private notifyCode(pn: number, off = 0, len = PAGE_SIZE): boolean {
+    let held = false;
+    for (const l of this.listeners) if (l.codeWritten(pn, off, len)) held = true;
+    return held;
   }
 
   // ---- hot accessors (signed address numbers; values are int32 / unsigned small) ---------------
@@ -423,8 +434,7 @@ export class Memory {
       watched ||= pg.writeWatched;
       if (pg.code) {
         code = true;
-        pg.code = false;
-        this.notifyCode(pg.pn);
+        pg.code = this.notifyCode(pg.pn, a + i - pg.base, 1);
       }
     }
     const pg = this.pageFor(a, 'store');
@@ -464,10 +474,7 @@ export class Memory {
       const off = a + i - pg.base;
       const n = Math.min(PAGE_SIZE - off, bytes.length - i);
       pg.u8.set(bytes.subarray(i, i + n), off);
-      if (pg.code) {
-        pg.code = false;
-        this.notifyCode(pg.pn);
-      }
+      if (pg.code) pg.code = this.notifyCode(pg.pn, off, n);
       i += n;
     }
   }
