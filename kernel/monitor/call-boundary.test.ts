@@ -56,6 +56,24 @@ describe('call-boundary monitor', function () {
     }
   });
 
+  it('a function re-entered through its trampoline until the stack runs out: one finding for the nested calls', () => {
+    // orig-stack-gate (8f3e00af8e52): fexit calls the original at its sled, which calls the
+    // trampoline again, and so on until the stack guard page.
+    const k = bootKernel('v6.16', { mutant: 'orig-stack-gate' });
+    attach(k, 'fexit');
+    const m = new CallBoundaryMonitor(k, 'bpf_fentry_test1');
+    const r = run(k);
+    expect(r.kind === 'trap' && r.trap.kind === 'access-fault' && r.trap.access).to.equal('store');
+    expect(m.pending).to.be.greaterThan(100);
+    const stuck = m.explainStuck(k.hart.pc).map((f) => f.message);
+    const tramp = k.sym('bpf_trampoline_bpf_fentry_test1');
+    const at = `bpf_trampoline_bpf_fentry_test1+0x${(k.hart.pc - tramp).toString(16)}`;
+    expect(stuck).to.deep.equal([
+      `bpf_fentry_test1 did not return to ${fmtCaller(k)}: control reached ${at} without running its body`,
+      `bpf_fentry_test1 did not return to bpf_trampoline_bpf_fentry_test1+0x3c: control reached ${at} without running its body (${m.pending - 1} nested calls)`,
+    ]);
+  });
+
   it('stays installed across calls: reset() starts over, bodyMaySkip is asked at each return', () => {
     const k = bootKernel('v6.5+direct-calls');
     attach(k, 'fentry');

@@ -108,12 +108,30 @@ export class CallBoundaryMonitor {
     }
   }
 
-  /** After a trap or timeout: calls that never came back, with where control went instead. */
+  /**
+   * After a trap or timeout: calls that never came back, with where control went instead.
+   * Nested calls that would say the same (a function re-entered through its own trampoline
+   * until the stack ran out) are one finding with their count.
+   */
   explainStuck(pc: bigint): Finding[] {
-    return this.frames.map((f) => ({
-      kind: 'no-return' as const, func: this.func,
-      message: `${this.func} did not return to ${this.fmt(f.ra)}: control reached ${this.fmt(pc)}${f.bodyPc === undefined ? ' without running its body' : ''}`,
-    }));
+    const out: Finding[] = [];
+    let last = '';
+    let n = 0;
+    const flush = () => {
+      if (n > 0) out.push({ kind: 'no-return', func: this.func, message: n === 1 ? last : `${last} (${n} nested calls)` });
+    };
+    for (const f of this.frames) {
+      const message = `${this.func} did not return to ${this.fmt(f.ra)}: control reached ${this.fmt(pc)}${f.bodyPc === undefined ? ' without running its body' : ''}`;
+      if (message === last) {
+        n++;
+        continue;
+      }
+      flush();
+      last = message;
+      n = 1;
+    }
+    flush();
+    return out;
   }
 
   /** Calls in flight (entered, not yet returned). */

@@ -13,6 +13,7 @@
 export const MUTANTS = [
   // ---- BPF trampoline generator (kernel/bpf/trampoline/gen.ts) --------------------------------
   { id: 'bt1a-orig-call-16', source: 'B-T1a', description: 'orig_call = func + 16 on the 8-byte sled: the original runs from 8 bytes inside its body', profiles: ['v6.11-norvc', 'v6.16'] },
+  { id: 'orig-stack-gate', source: '8f3e00af8e52', description: 'orig_call moved past the sled only under BPF_TRAMP_F_ORIG_STACK, which riscv never sets (47c9214dcbea, v6.19-rc): the original is called at its sled, re-enters the trampoline and recurses until the stack overflows', profiles: ['v6.16', 'v6.11-norvc'] },
   { id: 'bt1b-ra16-frame', source: 'B-T1b', description: "v6.3's single ra frame on the 8-byte sled: parent ra read from [FP-8], return into the traced function through ra", profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'bt4-only-a5-saved', source: 'B-T4', description: "after the original call only a5 is saved into the return-value slot: the original's a0 is lost", profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'stale-s1-on-skip', source: '10541b374aa0', description: '`mv s1, a0` after the skip branch: a program skipped by __bpf_prog_enter exits with a stale start time', profiles: ['v6.11-norvc', 'v6.16'] },
