@@ -47,7 +47,7 @@ describe('trampoline teardown', function () {
       expect(tr.retired.map((i) => i.addr), 'old image kept while it was in use').to.deep.equal([oldImage]);
       bpf.trampolines.reap();
       expect(tr.retired).to.deep.equal([]);
-      if (k.profile.trampoline === 'v6.11' || k.profile.trampoline === 'current') {
+      if (k.profile.trampoline === 'v6.11' || k.profile.trampoline === 'v6.16') {
         // bpf_prog_pack: the image's chunks are invalidated (zeros: illegal instructions) and
         // stay in the pack, which the remaining trampoline keeps mapped.
         expect(Buffer.from(k.machine.memory.readBytes(oldImage!, oldSize)).equals(Buffer.alloc(oldSize)), 'freed image invalidated').to.equal(true);
@@ -92,7 +92,7 @@ describe('trampoline sizing (v6.11+ bpf_prog_pack)', () => {
   it('the generated size never exceeds the sized size, for any image and im address', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(ERAS['v6.11'], ERAS.current), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(ERAS['v6.11'], ERAS['v6.16']), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }),
         fc.bigUintN(28), fc.bigUintN(64), fc.boolean(), fc.boolean(),
         (traits, slots, nfe, nfx, nfm, imgOff, im, ip, rvc) => {
           const link = (i: number) => ({ prog: 0xffffffff80601000n + BigInt(i * 128), bpfFunc: 0xffffffff80800100n + BigInt(i * 16), cookie: BigInt(i) });

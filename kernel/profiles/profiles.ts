@@ -28,7 +28,7 @@ export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
 export type FtraceWith = 'REGS' | 'ARGS';
 
 /** The BPF trampoline generator era (kernel/bpf, a later issue); 'none' before v6.3. */
-export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'current';
+export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'v6.16';
 
 /**
  * Which traced functions a trampoline era takes (others: -ENOTSUPP). Before v6.11 every
@@ -47,7 +47,7 @@ export const ARG_LIMITS: { readonly [E in TrampolineEra]: ArgLimit } = {
   'v6.3': { count: 'slots', max: 8 },
   'v6.6': { count: 'slots', max: 8 },
   'v6.11': { count: 'args', max: 12 },
-  current: { count: 'args', max: 12 },
+  'v6.16': { count: 'args', max: 12 },
 };
 
 /** Whether a function of nrArgs arguments in nrSlots slots is within the limit. */
@@ -108,7 +108,7 @@ const BASES: readonly BaseDef[] = [
     name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', with: 'ARGS', trampoline: 'v6.11', sizing: 'generic',
     summary: 'ftrace WITH_ARGS (one ftrace_caller, direct calls via t1); trampoline with 12 arguments (stack-passed past a7) and prog_pack',
   },
-  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', with: 'ARGS', trampoline: 'current', sizing: 'generic', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
+  { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', with: 'ARGS', trampoline: 'v6.16', sizing: 'generic', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
 ];
 
 function make(b: BaseDef, rvc: boolean): Profile {

@@ -15,7 +15,7 @@ import { BPF_TEXT } from './layout';
 
 const NOP = encode('addi', { rd: 0, rs1: 0, imm12: 0 });
 const TCC_INIT = encode('addi', { rd: 16, rs1: 0, imm12: 33 });
-const ERAS: readonly [TrampolineEra, number][] = [['none', 0], ['v6.3', 4], ['v6.6', 2], ['v6.11', 2], ['current', 2]];
+const ERAS: readonly [TrampolineEra, number][] = [['none', 0], ['v6.3', 4], ['v6.6', 2], ['v6.11', 2], ['v6.16', 2]];
 
 function words(bytes: Uint8Array, n: number): number[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset);

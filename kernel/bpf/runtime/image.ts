@@ -34,7 +34,7 @@ export function sledInsns(era: TrampolineEra): number {
       return 4;
     case 'v6.6':
     case 'v6.11':
-    case 'current':
+    case 'v6.16':
       return 2;
   }
 }

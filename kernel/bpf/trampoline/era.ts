@@ -37,5 +37,5 @@ export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
   'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false },
   'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false },
   'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.11'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
-  current: { era: 'current', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['current'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
+  'v6.16': { era: 'v6.16', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.16'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
 };

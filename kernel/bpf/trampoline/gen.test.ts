@@ -82,7 +82,7 @@ describe('trampoline generator', () => {
     });
 
     it('more than 12 arguments since v6.11 (m->nr_args > MAX_BPF_FUNC_ARGS), however few slots: -ENOTSUPP', () => {
-      for (const era of ['v6.11', 'current'] as const) {
+      for (const era of ['v6.11', 'v6.16'] as const) {
         const r = generateTrampoline(spec(era, { nrArgs: 13, nrArgSlots: 13 }));
         expect(r.ok || r.err, era).to.equal(-524);
         for (const nrArgSlots of [12, 13, 18, 24]) expect(generateTrampoline(spec(era, { nrArgs: 12, nrArgSlots })).ok, `${era}: 12 arguments in ${nrArgSlots} slots`).to.equal(true);
@@ -91,7 +91,7 @@ describe('trampoline generator', () => {
 
     it('ORIG_STACK and SHARE_IPMODIFY: -ENOTSUPP', () => {
       for (const f of [{ origStack: true }, { shareIpmodify: true }]) {
-        const r = generateTrampoline(spec('current', { flags: { ...CALL_ORIG, ...f } }));
+        const r = generateTrampoline(spec('v6.16', { flags: { ...CALL_ORIG, ...f } }));
         expect(r.ok || r.err).to.equal(-524);
       }
     });
@@ -133,7 +133,7 @@ describe('trampoline generator', () => {
 
   describe('layout facts per era', () => {
     it('struct_ops (INDIRECT): a single frame returning through ra, and RET_FENTRY_RET returns the program\'s value', () => {
-      const r = generateTrampoline(spec('current', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }));
+      const r = generateTrampoline(spec('v6.16', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }));
       if (!r.ok) throw new Error(r.message);
       const text = listBytes(r.value.bytes, IMAGE);
       expect(text).to.not.match(/\bt0\b/);
@@ -143,7 +143,7 @@ describe('trampoline generator', () => {
     });
 
     it('SKIP_FRAME calls the original past the era\'s sled size: 16 bytes in v6.3, 8 after', () => {
-      for (const [era, skip] of [['v6.3', 16n], ['v6.6', 8n], ['v6.11', 8n], ['current', 8n]] as const) {
+      for (const [era, skip] of [['v6.3', 16n], ['v6.6', 8n], ['v6.11', 8n], ['v6.16', 8n]] as const) {
         const r = generateTrampoline(spec(era, { fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }));
         if (!r.ok) throw new Error(r.message);
         const listing = listBytes(r.value.bytes, IMAGE, { symbolize: (a) => (a === FUNC + skip ? 'orig_call' : undefined) });
