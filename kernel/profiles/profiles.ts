@@ -28,7 +28,7 @@ export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
 export type FtraceWith = 'REGS' | 'ARGS';
 
 /** The BPF trampoline generator era (kernel/bpf, a later issue); 'none' before v6.3. */
-export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'v6.16';
+export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'v6.16' | 'v7.0';
 
 /**
  * Which traced functions a trampoline era takes (others: -ENOTSUPP). Before v6.11 every
@@ -48,6 +48,7 @@ export const ARG_LIMITS: { readonly [E in TrampolineEra]: ArgLimit } = {
   'v6.6': { count: 'slots', max: 8 },
   'v6.11': { count: 'args', max: 12 },
   'v6.16': { count: 'args', max: 12 },
+  'v7.0': { count: 'args', max: 12 },
 };
 
 /** Whether a function of nrArgs arguments in nrSlots slots is within the limit. */

@@ -35,6 +35,7 @@ export function sledInsns(era: TrampolineEra): number {
     case 'v6.6':
     case 'v6.11':
     case 'v6.16':
+    case 'v7.0':
       return 2;
   }
 }

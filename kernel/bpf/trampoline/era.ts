@@ -31,11 +31,23 @@ export interface EraTraits {
   readonly progSled: 'ra16' | 't0-8';
   /** BPF_TRAMP_F_INDIRECT (struct_ops) gets a single ra-returning frame (1732ebc4a261). */
   readonly indirectFrame: boolean;
+  /**
+   * The epilogue reloads a5 (BPF R0) before a0, and a struct_ops trampoline sign-extends its
+   * return value into a0 from a5 (92751937f12a, v6.17).
+   */
+  readonly r0FirstRestore: boolean;
+  /**
+   * fsession programs (7.0: 35b3515be0ec): session cookie slots below the ip slot, zeroed with
+   * the return value slot when an fsession is attached; ctx[-1] holds func_meta (nr_args in its
+   * low byte, the program's cookie index from bit 8, is_return at bit 63).
+   */
+  readonly fsession: boolean;
 }
 
 export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
-  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false },
-  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false },
-  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.11'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
-  'v6.16': { era: 'v6.16', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.16'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true },
+  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false, r0FirstRestore: false, fsession: false },
+  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false, r0FirstRestore: false, fsession: false },
+  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.11'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, r0FirstRestore: false, fsession: false },
+  'v6.16': { era: 'v6.16', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.16'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, r0FirstRestore: false, fsession: false },
+  'v7.0': { era: 'v7.0', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v7.0'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, r0FirstRestore: true, fsession: true },
 };

@@ -23,6 +23,7 @@ const NAMES = new Map<bigint, string>([
   [FUNC, 'traced_func'],
 ]);
 const link = (body: bigint, cookie = 0n): TrampLink => ({ prog: 0xffffffff80600000n + (body & 0xfffn), bpfFunc: body, cookie });
+const session = (body: bigint): TrampLink => ({ ...link(body), sessionCookie: true });
 
 function spec(era: keyof typeof ERAS, over: Partial<TrampSpec>): TrampSpec {
   return {
@@ -45,6 +46,20 @@ const CASES: [string, Partial<TrampSpec>][] = [
   ['fexit-12args-16slots', { nrArgs: 12, nrArgSlots: 16, fentry: [link(0xffffffff80800100n)], fexit: [link(0xffffffff80800110n)], flags: CALL_ORIG }],
   // struct_ops: called like a normal function, one frame, returns through ra (1732ebc4a261).
   ['indirect-fentry-ret', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
+  // v6.17+: an int-returning struct_ops member gets its value sign-extended into a0.
+  ['indirect-fentry-ret-int', { nrArgSlots: 2, retSize: 4, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
+  // 7.0: an fsession program is in both lists; no cookie: only the zeroed return slot and the
+  // is_return store before the exit side.
+  ['fsession-1arg', { fentry: [link(0xffffffff80800100n)], fexit: [link(0xffffffff80800100n)], fsession: { count: 1, cookies: 0 }, flags: CALL_ORIG }],
+  // Two fsession programs with cookies around a plain fentry / fexit one, with the ip slot:
+  // func_meta carries each one's cookie index on both sides, is_return on the exit side.
+  ['fsession-cookies-ip', {
+    nrArgSlots: 2,
+    fentry: [session(0xffffffff80800100n), link(0xffffffff80800110n), session(0xffffffff80800120n)],
+    fexit: [session(0xffffffff80800100n), link(0xffffffff80800110n), session(0xffffffff80800120n)],
+    fsession: { count: 2, cookies: 2 },
+    flags: { ...CALL_ORIG, ipArg: true },
+  }],
 ];
 
 describe('trampoline generator', () => {
@@ -56,6 +71,7 @@ describe('trampoline generator', () => {
         const s = spec(era, { ...over, rvc });
         if (!withinArgLimit(ERAS[era].argLimit, s.nrArgs, s.nrArgSlots)) continue;
         if (s.flags.indirect && !ERAS[era].indirectFrame) continue;
+        if ((s.fsession || s.retSize) && !ERAS[era].fsession) continue;
         it(`${era}${rvc ? ' (RVC)' : ''}: ${name}`, () => {
           const r = generateTrampoline(s);
           if (!r.ok) throw new Error(r.message);
@@ -108,15 +124,18 @@ describe('trampoline generator', () => {
       // prog is a constant the trampoline loads (any value: emitImm's length depends on it);
       // bpfFunc is called, so within auipc's reach of the image.
       const callee = fc.bigUintN(28).map((x) => 0xffffffff80000000n | x);
-      const arbLink = fc.record({ prog: fc.oneof(fc.bigUintN(64), callee), bpfFunc: callee, cookie: fc.oneof(fc.constant(0n), fc.bigUintN(64), fc.bigUintN(12)) });
+      const arbLink = fc.record({ prog: fc.oneof(fc.bigUintN(64), callee), bpfFunc: callee, cookie: fc.oneof(fc.constant(0n), fc.bigUintN(64), fc.bigUintN(12)), sessionCookie: fc.boolean() });
       fc.assert(
         fc.property(
           fc.constantFrom(...eras), fc.integer({ min: 0, max: 13 }),
           fc.array(arbLink, { maxLength: 4 }), fc.array(arbLink, { maxLength: 4 }), fc.array(arbLink, { maxLength: 4 }),
           fc.record({ callOrig: fc.boolean(), skipFrame: fc.boolean(), restoreRegs: fc.boolean(), ipArg: fc.boolean(), indirect: fc.boolean(), retFentryRet: fc.boolean() }),
           fc.oneof(fc.constant(IMM_MAX_COUNT), fc.bigUintN(64)), fc.option(fc.constantFrom(...MUTANTS.map((m) => m.id)), { nil: undefined }), fc.boolean(),
-          (era, slots, fentry, fexit, fmodRet, flags, im, mutant, rvc) => {
-            const s = spec(era, { nrArgSlots: slots, fentry, fexit, fmodRet, flags, im, rvc, ...(mutant !== undefined ? { mutant } : {}) });
+          fc.boolean(), fc.constantFrom(4 as const, 8 as const),
+          (era, slots, fentry, fexit, fmodRet, flags, im, mutant, rvc, withSession, retSize) => {
+            // 7.0: the fentry programs as fsession ones (counted with their cookies).
+            const fsession = withSession && ERAS[era].fsession ? { count: fentry.length, cookies: fentry.filter((l) => l.sessionCookie).length } : undefined;
+            const s = spec(era, { nrArgSlots: slots, fentry, fexit, fmodRet, flags, im, rvc, retSize, ...(fsession ? { fsession } : {}), ...(mutant !== undefined ? { mutant } : {}) });
             const code = generateTrampoline(s);
             const size = trampolineSize(s);
             if (!code.ok || !size.ok) {

@@ -13,6 +13,7 @@
  *   FP-args_off + 8*i      argument slot i  (ctx = FP-args_off)
  *   FP-nregs_off           nr_arg_slots     (ctx - 8)
  *   FP-ip_off              func_addr        (ctx - 16)                     if IP_ARG
+ *   FP-cookie_off + 8*i    session cookie i+1 of the fsession programs     7.0, if any calls bpf_session_cookie
  *   FP-run_ctx_off         struct bpf_tramp_run_ctx
  *   FP-sreg_off            saved s1
  *   bottom of frame        outgoing stack arguments for the original call  if > 8 slots
@@ -67,6 +68,8 @@ export interface TrampLink {
   /** p->bpf_func: the program body. */
   readonly bpfFunc: bigint;
   readonly cookie: bigint;
+  /** An fsession program that calls bpf_session_cookie (bpf_prog_calls_session_cookie). */
+  readonly sessionCookie?: boolean;
 }
 
 export interface TrampFlags {
@@ -108,6 +111,15 @@ export interface TrampSpec {
   readonly image: bigint;
   /** CONFIG_RISCV_ISA_C: the JIT's helpers emit compressed forms where they fit (jit-emit.ts). */
   readonly rvc: boolean;
+  /**
+   * fsession links (7.0): how many are attached (bpf_fsession_cnt) and how many of them call
+   * bpf_session_cookie (bpf_fsession_cookie_cnt). Each is in both `fentry` and `fexit`.
+   */
+  readonly fsession?: { readonly count: number; readonly cookies: number };
+  /** The struct_ops member's return size (m->ret_size): a v6.17+ struct_ops trampoline
+   *  sign-extends a 4-byte value into a0 (sext.w), moves an 8-byte one. 8 unless said;
+   *  1- and 2-byte returns (sext.b/h or a move, by signedness) are not modelled. */
+  readonly retSize?: 4 | 8;
   /** A bug of the mutation catalogue to re-introduce (kernel/mutants/catalogue.ts). */
   readonly mutant?: MutantId;
 }
@@ -122,6 +134,10 @@ export interface TrampCode {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** BPF_TRAMP_COOKIE_INDEX_SHIFT and BPF_TRAMP_IS_RETURN_SHIFT: func_meta's fields (7.0). */
+export const COOKIE_INDEX_SHIFT = 8n;
+export const IS_RETURN_SHIFT = 63n;
 
 /** arch_prepare_bpf_trampoline: the trampoline's machine code for a spec, or the kernel's error. */
 export function generateTrampoline(s: TrampSpec): KResult<TrampCode> {
@@ -157,6 +173,10 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     return fail('ENOTSUPP', `trampoline: ${s.nrArgs} arguments in ${s.nrArgSlots} slots, the ${t.era} generator takes ${describeArgLimit(t.argLimit)}`);
   }
   if (f.callOrig && f.restoreRegs) return fail('EINVAL', 'trampoline: CALL_ORIG and RESTORE_REGS together');
+  const fsessions = s.fsession?.count ?? 0;
+  // Refused at load before it gets here (bpf_jit_supports_fsession).
+  if (fsessions > 0 && !t.fsession) throw new Error(`trampoline: fsession links for the ${t.era} generator`);
+  const cookieCnt = t.fsession ? s.fsession?.cookies ?? 0 : 0;
   const indirect = (f.indirect ?? false) && t.indirectFrame;
   // save_ret: CALL_ORIG or RET_FENTRY_RET, in every era since the first riscv trampoline.
   const saveRet = f.callOrig || (f.retFentryRet ?? false);
@@ -179,6 +199,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     stack += 8;
     ipOff = stack;
   }
+  stack += 8 * cookieCnt;
+  const cookieOff = stack;
   stack += roundUp(s.runCtx.size, 8);
   const runCtxOff = stack;
   stack += 8;
@@ -228,7 +250,10 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     j.imm(R.t1, s.funcAddr);
     sd(R.t1, -ipOff, R.fp);
   }
-  j.li(R.t1, m === 'nregs-wrong' ? slots + 1 : slots);
+  // nr_arg_slots at ctx[-1]; since 7.0 the low byte of func_meta, stored through
+  // emit_store_stack_imm64 (emit_imm + sd: the same li for these small counts).
+  const nregs = m === 'nregs-wrong' ? slots + 1 : slots;
+  j.li(R.t1, nregs);
   sd(R.t1, -nregsOff, R.fp);
   const argSlotOff = m === 'arg-slot-off-by-8' ? 8 : 0;
   for (let i = 0; i < regSlots; i++) if (!(i === 7 && m === 'a7-not-stored')) sd(A(i), -argsOff + 8 * i + argSlotOff, R.fp);
@@ -244,10 +269,33 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   const skipSled = m === 'orig-stack-gate' ? Boolean(f.origStack) : f.skipFrame;
   const origCall = s.funcAddr + (skipSled ? BigInt(m === 'bt1a-orig-call-16' ? 16 : t.skipBytes) : 0n);
 
+  if (fsessions > 0) {
+    // Every session cookie and the return value start at zero (fentry sides see ret 0).
+    for (let i = 0; i < cookieCnt; i++) sd(R.zero, -cookieOff + 8 * i, R.fp);
+    sd(R.zero, slotA0, R.fp);
+  }
+
   if (f.callOrig && m !== 'skip-tramp-enter') {
     j.imm(R.a0, s.im);
     call(s.helpers.trampEnter);
   }
+
+  /**
+   * invoke_bpf (7.0): before each program that calls bpf_session_cookie, ctx[-1] gets
+   * func_meta with that program's cookie index (ctx - 8 * index is its cookie), counting
+   * down from the first cookie slot; the same order on the exit side finds the same slots.
+   */
+  const invokeList = (list: readonly TrampLink[], saveRetHere: boolean, funcMeta: bigint) => {
+    let cur = BigInt((cookieOff - argsOff) / 8);
+    for (const l of list) {
+      if (t.fsession && l.sessionCookie) {
+        j.imm(R.t1, funcMeta | (cur << COOKIE_INDEX_SHIFT));
+        sd(R.t1, -nregsOff, R.fp);
+        cur--;
+      }
+      invoke(l, saveRetHere);
+    }
+  };
 
   let n = 0;
   const invoke = (l: TrampLink, saveRetHere: boolean) => {
@@ -281,7 +329,7 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     call(s.helpers.progExit);
   };
 
-  for (const l of s.fentry) invoke(l, saveRet && !f.callOrig);
+  invokeList(s.fentry, saveRet && !f.callOrig, BigInt(nregs));
 
   if (s.fmodRet.length > 0) {
     // invoke_bpf_mod_ret clears the a0 slot only (each program then stores both).
@@ -294,7 +342,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     }
   }
 
-  if (m === 'fexit-before-orig') for (const l of s.fexit) invoke(l, false);
+  const exitMeta = BigInt(nregs) | (1n << IS_RETURN_SHIFT);
+  if (m === 'fexit-before-orig') invokeList(s.fexit, false, exitMeta);
   if (f.callOrig) {
     for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
     for (let i = 8; i < slots; i++) {
@@ -317,7 +366,12 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     j.nop();
   }
   a.label('.Lfexit');
-  if (m !== 'fexit-before-orig') for (const l of s.fexit) invoke(l, false);
+  if (fsessions > 0) {
+    // The exit side: is_return set in func_meta.
+    j.imm(R.t1, exitMeta);
+    sd(R.t1, -nregsOff, R.fp);
+  }
+  if (m !== 'fexit-before-orig') invokeList(s.fexit, false, exitMeta);
 
   if (f.callOrig) {
     a.label('.Lip_epilogue');
@@ -325,7 +379,14 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     call(s.helpers.trampExit);
   }
   if (f.restoreRegs && m !== 'args-not-restored') for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
-  if (saveRet) {
+  if (saveRet && t.r0FirstRestore) {
+    // v6.17+: R0 first; a struct_ops trampoline returns it sign-extended to the member's type.
+    ld(R.a5, slotA5, R.fp);
+    if (indirect) {
+      if (s.retSize === 4) j.addiw(R.a0, R.a5, 0);
+      else j.mv(R.a0, R.a5);
+    } else if (m !== 'epilogue-no-a0') ld(R.a0, slotA0, R.fp);
+  } else if (saveRet) {
     if (m !== 'epilogue-no-a0') ld(R.a0, slotA0, R.fp);
     if (t.retvalBoth) ld(R.a5, slotA5, R.fp);
   }
