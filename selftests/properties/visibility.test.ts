@@ -14,7 +14,7 @@ describe('property: visibility and order', function () {
   this.timeout(propertyTimeout(120000));
   for (const p of [...BPF_PROFILES, ...TRACER_ONLY]) {
     const bpf = BPF_PROFILES.includes(p);
-    it(`${p.name}: programs see exact arguments, return values, cookies, ip and nregs, in attach order, once per call${bpf ? '' : ' (function tracer only)'}`, function () {
+    it(`${p.name}: programs see exact arguments, return values, cookies, ip and nregs, newest first, once per call${bpf ? '' : ' (function tracer only)'}`, function () {
       checkCases(this.test!.fullTitle(), p, arbAttachCase(limitsFor(p), { maxProgs: 8 }), bpf ? RUNS.bpf : RUNS.tracerOnly, ['visibility']);
     });
   }

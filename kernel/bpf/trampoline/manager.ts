@@ -191,7 +191,8 @@ export class BpfTrampolines {
       return fail('EBUSY', `${prog.name} is already attached to ${tr.key}`);
     }
     const link: BpfLink = { prog, tramp: tr, cookie };
-    list.push(link);
+    // hlist_add_head: the trampoline runs a kind's programs newest first.
+    list.unshift(link);
     const r = this.update(tr);
     if (!r.ok) {
       list.splice(list.indexOf(link), 1);

@@ -4,12 +4,15 @@
  * return values, cookies and ips; what the function tracer records; what each call returns
  * and writes. The model knows nothing of trampolines, sleds or eras: it is the contract.
  *
- *   per traced invocation of f:  [tracer entry]  fentry programs (attach order)
- *                                fmod_ret programs in order until one returns non-zero (its
- *                                low 32 bits, sign-extended, become the return value and the
- *                                body does not run)
+ *   per traced invocation of f:  [tracer entry]  fentry programs (newest first)
+ *                                fmod_ret programs, newest first, until one returns non-zero
+ *                                (its low 32 bits, sign-extended, become the return value
+ *                                and the body does not run)
  *                                the body (nested calls traced the same way)
- *                                fexit programs (attach order) with the return value
+ *                                fexit programs (newest first) with the return value
+ *
+ * Newest first: the kernel links a program at the head of its kind's list (hlist_add_head in
+ * __bpf_trampoline_link_prog) and the trampoline runs the list from the head.
  */
 import { extend } from '../../../kernel/bpf/runtime/types';
 import { MIX, MIX_SHIFT, wordKinds } from './body';
@@ -112,7 +115,7 @@ export function modelCall(
 ): CallOutcome {
   const events: Expected[] = [];
   const outs = new Map(outsBefore);
-  const linked = (f: number, kind: ProgKind) => st.attached.filter((j) => progs[j]!.target === f && progs[j]!.kind === kind);
+  const linked = (f: number, kind: ProgKind) => st.attached.filter((j) => progs[j]!.target === f && progs[j]!.kind === kind).reverse();
   const invoke = (f: number, w: readonly bigint[], parent: Parent): bigint => {
     const fnc = m.functions[f]!;
     const args = argValues(fnc, w);
