@@ -3,7 +3,7 @@
  * value, or the negative errno the kernel would return plus a message for the log.
  */
 export const ERRNO = {
-  ENOENT: 2, E2BIG: 7, EBADF: 9, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, EFBIG: 27, ERANGE: 34, ENOTSUPP: 524,
+  ENOENT: 2, E2BIG: 7, EBADF: 9, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, EFBIG: 27, ERANGE: 34, EOPNOTSUPP: 95, ENOTSUPP: 524,
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;

@@ -19,14 +19,14 @@
 import type { TestContext } from '../harness/runner/context';
 import { defineObject, type BpfProg, type ObjectSpec } from '../kernel/bpf/runtime';
 import type { Kernel } from '../kernel/kernel';
-import { args, attachTypeOf, bit, BPF_MODIFY_RETURN, BPF_TRACE_FENTRY, BPF_TRACE_FEXIT, explain, kernel_call, open_and_load, scratch, SCRATCH_SKB, type Skeleton } from './_lib';
+import { args, attachTypeOf, bit, BPF_MODIFY_RETURN, BPF_TRACE_FENTRY, BPF_TRACE_FEXIT, BPF_TRACE_FSESSION, explain, kernel_call, open_and_load, scratch, SCRATCH_SKB, type Skeleton } from './_lib';
 
 /** pkt_v6: an IPv6 TCP packet of 74 bytes; the program's ctx is a struct __sk_buff, len first. */
 const PKT_LEN = 74;
 const TC_ACT_OK = 0n;
 const TC_ACT_SHOT = 2n;
 
-const ATTACH_TYPE = { fentry: BPF_TRACE_FENTRY, fexit: BPF_TRACE_FEXIT, fmod_ret: BPF_MODIFY_RETURN } as const;
+const ATTACH_TYPE = { fentry: BPF_TRACE_FENTRY, fexit: BPF_TRACE_FEXIT, fmod_ret: BPF_MODIFY_RETURN, fsession: BPF_TRACE_FSESSION } as const;
 
 function skbOf(k: Kernel): bigint {
   const skb = scratch(k, SCRATCH_SKB);

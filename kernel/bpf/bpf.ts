@@ -73,7 +73,7 @@ export class Bpf {
       if (!prog.target) return fail('EINVAL', `${prog.name} names no target function`);
       target = { kind: 'kernel', name: prog.target };
     }
-    const r = this.trampolines.link({ name: prog.name, kind, addr: prog.addr, bpfFunc: prog.bpfFunc, usesFuncIp: prog.usesFuncIp }, target, opts.cookie ?? 0n);
+    const r = this.trampolines.link({ name: prog.name, kind, addr: prog.addr, bpfFunc: prog.bpfFunc, usesFuncIp: prog.usesFuncIp, usesSessionCookie: prog.usesSessionCookie }, target, opts.cookie ?? 0n);
     if (r.ok) {
       // The link holds its program and its target program, so closing their object does not
       // free them under it (bpf_tracing_link holds both).

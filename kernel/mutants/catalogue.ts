@@ -34,6 +34,8 @@ export const MUTANTS = [
   { id: 'args-not-restored', source: 'synthetic', description: 'fentry-only (RESTORE_REGS): argument registers not reloaded before returning into the traced function', profiles: ['v6.11-norvc', 'v6.16'] },
   // ---- generic trampoline layer (kernel/bpf/trampoline/manager.ts) ----------------------------
   { id: 'im-dry-run-stack', source: '9f1e16fb1fc9', description: "trampolines sized with a stack `im` (shorter emit_imm than the kmalloc'd one) and no WARN_ON size check: prog_pack installs them cut short", profiles: ['v6.16', 'v6.11'] },
+  { id: 'fsession-no-is-return', source: 'synthetic', description: 'fsession: func_meta before the exit side lacks is_return (bit 63): fsession programs run their entry half twice', profiles: ['v7.0', 'v7.0-norvc'] },
+  { id: 'fsession-cookie-shared', source: 'synthetic', description: 'fsession: the cookie index is not counted down, so every program that calls bpf_session_cookie gets the same slot', profiles: ['v7.0', 'v7.0-norvc'] },
   { id: 'bt6-ip-after-call-rw', source: 'B-T6', description: 'im->ip_after_call / ip_epilogue taken from the RW scratch buffer instead of the RX image', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'skip-frame-unset', source: 'synthetic', description: 'BPF_TRAMP_F_SKIP_FRAME not set with CALL_ORIG: the original is called at its sled', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'no-ip-after-call-patch', source: 'synthetic', description: 'bpf_tramp_image_put does not patch ip_after_call into a jump to the epilogue', profiles: ['v6.11-norvc', 'v6.16'] },

@@ -3,8 +3,8 @@ import { PROFILES, PROFILE_NAMES, getProfile, describeProfile, UnknownProfileErr
 import { LAYOUTS } from '../image/layouts';
 
 describe('kernel profiles', () => {
-  it('has exactly the issue-named profiles and their -norvc twins', () => {
-    const bases = ['v6.2', 'v6.3', 'v6.5+direct-calls', 'v6.6', 'v6.8', 'v6.11', 'v6.16'];
+  it('has exactly the issue-named profiles, v7.0 (fsession, added since), and their -norvc twins', () => {
+    const bases = ['v6.2', 'v6.3', 'v6.5+direct-calls', 'v6.6', 'v6.8', 'v6.11', 'v6.16', 'v7.0'];
     expect(PROFILE_NAMES).to.deep.equal(bases.flatMap((b) => [b, `${b}-norvc`]));
   });
 

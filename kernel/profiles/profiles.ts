@@ -110,6 +110,10 @@ const BASES: readonly BaseDef[] = [
     summary: 'ftrace WITH_ARGS (one ftrace_caller, direct calls via t1); trampoline with 12 arguments (stack-passed past a7) and prog_pack',
   },
   { name: 'v6.16', sled: 'callops', scheme: 'C', directCalls: 'call-ops', with: 'ARGS', trampoline: 'v6.16', sizing: 'generic', summary: 'atomic jalr-only patching + CALL_OPS (ops->direct_call in t1)' },
+  {
+    name: 'v7.0', sled: 'callops', scheme: 'C', directCalls: 'call-ops', with: 'ARGS', trampoline: 'v7.0', sizing: 'generic',
+    summary: "v6.16's ftrace; trampoline with fsession (session cookies, func_meta at ctx[-1]) and R0 reloaded first",
+  },
 ];
 
 function make(b: BaseDef, rvc: boolean): Profile {

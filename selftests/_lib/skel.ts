@@ -7,8 +7,9 @@
  *   skel.attach_prog('test1')                          // bpf_program__attach(): KResult<BpfLink>
  *   skel.detach(); skel.destroy();                     // __detach() / __destroy()
  *
- * Loading never fails on the simulated kernel (there is no verifier): a broken object spec is
- * a bug in the test and throws. Attaching fails the way the kernel refuses (-ENOTSUPP without a
+ * Loading fails only where the kernel refuses an attach type (fsession before 7.0: load_skel
+ * returns -EOPNOTSUPP); there is no verifier, and a broken object spec is a bug in the test and
+ * throws. Attaching fails the way the kernel refuses (-ENOTSUPP without a
  * trampoline or direct calls, or for too many arguments; -EBUSY, -E2BIG ...), with libbpf's
  * warning and the kernel's reason in the log.
  */
@@ -117,6 +118,20 @@ export class Skeleton {
     this.detach();
     this.obj.close();
   }
+}
+
+/**
+ * <skel>__load() where the kernel may refuse the object: the skeleton, or the negative errno
+ * (-EOPNOTSUPP for fsession programs on a JIT without fsession support), logged as libbpf does.
+ */
+export function load_skel(t: TestContext, k: Kernel, spec: ObjectSpec, opts: LoadOptions = {}): Skeleton | number {
+  const bpf = bpfOf(k);
+  const r = bpf.runtime.tryLoad(spec, opts);
+  if (!r.ok) {
+    t.log(`libbpf: failed to load object '${spec.name}': ${describeError(r)}`);
+    return r.err;
+  }
+  return new Skeleton(t, k, bpf, r.value);
 }
 
 /** <skel>__open_and_load(): the object's programs loaded (only those named in `only`, if given). */

@@ -24,6 +24,7 @@ import type { CallBoundaryMonitor } from '../../kernel/monitor/call-boundary';
 export const BPF_TRACE_FENTRY = 24;
 export const BPF_TRACE_FEXIT = 25;
 export const BPF_MODIFY_RETURN = 26;
+export const BPF_TRACE_FSESSION = 58;
 
 export const EIO = 5;
 export const EINVAL = 22;
@@ -74,6 +75,10 @@ export function attachTypeOf(prog: BpfProg): number {
       return BPF_TRACE_FEXIT;
     case 'fmod_ret':
       return BPF_MODIFY_RETURN;
+    case 'fsession':
+      // 7.0's bpf_prog_test_run_tracing runs FSESSION in the FENTRY/FEXIT arm. Our image's
+      // test_run.c is the source before 7.0 for every profile: the same arm, by FENTRY.
+      return BPF_TRACE_FENTRY;
     default:
       throw new Error(`test_run: ${prog.name} is a ${prog.attach} program, not a tracing program`);
   }

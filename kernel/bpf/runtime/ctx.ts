@@ -21,6 +21,9 @@ import { extend, isScalar, readLe, scalarInfo, structLayout, type ArgLayout, typ
 
 export const EINVAL = 22n;
 export const EOPNOTSUPP = 95n;
+/** BPF_TRAMP_COOKIE_INDEX_SHIFT and BPF_TRAMP_IS_RETURN_SHIFT (7.0). */
+const FUNC_META_COOKIE_SHIFT = 8n;
+const FUNC_META_IS_RETURN_SHIFT = 63n;
 
 /** A helper's result: err 0 and the value, or a negative errno and value 0. */
 export interface HelperResult {
@@ -32,9 +35,14 @@ export interface HelperResult {
 export interface CtxHost {
   /** Reads kernel memory; a fault is a kernel oops (BUG in the log, the run stops). */
   kread(addr: bigint, size: 1 | 2 | 4 | 8, who: string): bigint;
+  /** Writes a u64 to kernel memory (a session cookie on the trampoline's stack); a fault is an oops. */
+  kwrite(addr: bigint, value: bigint, who: string): void;
   /** Reads kernel memory; undefined when the bytes are not all readable. */
   probeRead(addr: bigint, size: number): Uint8Array | undefined;
   currentRunCtx(hart: Hart): bigint;
+  /** ctx[-1] is func_meta (7.0, f1b56b3cbdb2): helpers take nr_args from its low byte. Before,
+   *  the whole word was the count. */
+  readonly funcMeta: boolean;
   warn(text: string): void;
 }
 
@@ -84,7 +92,8 @@ export class ProgCtx {
     return out;
   }
 
-  /** The traced function's return value (fexit), or the current fmod_ret value (fmod_ret). */
+  /** The traced function's return value (fexit; fsession: 0 on the entry side, whose slot the
+   *  trampoline zeroed), or the current fmod_ret value (fmod_ret). */
   ret(): bigint {
     const p = this.prog;
     if (p.attach === 'fentry' || p.attach === 'classifier') throw new Error(`bpf prog ${p.name}: ${p.attach} programs cannot read the return value`);
@@ -100,9 +109,42 @@ export class ProgCtx {
     return this.word(BPF_CTX.ip / BPF_CTX.slot);
   }
 
-  /** bpf_get_func_arg_cnt. */
-  argCnt(): bigint {
+  /** ctx[-1]: nr_args, and since 7.0 func_meta (fsession's cookie index and is_return above it). */
+  private meta(): bigint {
     return this.word(BPF_CTX.nregs / BPF_CTX.slot);
+  }
+
+  /** bpf_get_func_arg_cnt: ctx[-1], since 7.0 its low byte (f1b56b3cbdb2). */
+  argCnt(): bigint {
+    const w = this.meta();
+    return this.rt.funcMeta ? w & 0xffn : w;
+  }
+
+  /** bpf_session_is_return for an fsession program: bit 63 of ctx[-1], set by the trampoline
+   *  before it runs the exit side. */
+  sessionIsReturn(): boolean {
+    if (this.prog.attach !== 'fsession') throw new Error(`bpf prog ${this.prog.name}: bpf_session_is_return is for fsession programs (the verifier refuses it for ${this.prog.attach})`);
+    return ((this.meta() >> FUNC_META_IS_RETURN_SHIFT) & 1n) === 1n;
+  }
+
+  /** bpf_session_cookie: the address of this program's cookie, ctx - 8 * (ctx[-1] >> 8 & 0xff). */
+  sessionCookie(): bigint {
+    const p = this.prog;
+    if (p.attach !== 'fsession' || !p.usesSessionCookie) {
+      throw new Error(`bpf prog ${p.name}: bpf_session_cookie needs an fsession program declared with usesSessionCookie (the trampoline gives only those a cookie slot)`);
+    }
+    const idx = (this.meta() >> FUNC_META_COOKIE_SHIFT) & 0xffn;
+    return this.addr - idx * BigInt(BPF_CTX.slot);
+  }
+
+  /** `*bpf_session_cookie(ctx)`: the cookie's value. */
+  readCookie(): bigint {
+    return this.rt.kread(this.sessionCookie(), 8, `bpf prog ${this.prog.name} session cookie`);
+  }
+
+  /** `*bpf_session_cookie(ctx) = v`. */
+  writeCookie(v: bigint): void {
+    this.rt.kwrite(this.sessionCookie(), v, `bpf prog ${this.prog.name} session cookie`);
   }
 
   /** bpf_get_func_arg(ctx, n, &value). */
@@ -113,7 +155,7 @@ export class ProgCtx {
 
   /** bpf_get_func_ret(ctx, &value). */
   getFuncRet(): HelperResult {
-    if (this.prog.attach !== 'fexit' && this.prog.attach !== 'fmod_ret') return { err: -EOPNOTSUPP, value: 0n };
+    if (this.prog.attach !== 'fexit' && this.prog.attach !== 'fmod_ret' && this.prog.attach !== 'fsession') return { err: -EOPNOTSUPP, value: 0n };
     const n = this.argCnt();
     return { err: 0n, value: this.rt.kread(this.addr + n * BigInt(BPF_CTX.slot), 8, `bpf_get_func_ret: prog ${this.prog.name} ctx[${n}]`) };
   }

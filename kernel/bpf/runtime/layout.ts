@@ -80,6 +80,7 @@ export const ATTACH_TYPE_VALUE = {
   fentry: 24, // BPF_TRACE_FENTRY
   fexit: 25, // BPF_TRACE_FEXIT
   fmod_ret: 26, // BPF_MODIFY_RETURN
+  fsession: 58, // BPF_TRACE_FSESSION (7.0)
 } as const;
 
 /** __bpf_prog_enter's "run, but do not count stats" value (NO_START_TIME). */

@@ -26,7 +26,8 @@ import { argLayout, rawArgs, type ArgLayout, type ArgSpec, type ScalarType } fro
 import { BPF_PROG, MAX_HARTS } from './layout';
 import type { ProgImage } from './runtime';
 
-export type AttachType = 'fentry' | 'fexit' | 'fmod_ret';
+/** fsession (7.0): one program run at the function's entry and at its exit (bpf_session_is_return tells which). */
+export type AttachType = 'fentry' | 'fexit' | 'fmod_ret' | 'fsession';
 
 /** A tracing program's attach type, or a program that is run directly (a BPF target prog). */
 export type ProgKind = AttachType | 'classifier';
@@ -52,6 +53,8 @@ export interface ProgSpec {
   readonly ret?: ScalarType;
   /** The program calls bpf_get_func_ip: the trampoline must set BPF_TRAMP_F_IP_ARG. */
   readonly usesFuncIp?: boolean;
+  /** An fsession program calls bpf_session_cookie: the trampoline gives it a cookie slot. */
+  readonly usesSessionCookie?: boolean;
   /**
    * Width of the BPF R0 value the body produces in a5: 64 (default) keeps the value as
    * returned, 32 zero-extends its low half as ALU32 code and 32-bit loads leave it.
@@ -93,6 +96,7 @@ export function checkProg(p: ProgSpec, objName = '(none)'): { readonly args?: re
   const where = `bpf object ${objName}: program '${p.name}'`;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) throw new Error(`${where}: not a C identifier`);
   if (isTracing(p.attach) && !p.target) throw new Error(`${where}: ${p.attach} programs need a target`);
+  if (p.usesSessionCookie && p.attach !== 'fsession') throw new Error(`${where}: only fsession programs may call bpf_session_cookie`);
   if (p.image !== undefined && typeof p.image !== 'boolean' && p.image.length === 0) throw new Error(`${where}: an image needs at least one call`);
   if (p.args === undefined) return {};
   const list = typeof p.args === 'number' ? rawArgs(p.args) : p.args;
@@ -182,6 +186,10 @@ export class BpfProg {
 
   get usesFuncIp(): boolean {
     return this.spec.usesFuncIp ?? false;
+  }
+
+  get usesSessionCookie(): boolean {
+    return this.spec.usesSessionCookie ?? false;
   }
 
   get bss(): Bss {

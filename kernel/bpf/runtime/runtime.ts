@@ -37,6 +37,8 @@ import {
   BPF_TEXT, BPF_TEXT_SIZE, BPF_TRAMP_RUN_CTX, CURRENT_RUN_CTX, MAX_HARTS, NO_START_TIME,
 } from './layout';
 import { BpfObject, BpfProg, checkProg, type ObjectSpec, type ProgSpec } from './prog';
+import { ERAS } from '../trampoline/era';
+import { fail, ok, type KResult } from '../../errno';
 
 /** What the runtime needs of the kernel (a Kernel from kernel/kernel.ts has all of it). */
 export interface RuntimeKernel {
@@ -125,6 +127,8 @@ export class BpfRuntime implements CtxHost {
   private readonly kallsyms: Kallsyms;
   private readonly era: TrampolineEra;
   private readonly rvc: boolean;
+  /** CtxHost: ctx[-1] is func_meta (the fsession era). */
+  readonly funcMeta: boolean;
   private readonly byAddr = new Map<bigint, BpfProg>();
   private readonly pending = new Map<Hart, Invocation[]>();
   private readonly refs = new Map<bigint, number>();
@@ -141,6 +145,7 @@ export class BpfRuntime implements CtxHost {
     this.host = k.host;
     this.kallsyms = k.kallsyms;
     this.era = k.profile.trampoline;
+    this.funcMeta = this.era !== 'none' && ERAS[this.era].fsession;
     this.rvc = k.profile.rvc;
     this.ensureMapped(BPF_DATA, PAGE_SIZE, 'rw');
     this.kallsyms.add('bpf_current_run_ctx', CURRENT_RUN_CTX, 8 * MAX_HARTS, { kind: 'data' });
@@ -152,8 +157,26 @@ export class BpfRuntime implements CtxHost {
 
   // ---- programs ---------------------------------------------------------------------------------
 
-  /** Loads an object's programs: a struct bpf_prog each, bodies installed, images built. */
+  /**
+   * BPF_PROG_LOAD as far as the simulated kernel refuses anything: an fsession program where
+   * the JIT has no fsession support (bpf_jit_supports_fsession, checked by the verifier's
+   * bpf_check_attach_target: -EOPNOTSUPP, "JIT does not support fsession"). Otherwise load().
+   */
+  tryLoad(spec: ObjectSpec, opts: LoadOptions = {}): KResult<BpfObject> {
+    const fsession = this.funcMeta;
+    for (const p of spec.progs) {
+      if (opts.only && !opts.only.includes(p.name)) continue;
+      if (p.attach === 'fsession' && !fsession) return fail('EOPNOTSUPP', `prog '${p.name}': JIT does not support fsession`);
+    }
+    return ok(this.load(spec, opts));
+  }
+
+  /** Loads an object's programs: a struct bpf_prog each, bodies installed, images built. A
+   *  program the kernel would refuse (see tryLoad) is a bug in the caller: it throws. */
   load(spec: ObjectSpec, opts: LoadOptions = {}): BpfObject {
+    const fsession = this.funcMeta;
+    const refused = spec.progs.find((p) => p.attach === 'fsession' && !fsession && (!opts.only || opts.only.includes(p.name)));
+    if (refused) throw new Error(`bpf object ${spec.name}: prog '${refused.name}' is fsession, which the ${this.era} JIT does not support (use tryLoad)`);
     const obj = new BpfObject(spec, (p) => this.unload(p));
     for (const name of opts.only ?? []) if (!spec.progs.some((p) => p.name === name)) throw new Error(`bpf object ${spec.name}: no program '${name}'`);
     const names = new Set<string>();
@@ -482,7 +505,8 @@ export class BpfRuntime implements CtxHost {
     mem.writeU(a, 8, mem.readU(a, 8) + delta);
   }
 
-  private kwrite(addr: bigint, value: bigint, who: string): void {
+  /** A u64 store to kernel memory; an unmapped or read-only address is an oops. */
+  kwrite(addr: bigint, value: bigint, who: string): void {
     const mem = this.machine.memory;
     const perm = mem.permAt(addr);
     const perm2 = mem.permAt(addr + 7n);

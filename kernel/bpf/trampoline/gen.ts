@@ -291,7 +291,7 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
       if (t.fsession && l.sessionCookie) {
         j.imm(R.t1, funcMeta | (cur << COOKIE_INDEX_SHIFT));
         sd(R.t1, -nregsOff, R.fp);
-        cur--;
+        if (m !== 'fsession-cookie-shared') cur--;
       }
       invoke(l, saveRetHere);
     }
@@ -342,7 +342,7 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
     }
   }
 
-  const exitMeta = BigInt(nregs) | (1n << IS_RETURN_SHIFT);
+  const exitMeta = BigInt(nregs) | (m === 'fsession-no-is-return' ? 0n : 1n << IS_RETURN_SHIFT);
   if (m === 'fexit-before-orig') invokeList(s.fexit, false, exitMeta);
   if (f.callOrig) {
     for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);

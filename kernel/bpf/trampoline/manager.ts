@@ -14,7 +14,8 @@ import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampFlags, typ
 import { ProgPacks, PROG_PACK_SIZE } from './prog-pack';
 import { KERNEL_BASE } from '../../image';
 
-export type LinkKind = 'fentry' | 'fexit' | 'fmod_ret';
+/** fsession (7.0): one link on both the fentry and the fexit list (struct bpf_fsession_link). */
+export type LinkKind = 'fentry' | 'fexit' | 'fmod_ret' | 'fsession';
 
 /** What the generic layer needs of the program runtime (kernel/bpf/runtime). */
 export interface TrampolineRuntime {
@@ -35,6 +36,8 @@ export interface TracingProg {
   readonly bpfFunc: bigint;
   /** Calls bpf_get_func_ip: the trampoline stores the ip (BPF_TRAMP_F_IP_ARG). */
   readonly usesFuncIp: boolean;
+  /** An fsession program that calls bpf_session_cookie (a cookie slot on the trampoline's stack). */
+  readonly usesSessionCookie?: boolean;
 }
 
 /** A BPF program image that can itself be traced (fexit_bpf2bpf). */
@@ -106,8 +109,14 @@ export class Trampoline {
     readonly model: FuncModel,
   ) {}
 
+  /** Links on the lists (an fsession link is on two, and counts twice, as upstream). */
   get count(): number {
     return this.links.fentry.length + this.links.fexit.length + this.links.fmod_ret.length;
+  }
+
+  /** The lists a link of this kind goes on. */
+  listsOf(kind: LinkKind): BpfLink[][] {
+    return kind === 'fsession' ? [this.links.fentry, this.links.fexit] : [this.links[kind]];
   }
 }
 
@@ -182,20 +191,22 @@ export class BpfTrampolines {
       tr = new Trampoline(key, target, resolved.value.funcAddr, resolved.value.model);
       this.trampolines.set(key, tr);
     }
-    const list = tr.links[prog.kind];
-    // __bpf_trampoline_link_prog checks the link limit before looking for the program.
-    if (tr.count >= this.kernel.profile.maxTrampLinks) {
-      return fail('E2BIG', `${tr.key} already has ${tr.count} links (BPF_MAX_TRAMP_LINKS = ${this.kernel.profile.maxTrampLinks})`);
+    const lists = tr.listsOf(prog.kind);
+    // __bpf_trampoline_link_prog checks the link limit before looking for the program; a new
+    // fsession needs room for two.
+    const need = prog.kind === 'fsession' ? 1 : 0;
+    if (tr.count + need >= this.kernel.profile.maxTrampLinks) {
+      return fail('E2BIG', `${tr.key} already has ${tr.count} links (BPF_MAX_TRAMP_LINKS = ${this.kernel.profile.maxTrampLinks})${need ? ', an fsession takes two' : ''}`);
     }
     if ([...tr.links.fentry, ...tr.links.fexit, ...tr.links.fmod_ret].some((l) => l.prog.addr === prog.addr)) {
       return fail('EBUSY', `${prog.name} is already attached to ${tr.key}`);
     }
     const link: BpfLink = { prog, tramp: tr, cookie };
     // hlist_add_head: the trampoline runs a kind's programs newest first.
-    list.unshift(link);
+    for (const list of lists) list.unshift(link);
     const r = this.update(tr);
     if (!r.ok) {
-      list.splice(list.indexOf(link), 1);
+      for (const list of lists) list.splice(list.indexOf(link), 1);
       this.release(tr);
       return r;
     }
@@ -217,13 +228,13 @@ export class BpfTrampolines {
 
   /** bpf_trampoline_unlink_prog. */
   unlink(link: BpfLink): KResult {
-    const list = link.tramp.links[link.prog.kind];
-    const i = list.indexOf(link);
-    if (i < 0) return fail('ENOENT', `${link.prog.name} is not attached to ${link.tramp.key}`);
-    list.splice(i, 1);
+    const lists = link.tramp.listsOf(link.prog.kind);
+    const at = lists.map((list) => list.indexOf(link));
+    if (at.some((i) => i < 0)) return fail('ENOENT', `${link.prog.name} is not attached to ${link.tramp.key}`);
+    lists.forEach((list, k) => list.splice(at[k]!, 1));
     const r = this.update(link.tramp);
     if (!r.ok) {
-      list.splice(i, 0, link);
+      lists.forEach((list, k) => list.splice(at[k]!, 0, link));
       return r;
     }
     this.release(link.tramp);
@@ -257,10 +268,14 @@ export class BpfTrampolines {
       restoreRegs: !callOrig,
       ipArg: [...l.fentry, ...l.fexit, ...l.fmod_ret].some((x) => x.prog.usesFuncIp),
     };
-    const toLink = (x: BpfLink): TrampLink => ({ prog: x.prog.addr, bpfFunc: x.prog.bpfFunc, cookie: x.cookie });
+    const session = (x: BpfLink) => x.prog.kind === 'fsession' && (x.prog.usesSessionCookie ?? false);
+    const toLink = (x: BpfLink): TrampLink => ({ prog: x.prog.addr, bpfFunc: x.prog.bpfFunc, cookie: x.cookie, ...(session(x) ? { sessionCookie: true } : {}) });
+    // bpf_fsession_cnt / bpf_fsession_cookie_cnt walk the fentry list.
+    const fsessions = l.fentry.filter((x) => x.prog.kind === 'fsession');
+    const fsession = fsessions.length > 0 ? { count: fsessions.length, cookies: fsessions.filter(session).length } : undefined;
     const spec = (image: bigint, im: bigint) => ({
       traits, funcAddr: tr.funcAddr, nrArgs: tr.model.args.length, nrArgSlots: argSlots(tr.model),
-      fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink),
+      fentry: l.fentry.map(toLink), fexit: l.fexit.map(toLink), fmodRet: l.fmod_ret.map(toLink), ...(fsession ? { fsession } : {}),
       flags, im, helpers: this.runtime.helpers, runCtx: this.runtime.runCtx, image, rvc: this.kernel.profile.rvc, mutant: this.kernel.mutant,
     });
     // The image is sized before it is written, by the same emit code counting instead of
