@@ -56,6 +56,7 @@ function progsProblem(progs: unknown, m: GenModule): string | undefined {
     for (const n of ['cookie', 'ret'] as const) if (!is64(p[n])) return `${at}.${n}: ${show(p[n])} is not a 64-bit "0x..." value`;
     for (const n of ['usesIp', 'argCnt'] as const) if (typeof p[n] !== 'boolean') return `${at}.${n}: ${show(p[n])} is not true or false`;
     if (p.r0 !== 32 && p.r0 !== 64) return `${at}.r0: ${show(p.r0)} is not 32 or 64`;
+    if (p.session !== undefined && (typeof p.session !== 'boolean' || p.kind !== 'fsession')) return `${at}.session: ${show(p.session)}: only an fsession program may have it (true or false)`;
   }
   return undefined;
 }

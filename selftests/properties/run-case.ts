@@ -77,7 +77,10 @@ export function expectedAttach(p: Profile, c: PropCase, st: ModelState, j: numbe
   const prog = c.progs[j]!;
   if (p.trampoline === 'none') return 'ENOTSUPP';
   if (st.attached.includes(j)) return 'EBUSY';
-  if (st.attached.filter((x) => c.progs[x]!.target === prog.target).length >= p.maxTrampLinks) return 'E2BIG';
+  // An fsession link is on the fentry and the fexit list: it counts twice, and a new one
+  // needs room for two.
+  const used = st.attached.filter((x) => c.progs[x]!.target === prog.target).reduce((n, x) => n + (c.progs[x]!.kind === 'fsession' ? 2 : 1), 0);
+  if (used + (prog.kind === 'fsession' ? 1 : 0) >= p.maxTrampLinks) return 'E2BIG';
   const f = c.module.functions[prog.target]!;
   if (!withinArgLimit(p.argLimit, f.args.length, slotCount(f))) return 'ENOTSUPP';
   if (p.directCalls === 'none') return 'ENOTSUPP';
@@ -96,8 +99,15 @@ interface Observation {
   readonly cookie: bigint;
   readonly ip?: bigint;
   readonly nregs?: readonly [bigint, bigint];
+  /** fsession: which side ran; with a session cookie, whether it held what it must (0 at
+   *  entry, then the program's value; that value at exit). */
+  readonly side?: 'entry' | 'exit';
+  readonly sessionCookie?: boolean;
   readonly error?: string;
 }
+
+/** The value fsession program j writes to its session cookie at entry. */
+const cookieValue = (j: number): bigint => BigInt.asUintN(64, 0x9e3779b97f4a7c15n * BigInt(j + 1));
 
 const hx = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16)}`;
 /** Byte-for-byte equality (a plain loop: this runs on every step with nothing attached). */
@@ -136,7 +146,11 @@ export class CaseRunner {
     if (!mod.ok) throw new Error(`runCase: loading the generated module: ${describeError(mod)}`);
     this.module = mod.value;
     this.bpf = bpfOf(k);
-    if (c.progs.length > 0) this.object = this.bpf.runtime.load({ name: 'rvt_props', progs: c.progs.map((_, j) => this.progSpec(j)) });
+    if (c.progs.length > 0) {
+      const obj = this.bpf.runtime.tryLoad({ name: 'rvt_props', progs: c.progs.map((_, j) => this.progSpec(j)) });
+      if (!obj.ok) throw new Error(`runCase: loading the programs on ${this.profile.name}: ${describeError(obj)}`);
+      this.object = obj.value;
+    }
     const mem = k.machine.memory;
     const region = (addr: bigint, size: number, what: string) => ({ addr, bytes: mem.readBytes(addr, size), what });
     this.snapshot = [
@@ -188,6 +202,7 @@ export class CaseRunner {
       args: progArgs(f),
       ret: scalarOf(f.ret),
       usesFuncIp: p.usesIp,
+      ...(p.session ? { usesSessionCookie: true } : {}),
       r0: p.r0,
       body: (ctx) => this.observe(j, ctx),
     };
@@ -205,11 +220,21 @@ export class CaseRunner {
       });
       const ret = p.kind !== 'fentry' && f.ret !== 'void' ? ctx.ret() : undefined;
       const cnt = p.argCnt ? ctx.argCnt() : undefined;
+      const side = p.kind === 'fsession' ? (ctx.sessionIsReturn() ? 'exit' : 'entry') : undefined;
+      let sessionCookie: boolean | undefined;
+      if (p.session) {
+        if (side === 'entry') {
+          sessionCookie = ctx.readCookie() === 0n;
+          ctx.writeCookie(cookieValue(j));
+        } else sessionCookie = ctx.readCookie() === cookieValue(j);
+      }
       this.observed.push({
         prog: j, args, cookie: ctx.cookie(),
         ...(ret !== undefined ? { ret } : {}),
         ...(p.usesIp ? { ip: ctx.funcIp() } : {}),
         ...(cnt !== undefined ? { nregs: [cnt, ctx.getFuncArg(Number(cnt)).err] as const } : {}),
+        ...(side !== undefined ? { side } : {}),
+        ...(sessionCookie !== undefined ? { sessionCookie } : {}),
       });
     } catch (e) {
       this.observed.push({ prog: j, args: [], cookie: 0n, error: (e as Error).message });
@@ -220,11 +245,12 @@ export class CaseRunner {
   private showObs(o: Observation): string {
     const p = this.c.progs[o.prog]!;
     if (o.error !== undefined) return `${p.kind} ${progName(o.prog)}: ${o.error}`;
-    const parts = [`${p.kind} ${progName(o.prog)} ${fnName(p.target)}${showValues(o.args)}`];
+    const parts = [`${p.kind}${o.side !== undefined ? ` (${o.side})` : ''} ${progName(o.prog)} ${fnName(p.target)}${showValues(o.args)}`];
     if (o.ret !== undefined) parts.push(`ret ${o.ret}`);
     parts.push(`cookie ${hx(o.cookie)}`);
     if (o.ip !== undefined) parts.push(`ip ${this.kernel.kallsyms.format(o.ip)}`);
     if (o.nregs) parts.push(`nregs ${o.nregs[0]} arg(nregs) ${o.nregs[1]}`);
+    if (o.sessionCookie !== undefined) parts.push(`session cookie ${o.sessionCookie ? 'as expected' : o.side === 'entry' ? 'not 0 at entry' : 'not what the entry side wrote'}`);
     return parts.join(', ');
   }
 
@@ -236,6 +262,8 @@ export class CaseRunner {
       ...(e.ret !== undefined ? { ret: e.ret } : {}),
       ...(p.usesIp ? { ip: this.module.fn(fnName(e.fn)).addr } : {}),
       ...(p.argCnt ? { nregs: [BigInt(slotCount(f)), -22n] as const } : {}),
+      ...(e.side !== undefined ? { side: e.side } : {}),
+      ...(p.session ? { sessionCookie: true } : {}),
     };
   }
 

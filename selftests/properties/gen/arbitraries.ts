@@ -10,8 +10,9 @@
 import fc from 'fast-check';
 import type { Profile } from '../../../kernel/profiles/profiles';
 import { extend } from '../../../kernel/bpf/runtime/types';
+import { ERAS } from '../../../kernel/bpf/trampoline/era';
 import { ARG_KINDS, MAX_ARGS, MAX_LOCALS, MAX_SAVED, MAX_SLOTS, RET_KINDS, slotsOfKind, u64, type ArgKind, type ArgValue, type GenFunc, type GenModule, type RetKind } from './func';
-import { PROG_KINDS, type GenProg, type ProgKind } from './model';
+import type { GenProg, ProgKind } from './model';
 import type { PropCase, Step } from '../case';
 
 /** What a profile lets a case use. */
@@ -23,6 +24,8 @@ export interface GenLimits {
   readonly maxLinks: number;
   /** Whether BPF programs can be attached to module functions at all. */
   readonly bpf: boolean;
+  /** fsession programs too (the 7.0 JIT). */
+  readonly fsession?: boolean;
   /**
    * Bias functions towards long argument lists full of 16-byte structs (7-12 arguments, half
    * of them structs), to reach past 12 argument slots (with maxSlots up to 24).
@@ -36,6 +39,7 @@ export function limitsFor(p: Profile, maxFunctions = 3): GenLimits {
     maxFunctions,
     maxLinks: p.maxTrampLinks,
     bpf: p.trampoline !== 'none' && p.directCalls !== 'none',
+    fsession: p.trampoline !== 'none' && ERAS[p.trampoline].fsession,
   };
 }
 
@@ -143,7 +147,7 @@ export function arbArgs(f: GenFunc): fc.Arbitrary<ArgValue[]> {
 /** A program as generated, before normalizeProgs fits its target and limits to the module. */
 type RawProg = GenProg;
 
-const arbProgKind = fc.constantFrom<ProgKind>(...PROG_KINDS);
+const arbProgKind = fc.constantFrom<ProgKind>('fentry', 'fexit', 'fmod_ret');
 const ERRNOS = [-1n, -2n, -7n, -12n, -14n, -16n, -22n, -95n, -524n];
 /** What an fmod_ret program returns: often 0 (let the original run), else an int. */
 const arbFmodRet = fc.oneof(
@@ -162,6 +166,17 @@ const arbRawProg: fc.Arbitrary<RawProg> = fc.record({
   r0: fc.constantFrom<32 | 64>(64, 32),
 });
 
+/**
+ * Programs for the profile: with fsession support (7.0) fsession programs too, half of them
+ * using a session cookie; elsewhere the same draws as before fsession existed.
+ */
+const arbRawProgFsession: fc.Arbitrary<RawProg> = fc
+  .record({ p: arbRawProg, fsession: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }), session: fc.boolean() })
+  .map(({ p, fsession, session }) => (fsession ? { ...p, kind: 'fsession' as const, session } : p));
+export function arbRawProgFor(limits: GenLimits): fc.Arbitrary<RawProg> {
+  return limits.fsession ? arbRawProgFsession : arbRawProg;
+}
+
 /** Programs for a module: targets exist, no fmod_ret on void functions, cookies fit. */
 export function normalizeProgs(m: GenModule, raws: readonly RawProg[], focus: number | undefined): GenProg[] {
   const full = new Map<number, number>();
@@ -174,7 +189,7 @@ export function normalizeProgs(m: GenModule, raws: readonly RawProg[], focus: nu
       if (n >= FULL_COOKIES_PER_FUNCTION) cookie &= 0xffffffffn;
       else full.set(target, n + 1);
     }
-    return { kind, target, cookie, usesIp: r.usesIp, argCnt: r.argCnt, ret: kind === 'fmod_ret' ? r.ret : 0n, r0: r.r0 };
+    return { kind, target, cookie, usesIp: r.usesIp, argCnt: r.argCnt, ret: kind === 'fmod_ret' ? r.ret : 0n, r0: r.r0, ...(kind === 'fsession' ? { session: r.session ?? false } : {}) };
   });
 }
 
@@ -199,10 +214,10 @@ export function arbAttachCase(limits: GenLimits, opts: AttachCaseOptions = {}): 
   const maxProgs = limits.bpf ? opts.maxProgs ?? 6 : 0;
   const progCount = (opts.manyLinksWeight ?? 0) > 0 && limits.bpf
     ? fc.oneof(
-        { weight: 10, arbitrary: fc.array(arbRawProg, { minLength: 1, maxLength: maxProgs }).map((ps) => ({ ps, focus: false })) },
-        { weight: opts.manyLinksWeight!, arbitrary: fc.array(arbRawProg, { minLength: limits.maxLinks - 2, maxLength: limits.maxLinks + 2 }).map((ps) => ({ ps, focus: true })) },
+        { weight: 10, arbitrary: fc.array(arbRawProgFor(limits), { minLength: 1, maxLength: maxProgs }).map((ps) => ({ ps, focus: false })) },
+        { weight: opts.manyLinksWeight!, arbitrary: fc.array(arbRawProgFor(limits), { minLength: limits.maxLinks - 2, maxLength: limits.maxLinks + 2 }).map((ps) => ({ ps, focus: true })) },
       )
-    : fc.array(arbRawProg, { minLength: maxProgs > 0 ? 1 : 0, maxLength: maxProgs }).map((ps) => ({ ps, focus: false }));
+    : fc.array(arbRawProgFor(limits), { minLength: maxProgs > 0 ? 1 : 0, maxLength: maxProgs }).map((ps) => ({ ps, focus: false }));
   return fc
     .record({
       module: arbModule(limits),
@@ -258,7 +273,7 @@ export function arbStepsCase(limits: GenLimits, opts: { readonly maxProgs?: numb
   return fc
     .record({
       module: arbModule(limits),
-      progs: fc.array(arbRawProg, { minLength: maxProgs > 0 ? 1 : 0, maxLength: maxProgs }),
+      progs: fc.array(arbRawProgFor(limits), { minLength: maxProgs > 0 ? 1 : 0, maxLength: maxProgs }),
       steps: fc.array(arbRawStep, { minLength: 1, maxLength: opts.maxSteps ?? 12 }),
     })
     .map(({ module: m, progs: ps, steps: raw }) => {

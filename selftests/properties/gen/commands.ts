@@ -13,7 +13,7 @@ import type { Profile } from '../../../kernel/profiles/profiles';
 import { CaseRunner, expectedAttach, selected, type Contract } from '../run-case';
 import { describeStep, type PropCase, type Step } from '../case';
 import { CaseFailure } from '../params';
-import { arbModule, arbRawArgs, arbRawProg, fitArgs, normalizeProgs, type GenLimits, type RawArgs } from './arbitraries';
+import { arbModule, arbRawArgs, arbRawProgFor, fitArgs, normalizeProgs, type GenLimits, type RawArgs } from './arbitraries';
 import type { GenModule } from './func';
 import type { GenProg, ModelState } from './model';
 
@@ -26,7 +26,7 @@ export interface World {
 export function arbWorld(limits: GenLimits, maxProgs = 6): fc.Arbitrary<World> {
   const n = limits.bpf ? maxProgs : 0;
   return fc
-    .record({ module: arbModule(limits), progs: fc.array(arbRawProg, { minLength: n > 0 ? 1 : 0, maxLength: n }) })
+    .record({ module: arbModule(limits), progs: fc.array(arbRawProgFor(limits), { minLength: n > 0 ? 1 : 0, maxLength: n }) })
     .map(({ module: m, progs }) => ({ module: m, progs: normalizeProgs(m, progs, undefined) }));
 }
 

@@ -4,12 +4,14 @@
  * return values, cookies and ips; what the function tracer records; what each call returns
  * and writes. The model knows nothing of trampolines, sleds or eras: it is the contract.
  *
- *   per traced invocation of f:  [tracer entry]  fentry programs (newest first)
+ *   per traced invocation of f:  [tracer entry]  fentry and fsession (entry side, ret 0)
+ *                                programs (newest first)
  *                                fmod_ret programs, newest first, until one returns non-zero
  *                                (its low 32 bits, sign-extended, become the return value
  *                                and the body does not run)
  *                                the body (nested calls traced the same way)
- *                                fexit programs (newest first) with the return value
+ *                                fexit and fsession (exit side) programs (newest first)
+ *                                with the return value
  *
  * Newest first: the kernel links a program at the head of its kind's list (hlist_add_head in
  * __bpf_trampoline_link_prog) and the trampoline runs the list from the head.
@@ -18,7 +20,8 @@ import { extend } from '../../../kernel/bpf/runtime/types';
 import { MIX, MIX_SHIFT, wordKinds } from './body';
 import { argValues, scalarOf, slotCount, u64, type ArgValue, type GenFunc, type GenModule } from './func';
 
-export const PROG_KINDS = ['fentry', 'fexit', 'fmod_ret'] as const;
+/** fsession (7.0): run at entry and at exit (both sides' events). */
+export const PROG_KINDS = ['fentry', 'fexit', 'fmod_ret', 'fsession'] as const;
 export type ProgKind = (typeof PROG_KINDS)[number];
 
 /** A generated tracing program: what it checks is fixed, what it does is data. */
@@ -36,6 +39,8 @@ export interface GenProg {
   readonly ret: bigint;
   /** How the program leaves BPF R0: 32 as ALU32 code (`w0 = -22`, zero-extended) or 64. */
   readonly r0: 32 | 64;
+  /** fsession: it calls bpf_session_cookie (writes its cookie at entry, checks it at exit). */
+  readonly session?: boolean;
 }
 
 export const progName = (j: number): string => `rvt_p${j}`;
@@ -86,7 +91,7 @@ export type Parent = { readonly kind: 'host' } | { readonly kind: 'fn'; readonly
 
 /** One thing a traced call must make visible, as the runner formats observations. */
 export type Expected =
-  | { readonly kind: 'prog'; readonly prog: number; readonly fn: number; readonly args: readonly ArgValue[]; readonly ret?: bigint }
+  | { readonly kind: 'prog'; readonly prog: number; readonly fn: number; readonly args: readonly ArgValue[]; readonly ret?: bigint; readonly side?: 'entry' | 'exit' }
   | { readonly kind: 'trace'; readonly fn: number; readonly parent: Parent };
 
 export interface CallOutcome {
@@ -115,12 +120,17 @@ export function modelCall(
 ): CallOutcome {
   const events: Expected[] = [];
   const outs = new Map(outsBefore);
-  const linked = (f: number, kind: ProgKind) => st.attached.filter((j) => progs[j]!.target === f && progs[j]!.kind === kind).reverse();
+  const linked = (f: number, ...kinds: ProgKind[]) => st.attached.filter((j) => progs[j]!.target === f && kinds.includes(progs[j]!.kind)).reverse();
   const invoke = (f: number, w: readonly bigint[], parent: Parent): bigint => {
     const fnc = m.functions[f]!;
     const args = argValues(fnc, w);
     if (st.tracer?.includes(f)) events.push({ kind: 'trace', fn: f, parent });
-    for (const j of linked(f, 'fentry')) events.push({ kind: 'prog', prog: j, fn: f, args });
+    // fsession programs are on the fentry list too; their entry side sees ret 0 (the
+    // trampoline zeroed the slot).
+    for (const j of linked(f, 'fentry', 'fsession')) {
+      if (progs[j]!.kind === 'fentry') events.push({ kind: 'prog', prog: j, fn: f, args });
+      else events.push({ kind: 'prog', prog: j, fn: f, args, side: 'entry', ...(fnc.ret === 'void' ? {} : { ret: 0n }) });
+    }
     let ret: bigint | undefined;
     for (const j of linked(f, 'fmod_ret')) {
       events.push({ kind: 'prog', prog: j, fn: f, args, ret: 0n });
@@ -137,7 +147,10 @@ export function modelCall(
       ret = r.ret;
     }
     const typedRet = fnc.ret === 'void' ? undefined : extend(scalarOf(fnc.ret), ret);
-    for (const j of linked(f, 'fexit')) events.push(typedRet === undefined ? { kind: 'prog', prog: j, fn: f, args } : { kind: 'prog', prog: j, fn: f, args, ret: typedRet });
+    for (const j of linked(f, 'fexit', 'fsession')) {
+      const side = progs[j]!.kind === 'fsession' ? { side: 'exit' as const } : {};
+      events.push(typedRet === undefined ? { kind: 'prog', prog: j, fn: f, args, ...side } : { kind: 'prog', prog: j, fn: f, args, ret: typedRet, ...side });
+    }
     return ret;
   };
   const ret = invoke(fn, words, { kind: 'host' });
