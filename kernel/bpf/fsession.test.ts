@@ -16,7 +16,7 @@ const call = (k: ReturnType<typeof bootKernel>) => k.call(TARGET, [1n]);
 describe('fsession', function () {
   this.timeout(30000);
 
-  it('before 7.0 the object is refused at load with -EOPNOTSUPP (load() treats it as a caller bug)', () => {
+  it('without the 7.0 JIT the object is refused at load with -EOPNOTSUPP (load() treats it as a caller bug)', () => {
     const k = bootKernel('v6.16');
     const rt = bpfOf(k).runtime;
     const spec = { name: 'o', progs: [{ name: 's', attach: 'fsession' as const, target: TARGET, body: () => 0n }] };

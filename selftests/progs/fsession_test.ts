@@ -92,10 +92,8 @@ export function fsession_test(k: Kernel) {
         name: 'test9', attach: 'fsession', target: 'bpf_fentry_test1', args: args('int a'), usesSessionCookie: true,
         body: (c) => {
           if (!c.sessionIsReturn()) {
-            if (c.arg('a') === 1n && c.ret() === 0n) {
-              c.writeCookie(0x123456n);
-              c.bss.test9_entry_result = 1n;
-            }
+            c.bss.test9_entry_result = bit(c.arg('a') === 1n && c.ret() === 0n);
+            c.writeCookie(0x123456n);
           } else c.bss.test9_exit_result = bit(c.arg('a') === 1n && c.ret() === 2n && c.readCookie() === 0x123456n);
         },
       },

@@ -159,8 +159,10 @@ export class BpfRuntime implements CtxHost {
 
   /**
    * BPF_PROG_LOAD as far as the simulated kernel refuses anything: an fsession program where
-   * the JIT has no fsession support (bpf_jit_supports_fsession, checked by the verifier's
-   * bpf_check_attach_target: -EOPNOTSUPP, "JIT does not support fsession"). Otherwise load().
+   * the JIT has no fsession support (bpf_jit_supports_fsession, checked by 7.0's verifier in
+   * bpf_check_attach_target: -EOPNOTSUPP, "JIT does not support fsession"). Profiles before
+   * 7.0 answer the same, as a 7.0 kernel without riscv's fsession JIT would; a real kernel of
+   * their time did not know BPF_TRACE_FSESSION at all. Otherwise load().
    */
   tryLoad(spec: ObjectSpec, opts: LoadOptions = {}): KResult<BpfObject> {
     const fsession = this.funcMeta;

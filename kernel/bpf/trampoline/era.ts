@@ -33,7 +33,7 @@ export interface EraTraits {
   readonly indirectFrame: boolean;
   /**
    * The epilogue reloads a5 (BPF R0) before a0, and a struct_ops trampoline sign-extends its
-   * return value into a0 from a5 (92751937f12a, v6.17).
+   * return value into a0 from a5 (92751937f12a, v6.17; also in 6.16.y stable, not in our v6.16.0).
    */
   readonly r0FirstRestore: boolean;
   /**

@@ -162,7 +162,7 @@ describe('trampoline generator', () => {
     });
 
     it('SKIP_FRAME calls the original past the era\'s sled size: 16 bytes in v6.3, 8 after', () => {
-      for (const [era, skip] of [['v6.3', 16n], ['v6.6', 8n], ['v6.11', 8n], ['v6.16', 8n]] as const) {
+      for (const [era, skip] of [['v6.3', 16n], ['v6.6', 8n], ['v6.11', 8n], ['v6.16', 8n], ['v7.0', 8n]] as const) {
         const r = generateTrampoline(spec(era, { fexit: [link(0xffffffff80800100n)], flags: CALL_ORIG }));
         if (!r.ok) throw new Error(r.message);
         const listing = listBytes(r.value.bytes, IMAGE, { symbolize: (a) => (a === FUNC + skip ? 'orig_call' : undefined) });

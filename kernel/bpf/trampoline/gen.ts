@@ -185,11 +185,9 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
 
   // ---- stack layout ----------------------------------------------------------------------------
   let stack = t.frame === 'ra16' ? 24 : 16;
-  let retvalOff = 0;
-  if (saveRet) {
-    stack += t.retvalBoth ? 16 : 8;
-    retvalOff = stack;
-  }
+  // retval_off is set whether or not the slot exists (only CALL_ORIG / RET_FENTRY_RET use it).
+  if (saveRet) stack += t.retvalBoth ? 16 : 8;
+  const retvalOff = stack;
   stack += 8 * slots;
   const argsOff = stack;
   stack += 8;
