@@ -6,7 +6,9 @@
  *
  * Subtests:
  * - test_function_entry: the trampoline programs (test1 fentry on bpf_fentry_test1, test2
- *   fexit on bpf_fentry_test2, test5 fmod_ret on bpf_modify_return_test), as upstream.
+ *   fexit on bpf_fentry_test2, test5 fmod_ret on bpf_modify_return_test), as upstream, and
+ *   test9 (fsession on bpf_fentry_test1, 7.0: the ip on both sides; where the JIT has no
+ *   fsession support, upstream's `#else` stub sets both results).
  * - kprobe, uprobe, test_function_body: upstream's kprobe / kretprobe (test3, test4), uprobe /
  *   uretprobe (test7, test8) and kprobe-at-offset (test6) programs: SKIP, rvtramp models BPF
  *   trampolines only.
@@ -14,14 +16,14 @@
 import type { TestContext } from '../harness/runner/context';
 import { defineObject } from '../kernel/bpf/runtime';
 import type { Kernel } from '../kernel/kernel';
-import { args, bit, open_and_load, test_run } from './_lib';
+import { args, bit, bpf_jit_supports_fsession, open_and_load, test_run } from './_lib';
 
 /** progs/get_func_ip_test.c (trampoline programs): `__ksym` addresses resolved at load. */
 function get_func_ip_test(k: Kernel) {
   const ksym = (name: string) => k.sym(name);
   return defineObject({
     name: 'get_func_ip_test',
-    bss: { test1_result: 0, test2_result: 0, test5_result: 0 },
+    bss: { test1_result: 0, test2_result: 0, test5_result: 0, test9_entry_result: 0, test9_exit_result: 0 },
     progs: [
       {
         name: 'test1', attach: 'fentry', target: 'bpf_fentry_test1', args: args('int a'), usesFuncIp: true,
@@ -38,6 +40,21 @@ function get_func_ip_test(k: Kernel) {
           return c.ret();
         },
       },
+      bpf_jit_supports_fsession(k)
+        ? {
+            name: 'test9', attach: 'fsession', target: 'bpf_fentry_test1', args: args('int a'), usesFuncIp: true,
+            body: (c) => {
+              if (c.sessionIsReturn()) c.bss.test9_exit_result = bit(c.funcIp() === ksym('bpf_fentry_test1'));
+              else c.bss.test9_entry_result = bit(c.funcIp() === ksym('bpf_fentry_test1'));
+            },
+          }
+        : {
+            name: 'test9', attach: 'fentry', target: 'bpf_fentry_test1',
+            body: (c) => {
+              c.bss.test9_entry_result = 1n;
+              c.bss.test9_exit_result = 1n;
+            },
+          },
     ],
   });
 }
@@ -61,6 +78,8 @@ function test_function_entry(t: TestContext): void {
   t.ASSERT_EQ(skel.bss.test1_result!, 1, 'test1_result');
   t.ASSERT_EQ(skel.bss.test2_result!, 1, 'test2_result');
   t.ASSERT_EQ(skel.bss.test5_result!, 1, 'test5_result');
+  t.ASSERT_EQ(skel.bss.test9_entry_result!, 1, 'test9_entry_result');
+  t.ASSERT_EQ(skel.bss.test9_exit_result!, 1, 'test9_exit_result');
   skel.destroy();
 }
 

@@ -17,6 +17,7 @@ import type { TestContext } from '../../harness/runner/context';
 import type { Kernel } from '../../kernel/kernel';
 import { scratchPage } from '../../kernel/image';
 import type { BpfProg } from '../../kernel/bpf/runtime';
+import { ERAS } from '../../kernel/bpf/trampoline/era';
 import { explain, kernel_call, monitorsFor, removeMonitors } from './kcall';
 import type { CallBoundaryMonitor } from '../../kernel/monitor/call-boundary';
 
@@ -64,6 +65,16 @@ export interface TestRunResult {
 export interface TestRunOptions {
   /** Monitors on the callees (default: one per callee of this attach type, for the failure report). */
   readonly monitors?: readonly CallBoundaryMonitor[];
+}
+
+/**
+ * bpf_jit_supports_fsession() of the running kernel (7.0's riscv JIT). Upstream's tests pick
+ * their fsession programs or a stub by target architecture at compile time (`#if
+ * defined(bpf_target_riscv)`); a port builds them for the kernel it runs on.
+ */
+export function bpf_jit_supports_fsession(k: Kernel): boolean {
+  const era = k.profile.trampoline;
+  return era !== 'none' && ERAS[era].fsession;
 }
 
 /** The attach type a program's test run selects. */
