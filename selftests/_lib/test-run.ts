@@ -17,7 +17,7 @@ import type { TestContext } from '../../harness/runner/context';
 import type { Kernel } from '../../kernel/kernel';
 import { scratchPage } from '../../kernel/image';
 import type { BpfProg } from '../../kernel/bpf/runtime';
-import { ERAS } from '../../kernel/bpf/trampoline/era';
+import { jitSupportsFsession } from '../../kernel/bpf/trampoline/era';
 import { explain, kernel_call, monitorsFor, removeMonitors } from './kcall';
 import type { CallBoundaryMonitor } from '../../kernel/monitor/call-boundary';
 
@@ -73,8 +73,7 @@ export interface TestRunOptions {
  * defined(bpf_target_riscv)`); a port builds them for the kernel it runs on.
  */
 export function bpf_jit_supports_fsession(k: Kernel): boolean {
-  const era = k.profile.trampoline;
-  return era !== 'none' && ERAS[era].fsession;
+  return jitSupportsFsession(k.profile.trampoline);
 }
 
 /** The attach type a program's test run selects. */

@@ -37,7 +37,7 @@ import {
   BPF_TEXT, BPF_TEXT_SIZE, BPF_TRAMP_RUN_CTX, CURRENT_RUN_CTX, MAX_HARTS, NO_START_TIME,
 } from './layout';
 import { BpfObject, BpfProg, checkProg, type ObjectSpec, type ProgSpec } from './prog';
-import { ERAS } from '../trampoline/era';
+import { jitSupportsFsession } from '../trampoline/era';
 import { fail, ok, type KResult } from '../../errno';
 
 /** What the runtime needs of the kernel (a Kernel from kernel/kernel.ts has all of it). */
@@ -145,7 +145,7 @@ export class BpfRuntime implements CtxHost {
     this.host = k.host;
     this.kallsyms = k.kallsyms;
     this.era = k.profile.trampoline;
-    this.funcMeta = this.era !== 'none' && ERAS[this.era].fsession;
+    this.funcMeta = jitSupportsFsession(this.era);
     this.rvc = k.profile.rvc;
     this.ensureMapped(BPF_DATA, PAGE_SIZE, 'rw');
     this.kallsyms.add('bpf_current_run_ctx', CURRENT_RUN_CTX, 8 * MAX_HARTS, { kind: 'data' });
@@ -165,19 +165,21 @@ export class BpfRuntime implements CtxHost {
    * their time did not know BPF_TRACE_FSESSION at all. Otherwise load().
    */
   tryLoad(spec: ObjectSpec, opts: LoadOptions = {}): KResult<BpfObject> {
-    const fsession = this.funcMeta;
-    for (const p of spec.progs) {
-      if (opts.only && !opts.only.includes(p.name)) continue;
-      if (p.attach === 'fsession' && !fsession) return fail('EOPNOTSUPP', `prog '${p.name}': JIT does not support fsession`);
-    }
+    const refused = this.refusedProg(spec, opts);
+    if (refused) return fail('EOPNOTSUPP', `prog '${refused.name}': JIT does not support fsession`);
     return ok(this.load(spec, opts));
+  }
+
+  /** The first program to load that the kernel refuses (an fsession one without JIT support). */
+  private refusedProg(spec: ObjectSpec, opts: LoadOptions): ProgSpec | undefined {
+    if (this.funcMeta) return undefined;
+    return spec.progs.find((p) => p.attach === 'fsession' && (!opts.only || opts.only.includes(p.name)));
   }
 
   /** Loads an object's programs: a struct bpf_prog each, bodies installed, images built. A
    *  program the kernel would refuse (see tryLoad) is a bug in the caller: it throws. */
   load(spec: ObjectSpec, opts: LoadOptions = {}): BpfObject {
-    const fsession = this.funcMeta;
-    const refused = spec.progs.find((p) => p.attach === 'fsession' && !fsession && (!opts.only || opts.only.includes(p.name)));
+    const refused = this.refusedProg(spec, opts);
     if (refused) throw new Error(`bpf object ${spec.name}: prog '${refused.name}' is fsession, which the ${this.era} JIT does not support (use tryLoad)`);
     const obj = new BpfObject(spec, (p) => this.unload(p));
     for (const name of opts.only ?? []) if (!spec.progs.some((p) => p.name === name)) throw new Error(`bpf object ${spec.name}: no program '${name}'`);

@@ -44,6 +44,11 @@ export interface EraTraits {
   readonly fsession: boolean;
 }
 
+/** bpf_jit_supports_fsession() of a kernel with this trampoline era (7.0's riscv JIT). */
+export function jitSupportsFsession(era: TrampolineEra): boolean {
+  return era !== 'none' && ERAS[era].fsession;
+}
+
 export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
   'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false, r0FirstRestore: false, fsession: false },
   'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false, r0FirstRestore: false, fsession: false },

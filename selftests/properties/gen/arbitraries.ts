@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import type { Profile } from '../../../kernel/profiles/profiles';
 import { extend } from '../../../kernel/bpf/runtime/types';
-import { ERAS } from '../../../kernel/bpf/trampoline/era';
+import { jitSupportsFsession } from '../../../kernel/bpf/trampoline/era';
 import { ARG_KINDS, MAX_ARGS, MAX_LOCALS, MAX_SAVED, MAX_SLOTS, RET_KINDS, slotsOfKind, u64, type ArgKind, type ArgValue, type GenFunc, type GenModule, type RetKind } from './func';
 import type { GenProg, ProgKind } from './model';
 import type { PropCase, Step } from '../case';
@@ -39,7 +39,7 @@ export function limitsFor(p: Profile, maxFunctions = 3): GenLimits {
     maxFunctions,
     maxLinks: p.maxTrampLinks,
     bpf: p.trampoline !== 'none' && p.directCalls !== 'none',
-    fsession: p.trampoline !== 'none' && ERAS[p.trampoline].fsession,
+    fsession: jitSupportsFsession(p.trampoline),
   };
 }
 
