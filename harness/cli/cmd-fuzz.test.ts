@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { getProfile } from '../../kernel/profiles/profiles';
 import { BATCH, batchSeed, batchTarget, runCampaign, shardBatch } from '../fuzz/campaign';
 import { readReplay } from '../fuzz/replay-file';
+import { BPF_PROFILES } from '../../selftests/properties/suite';
 import { parseFuzzArgs, type FuzzOptions } from './cmd-fuzz';
 import { expectOneLineError, run } from './testing';
 
@@ -213,5 +214,23 @@ describe('rvtramp fuzz / replay', function () {
     expectOneLineError(await run(['replay', '--', ok, ok]), /takes one replay FILE/);
     expectOneLineError(await run(['replay', '-x', '--', ok]), /unknown option '-x'/);
     expectOneLineError(await run(['replay', '--', '--help']), /cannot read --help: ENOENT/);
+    // Not JSON: the parser's complaint without its quote of the file (which may span lines).
+    const md = await run(['replay', write('notes.md', '# notes\n\nnot a replay file\n')]);
+    expect([md.code, md.err]).to.deep.equal([3, `rvtramp replay: ${join(dir, 'notes.md')} is not JSON: Unexpected token '#'\n`]);
+  });
+
+  it('--help names the default profiles (every correct BPF profile)', async () => {
+    const r = await run(['fuzz', '--help']);
+    expect(r.code).to.equal(0);
+    const text = r.out.replace(/\s+/g, ' ');
+    const m = /\(default: the correct BPF profiles ([^)]*)\)/.exec(text);
+    expect(m, text).to.not.equal(null);
+    const named = new Set(m![1]!.replace(/ and their -norvc twins$/, '').split(/, | and /));
+    const want = BPF_PROFILES.map((p) => p.name);
+    const expanded = m![1]!.endsWith('-norvc twins') ? [...named].flatMap((n) => [n, `${n}-norvc`]) : [...named];
+    expect(expanded.sort()).to.deep.equal([...want].sort());
+    expect(want).to.include('v7.0');
+    // The option text keeps its column width (the usage line above it is one long line).
+    for (const line of r.out.split('\n').filter((l) => l.startsWith('  '))) expect(line.length, line).to.be.at.most(96);
   });
 });

@@ -22,6 +22,26 @@ export const EXIT_SETUP = 3;
 /** A campaign stopped by SIGINT or SIGTERM before its budget was spent (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
+/** The default profiles as the help names them ("A, B and C and their -norvc twins"), wrapped
+ *  under the option text (derived from BPF_PROFILES, so a new era shows up here by itself). */
+function defaultProfilesText(): string {
+  const names = BPF_PROFILES.map((p) => p.name);
+  const base = names.filter((n) => !n.endsWith('-norvc'));
+  const twins = base.every((n) => names.includes(`${n}-norvc`)) && names.length === 2 * base.length;
+  const list = twins ? base : names;
+  const text = `${list.slice(0, -1).join(', ')}${list.length > 1 ? ' and ' : ''}${list[list.length - 1] ?? ''}${twins ? ' and their -norvc twins' : ''}`;
+  const lines: string[] = [];
+  let line = 'correct BPF profiles';
+  for (const w of `${text})`.split(' ')) {
+    if (22 + line.length + 1 + w.length > 94) {
+      lines.push(line);
+      line = w;
+    } else line += ` ${w}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(22)}`);
+}
+
 export const FUZZ_USAGE = `usage: rvtramp fuzz [--runs N | --time SECONDS] [--seed S] [--shard i/n] [-j N] [-p PROFILE...] [--out DIR]
 
 Runs the property cases (attachment sets, step sequences, fc.commands sequences) with
@@ -37,7 +57,7 @@ shrinks it and writes a replay file (rvtramp replay FILE).
   -j, --workers[=N]   run the shard on N worker threads (default N: the number of CPUs): the
                       same cases and the same first failure as one thread
   -p, --profile NAME  kernel profile, name or glob, repeatable or comma-separated (default: the
-                      correct BPF profiles v6.8, v6.11, v6.16 and their -norvc twins)
+                      ${defaultProfilesText()}
   --out DIR           where replay files go (default ./fuzz-out)
   -q, --quiet         no progress output
 

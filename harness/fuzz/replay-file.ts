@@ -75,7 +75,9 @@ export function readReplay(file: string): ReplayFile {
     const c = (raw as { case?: unknown } | null)?.case;
     if (c !== undefined) (raw as { case: unknown }).case = caseFromJson(JSON.stringify(c));
   } catch (e) {
-    throw new Error(`${file} is not JSON: ${(e as Error).message.split('\n')[0]}`);
+    // V8 quotes the start of the text after the token ('..., "# notes\n"... is not valid
+    // JSON'); that excerpt may hold newlines and says nothing the file name does not.
+    throw new Error(`${file} is not JSON: ${(e as Error).message.replace(/, "[\s\S]*$/, '').split('\n')[0]}`);
   }
   const r = raw as Partial<ReplayFile> | null;
   if (!r || typeof r !== 'object' || typeof r.profile !== 'string' || !r.case || typeof r.case !== 'object' || !Array.isArray(r.case.steps) || !r.case.module || !Array.isArray(r.case.progs)) {
