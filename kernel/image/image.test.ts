@@ -19,6 +19,7 @@ const FUNCTIONS = [
   'bpf_testmod_test_struct_arg_7', 'bpf_testmod_test_struct_arg_8', 'bpf_testmod_test_struct_arg_9',
   'bpf_testmod_test_arg_ptr_to_struct', 'bpf_testmod_fentry_test1', 'bpf_testmod_fentry_test2',
   'bpf_testmod_fentry_test3', 'bpf_testmod_fentry_test7', 'bpf_testmod_fentry_test11', 'bpf_testmod_test_read',
+  'dummy_ops_test_ret_function', 'dummy_ops_call_op', 'bpf_dummy_ops_run_image',
 ];
 
 const hex = (v: bigint) => '0x' + v.toString(16);
