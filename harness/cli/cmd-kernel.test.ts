@@ -10,7 +10,7 @@ describe('rvtramp profiles and disasm --kernel', function () {
     const lines = r.out.trimEnd().split('\n');
     expect(lines).to.have.length(17);
     expect(lines[0]).to.match(/^profile\s+sled layout\s+ftrace scheme\s+ftrace with\s+direct calls\s+trampoline era$/);
-    expect(r.out).to.match(/\nv6\.8 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +REGS +yes \(t1\) +v6\.6\n/);
+    expect(r.out).to.match(/\nv6\.8 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +REGS +yes \(t1\) +v6\.8\n/);
     expect(r.out).to.match(/\nv6\.11 +8B c\.nop x4 -fpatchable-function-entry=4 +B: auipc t0\/jalr t0 +ARGS +yes \(t1\) +v6\.11\n/);
     expect(r.out).to.match(/\nv6\.16-norvc +16B nop x4 \(8B before\) -fpatchable-function-entry=4,2 +C: /);
     expect(r.out).to.match(/\nv7\.0 +16B c\.nop x8 \(8B before\) -fpatchable-function-entry=8,4 +C: .* +ARGS +yes \(ops->direct_call\) +v7\.0\n/);

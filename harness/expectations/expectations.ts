@@ -30,7 +30,7 @@ const KERNEL_FUNCTION_TESTS = [
 /** Tests needing more than 8 argument slots (6801b0aef79d, v6.11). */
 const MANY_ARGS = ['fentry_test/fentry_many_args', 'fexit_test/fexit_many_args', 'tracing_struct/struct_many_args'];
 
-const expect = (profile: string, tests: readonly string[], reason: string, signature: string): Expectation[] =>
+const expect = (profile: string | readonly string[], tests: readonly string[], reason: string, signature: string): Expectation[] =>
   tests.map((test) => ({ profile, test, reason, signature }));
 
 // The 2023 regression as the harness sees it: the trampoline of the 16-byte era on an 8-byte
@@ -45,6 +45,11 @@ export const EXPECTATIONS: readonly Expectation[] = [
   // v6.2: the BPF trampoline arrived in v6.3.
   ...expect('v6.2*', [...KERNEL_FUNCTION_TESTS.filter((t) => !t.startsWith('tracing_struct')), 'tracing_struct', 'fexit_bpf2bpf', 'sled_restore/bpf_prog'],
     'no BPF trampoline before v6.3', '-524'),
+  // The struct_ops test runs need a trampoline too (the attach and the load refusal do not).
+  ...expect('v6.2*', ['dummy_st_ops/dummy_init_*', 'dummy_st_ops/dummy_multiple_args', 'dummy_st_ops/dummy_sleepable*'], 'no BPF trampoline before v6.3', '-524'),
+  // Before v6.10 a struct_ops test run passes NULL for any pointer argument.
+  ...expect(['v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['dummy_st_ops/dummy_sleepable_reject_null'],
+    'test runs check NULL against the members\' __nullable arguments since v6.10 (980ca8ceeae6)', 'test_run unexpected test_run: actual 0 != expected -22'),
   // v6.3 and v6.6: trampolines for BPF programs only; kernel functions need ftrace direct calls (v6.8).
   ...expect('v6.3', KERNEL_FUNCTION_TESTS, 'no DYNAMIC_FTRACE_WITH_DIRECT_CALLS: kernel functions cannot be traced', '-524'),
   ...expect('v6.3-norvc', KERNEL_FUNCTION_TESTS, 'no DYNAMIC_FTRACE_WITH_DIRECT_CALLS: kernel functions cannot be traced', '-524'),
@@ -59,7 +64,7 @@ export const EXPECTATIONS: readonly Expectation[] = [
   ], MID_BODY, 'entered its body at +0x10'),
   ...expect(SEED_BUG, MANY_ARGS, 'the v6.3-era trampoline supports 8 argument slots', '-524'),
   // v6.8: 8 argument slots until v6.11, and the stale-start bug of the early trampolines.
-  ...expect('v6.8*', MANY_ARGS, 'the v6.6-era trampoline supports 8 argument slots (12 from v6.11, 6801b0aef79d)', '-524'),
+  ...expect('v6.8*', MANY_ARGS, 'the v6.8 trampoline (v6.6\'s generator) supports 8 argument slots (12 from v6.11, 6801b0aef79d)', '-524'),
   ...expect('v6.8*', ['recursion'],
     'a skipped (recursing) program\'s __bpf_prog_exit gets a stale start: the skip branch came before mv s1, a0 (fixed by 10541b374aa0 "riscv, bpf: Fix incorrect runtime stats")',
     'but __bpf_prog_enter returned 0'),

@@ -58,6 +58,7 @@ export class Bpf {
     if (!prog.loaded) return fail('EBADF', `${prog.name} has been freed`);
     if (opts.targetProg && !opts.targetProg.loaded) return fail('EBADF', `${opts.targetProg.name} has been freed`);
     if (kind === 'classifier') return fail('EINVAL', `${prog.name} is not a tracing program`);
+    if (kind === 'struct_ops') return fail('EINVAL', `${prog.name} is a struct_ops program: it is attached through its struct_ops map`);
     let target: AttachTarget;
     if (opts.targetProg) {
       const img = opts.targetProg.image;

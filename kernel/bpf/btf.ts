@@ -106,3 +106,43 @@ export class FuncModels {
 export function funcModel(name: string): FuncModel | undefined {
   return BY_NAME.get(name);
 }
+
+/**
+ * A struct_ops type the kernel registers: its members' function models in declaration order
+ * (a program's expected_attach_type is the member's index), which members a sleepable program
+ * may implement, and which pointer arguments may be NULL in a test run.
+ */
+export interface StructOpsType {
+  readonly name: string;
+  readonly members: readonly FuncModel[];
+  /** check_member: the members a sleepable (struct_ops.s) program may implement. */
+  readonly sleepable: readonly string[];
+  /** `__nullable` parameters of the cfi stubs, as member.arg (980ca8ceeae6, v6.10). */
+  readonly nullable: readonly string[];
+}
+
+/**
+ * bpf_dummy_ops (include/linux/bpf.h, net/bpf/bpf_dummy_struct_ops.c): the struct_ops type
+ * whose programs BPF_PROG_TEST_RUN runs; registering it (attaching a map) is refused.
+ * Unchanged since v6.3 (test_sleepable).
+ */
+export const BPF_DUMMY_OPS: StructOpsType = {
+  name: 'bpf_dummy_ops',
+  members: [
+    fn('test_1', 'int', ['cb', 'ptr']),
+    fn('test_2', 'int', ['cb', 'ptr'], ['a1', 'int'], ['a2', 'u16'], ['a3', 'char'], ['a4', 'u64']),
+    fn('test_sleepable', 'int', ['cb', 'ptr']),
+  ],
+  sleepable: ['test_sleepable'],
+  nullable: ['test_1.cb'],
+};
+
+export const STRUCT_OPS: readonly StructOpsType[] = [BPF_DUMMY_OPS];
+
+/** The struct_ops type and member a program's target `<struct>.<member>` names. */
+export function structOpsMember(target: string): { readonly type: StructOpsType; readonly index: number; readonly model: FuncModel } | undefined {
+  const [typeName, member] = target.split('.');
+  const type = STRUCT_OPS.find((t) => t.name === typeName);
+  const index = type?.members.findIndex((m) => m.name === member) ?? -1;
+  return type && index >= 0 ? { type, index, model: type.members[index]! } : undefined;
+}

@@ -28,7 +28,7 @@ export type DirectCalls = 'none' | 'regs-t1' | 'call-ops';
 export type FtraceWith = 'REGS' | 'ARGS';
 
 /** The BPF trampoline generator era (kernel/bpf, a later issue); 'none' before v6.3. */
-export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.11' | 'v6.16' | 'v7.0';
+export type TrampolineEra = 'none' | 'v6.3' | 'v6.6' | 'v6.8' | 'v6.11' | 'v6.16' | 'v7.0';
 
 /**
  * Which traced functions a trampoline era takes (others: -ENOTSUPP). Before v6.11 every
@@ -46,6 +46,7 @@ export const ARG_LIMITS: { readonly [E in TrampolineEra]: ArgLimit } = {
   none: { count: 'slots', max: 8 },
   'v6.3': { count: 'slots', max: 8 },
   'v6.6': { count: 'slots', max: 8 },
+  'v6.8': { count: 'slots', max: 8 },
   'v6.11': { count: 'args', max: 12 },
   'v6.16': { count: 'args', max: 12 },
   'v7.0': { count: 'args', max: 12 },
@@ -104,7 +105,7 @@ const BASES: readonly BaseDef[] = [
     sizing: 'arch', summary: 'DIRECT_CALLS series applied before the trampoline fix: 8-byte sled, 16-byte/ra trampoline (the 2023 bug)',
   },
   { name: 'v6.6', sled: 'sled8', scheme: 'B', directCalls: 'none', trampoline: 'v6.6', sizing: 'arch', summary: '8-byte t0 detour, adapted trampoline, no direct calls yet' },
-  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.6', sizing: 'generic', summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
+  { name: 'v6.8', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', trampoline: 'v6.8', sizing: 'generic', summary: '8-byte detour + DIRECT_CALLS via t1: fentry/fexit on kernel functions' },
   {
     name: 'v6.11', sled: 'sled8', scheme: 'B', directCalls: 'regs-t1', with: 'ARGS', trampoline: 'v6.11', sizing: 'generic',
     summary: 'ftrace WITH_ARGS (one ftrace_caller, direct calls via t1); trampoline with 12 arguments (stack-passed past a7) and prog_pack',

@@ -17,7 +17,8 @@ import type { TestContext } from '../../harness/runner/context';
 import type { Kernel } from '../../kernel/kernel';
 import { bpfOf, type AttachOptions, type Bpf } from '../../kernel/bpf/bpf';
 import type { BpfLink } from '../../kernel/bpf/trampoline/manager';
-import type { BpfObject, BpfProg, Bss, LoadOptions, ObjectSpec } from '../../kernel/bpf/runtime';
+import { isTracing, type BpfObject, type BpfProg, type Bss, type LoadOptions, type ObjectSpec } from '../../kernel/bpf/runtime';
+import { registerStructOps } from '../../kernel/bpf/struct-ops';
 import { describeError, type KResult } from '../../kernel/errno';
 
 export class Skeleton {
@@ -70,7 +71,7 @@ export class Skeleton {
    */
   attach(): number {
     for (const p of this.progs) {
-      if (p.attach === 'classifier' || this.links.has(p.name)) continue;
+      if (!isTracing(p.attach) || this.links.has(p.name)) continue;
       const r = this.attach_prog(p.name);
       if (!r.ok) {
         this.t.log(`libbpf: prog '${p.name}': failed to auto-attach: ${r.err}`);
@@ -96,6 +97,17 @@ export class Skeleton {
       this.t.log(`libbpf: prog '${name}': failed to attach: ${describeError(r)}`);
     }
     return r;
+  }
+
+  /**
+   * bpf_map__attach_struct_ops() of the object's struct_ops map of `type` (skel->maps.dummy_1
+   * for bpf_dummy_ops): 0, or the negative errno libbpf reports (logged with the reason).
+   */
+  attach_struct_ops(type: string): number {
+    const r = registerStructOps(type);
+    if (r.ok) return 0;
+    this.t.log(`libbpf: map of struct ${type}: failed to attach: ${describeError(r)}`);
+    return r.err;
   }
 
   /** bpf_link__destroy() of one link; false (with a FAIL line) when the kernel refused. */

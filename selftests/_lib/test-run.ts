@@ -18,6 +18,8 @@ import type { Kernel } from '../../kernel/kernel';
 import { scratchPage } from '../../kernel/image';
 import type { BpfProg } from '../../kernel/bpf/runtime';
 import { jitSupportsFsession } from '../../kernel/bpf/trampoline/era';
+import { bpfOf } from '../../kernel/bpf/bpf';
+import { finishStructOpsTestRun, prepareStructOpsTestRun, STRUCT_OPS_RUN_FN } from '../../kernel/bpf/struct-ops';
 import { explain, kernel_call, monitorsFor, removeMonitors } from './kcall';
 import type { CallBoundaryMonitor } from '../../kernel/monitor/call-boundary';
 
@@ -120,6 +122,35 @@ export function test_run(t: TestContext, k: Kernel, type: number | BpfProg, opts
   } finally {
     if (own) removeMonitors(monitors);
   }
+}
+
+/**
+ * bpf_prog_test_run_opts() of a struct_ops program (bpf_struct_ops_test_run, kernel/bpf/
+ * struct-ops.ts): ctx_in holds the member's arguments as u64 words, the first a user pointer
+ * to a struct bpf_dummy_ops_state (or 0). The kernel prepares the member's trampoline and
+ * dummy_ops_call_op (GCC code) calls it through a pointer. { err, retval }; undefined after an
+ * oops / timeout in the call (already reported).
+ */
+export function struct_ops_test_run(t: TestContext, k: Kernel, prog: BpfProg, ctxIn: readonly bigint[]): TestRunResult | undefined {
+  const bpf = bpfOf(k);
+  const run = prepareStructOpsTestRun(bpf, prog, ctxIn);
+  if (!run.ok) {
+    t.log(`test_run: ${run.message}`);
+    return { err: run.err, retval: 0 };
+  }
+  const out = kernel_call(k, STRUCT_OPS_RUN_FN, [run.value.image, run.value.args, run.value.retval]);
+  if (!out.ok) {
+    if (out.kind === 'timeout') t.timeout(`test_run ${out.message}`);
+    else t.fail(`${out.tag} ${out.message}`);
+    explain(t, out);
+    return undefined;
+  }
+  const fin = finishStructOpsTestRun(bpf, run.value);
+  if (!fin.ok) {
+    t.log(`test_run: ${fin.message}`);
+    return { err: fin.err, retval: 0 };
+  }
+  return { err: Number(BigInt.asIntN(32, out.value)), retval: fin.value };
 }
 
 /**

@@ -12,6 +12,8 @@
  * - bpf_get_func_ip = ctx[-2], only for programs declared with usesFuncIp.
  * - bpf_get_attach_cookie = the bpf_cookie of the run_ctx __bpf_prog_enter installed.
  * - ctx.read(addr, type): a BTF pointer dereference (BPF_PROBE_MEM): a faulting read is 0.
+ * - ctx.write(addr, type, v): a store through a BTF pointer the verifier lets the program
+ *   write (a struct_ops program's bpf_dummy_ops_state): a fault is an oops.
  */
 import type { Hart } from '../../../emulator/cpu/hart';
 import { hex } from '../../../emulator/memory/address';
@@ -35,8 +37,9 @@ export interface HelperResult {
 export interface CtxHost {
   /** Reads kernel memory; a fault is a kernel oops (BUG in the log, the run stops). */
   kread(addr: bigint, size: 1 | 2 | 4 | 8, who: string): bigint;
-  /** Writes a u64 to kernel memory (a session cookie on the trampoline's stack); a fault is an oops. */
-  kwrite(addr: bigint, value: bigint, who: string): void;
+  /** Writes kernel memory (a session cookie on the trampoline's stack, a struct a struct_ops
+   *  program may write); a fault is an oops. */
+  kwrite(addr: bigint, value: bigint, who: string, size?: 1 | 2 | 4 | 8): void;
   /** Reads kernel memory; undefined when the bytes are not all readable. */
   probeRead(addr: bigint, size: number): Uint8Array | undefined;
   currentRunCtx(hart: Hart): bigint;
@@ -96,7 +99,7 @@ export class ProgCtx {
    *  trampoline zeroed), or the current fmod_ret value (fmod_ret). */
   ret(): bigint {
     const p = this.prog;
-    if (p.attach === 'fentry' || p.attach === 'classifier') throw new Error(`bpf prog ${p.name}: ${p.attach} programs cannot read the return value`);
+    if (p.attach === 'fentry' || p.attach === 'classifier' || p.attach === 'struct_ops') throw new Error(`bpf prog ${p.name}: ${p.attach} programs cannot read the return value`);
     if (p.argSlots === undefined) throw new Error(`bpf prog ${p.name}: ctx.ret() needs the arguments declared (args)`);
     return extend(p.retType, this.word(p.argSlots));
   }
@@ -179,6 +182,12 @@ export class ProgCtx {
       return 0n;
     }
     return extend(type, readLe(b, 0, size));
+  }
+
+  /** `*(type *)addr = v` through a writable BTF pointer. */
+  write(addr: bigint, type: ScalarType, v: bigint): void {
+    const { size } = scalarInfo(type);
+    this.rt.kwrite(addr, v, `bpf prog ${this.prog.name} store`, size as 1 | 2 | 4 | 8);
   }
 
   private decl(which: string | number): ArgLayout {

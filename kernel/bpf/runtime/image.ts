@@ -33,6 +33,7 @@ export function sledInsns(era: TrampolineEra): number {
     case 'v6.3':
       return 4;
     case 'v6.6':
+    case 'v6.8':
     case 'v6.11':
     case 'v6.16':
     case 'v7.0':

@@ -29,8 +29,9 @@ import type { ProgImage } from './runtime';
 /** fsession (7.0): one program run at the function's entry and at its exit (bpf_session_is_return tells which). */
 export type AttachType = 'fentry' | 'fexit' | 'fmod_ret' | 'fsession';
 
-/** A tracing program's attach type, or a program that is run directly (a BPF target prog). */
-export type ProgKind = AttachType | 'classifier';
+/** A tracing program's attach type, a program that is run directly (a BPF target prog), or a
+ *  struct_ops program (a member of a struct_ops type, called through its trampoline). */
+export type ProgKind = AttachType | 'classifier' | 'struct_ops';
 
 /** A program body: returns BPF R0 (void is 0; a boolean is 1 / 0). */
 export type ProgBody = (ctx: ProgCtx) => bigint | number | boolean | void;
@@ -41,8 +42,12 @@ export type ImageCall = 'body' | bigint;
 export interface ProgSpec {
   readonly name: string;
   readonly attach: ProgKind;
-  /** The traced function (a kernel symbol, or a BPF program's function); tracing programs. */
+  /** The traced function (a kernel symbol, or a BPF program's function); tracing programs.
+   *  struct_ops programs: the member they implement, `<struct>.<member>` (SEC("struct_ops/test_1")
+   *  in a `struct bpf_dummy_ops` map is `bpf_dummy_ops.test_1`). */
   readonly target?: string;
+  /** A sleepable program (SEC("struct_ops.s/..."), fentry.s, ...). */
+  readonly sleepable?: boolean;
   /**
    * The traced function's arguments as the program declares them (BPF_PROG(...)): typed
    * reads by name, and the slot of the return value. A number n declares n u64 arguments
@@ -63,7 +68,8 @@ export interface ProgSpec {
   /**
    * Give the program a JIT image with an entry sled (so a trampoline can be attached to it):
    * true calls the body; a list gives the calls in order ('body' for the body). Default:
-   * true for classifier programs, false for tracing programs (their bpf_func is the body).
+   * true for classifier and struct_ops programs, false for tracing programs (their bpf_func is
+   * the body).
    */
   readonly image?: boolean | readonly ImageCall[];
   readonly body: ProgBody;
@@ -77,7 +83,7 @@ export interface ObjectSpec {
 }
 
 export function isTracing(k: ProgKind): k is AttachType {
-  return k !== 'classifier';
+  return k !== 'classifier' && k !== 'struct_ops';
 }
 
 /** Checks an object definition without a kernel (names, targets, argument types). */
@@ -96,6 +102,7 @@ export function checkProg(p: ProgSpec, objName = '(none)'): { readonly args?: re
   const where = `bpf object ${objName}: program '${p.name}'`;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) throw new Error(`${where}: not a C identifier`);
   if (isTracing(p.attach) && !p.target) throw new Error(`${where}: ${p.attach} programs need a target`);
+  if (p.attach === 'struct_ops' && !/^[A-Za-z_]\w*\.[A-Za-z_]\w*$/.test(p.target ?? '')) throw new Error(`${where}: struct_ops programs need a target <struct>.<member>`);
   if (p.usesSessionCookie && p.attach !== 'fsession') throw new Error(`${where}: only fsession programs may call bpf_session_cookie`);
   if (p.image !== undefined && typeof p.image !== 'boolean' && p.image.length === 0) throw new Error(`${where}: an image needs at least one call`);
   if (p.args === undefined) return {};

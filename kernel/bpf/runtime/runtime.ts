@@ -38,7 +38,8 @@ import {
 } from './layout';
 import { BpfObject, BpfProg, checkProg, type ObjectSpec, type ProgSpec } from './prog';
 import { jitSupportsFsession } from '../trampoline/era';
-import { fail, ok, type KResult } from '../../errno';
+import { structOpsMember } from '../btf';
+import { fail, ok, type ErrnoName, type KResult } from '../../errno';
 
 /** What the runtime needs of the kernel (a Kernel from kernel/kernel.ts has all of it). */
 export interface RuntimeKernel {
@@ -86,6 +87,9 @@ export interface LoadOptions {
 }
 
 const A0 = 10, A1 = 11, A2 = 12, A5 = 15;
+
+/** A refusal, typed as the failure it is. */
+const refuse = (errno: ErrnoName, message: string) => fail(errno, message) as Extract<KResult<never>, { ok: false }>;
 const HOST_BODY_SLOTS = 1024;
 const CLOCK_START = 1_000_000n;
 const CLOCK_STEP = 1_000n;
@@ -165,22 +169,34 @@ export class BpfRuntime implements CtxHost {
    * their time did not know BPF_TRACE_FSESSION at all. Otherwise load().
    */
   tryLoad(spec: ObjectSpec, opts: LoadOptions = {}): KResult<BpfObject> {
-    const refused = this.refusedProg(spec, opts);
-    if (refused) return fail('EOPNOTSUPP', `prog '${refused.name}': JIT does not support fsession`);
+    const refused = this.refusal(spec, opts);
+    if (refused) return refused;
     return ok(this.load(spec, opts));
   }
 
-  /** The first program to load that the kernel refuses (an fsession one without JIT support). */
-  private refusedProg(spec: ObjectSpec, opts: LoadOptions): ProgSpec | undefined {
-    if (this.funcMeta) return undefined;
-    return spec.progs.find((p) => p.attach === 'fsession' && (!opts.only || opts.only.includes(p.name)));
+  /**
+   * Why the kernel refuses to load the object, if it does: an fsession program without JIT
+   * support (-EOPNOTSUPP); a struct_ops program for a member its type does not have, or a
+   * sleepable one for a member that may not sleep (check_member: -EINVAL).
+   */
+  private refusal(spec: ObjectSpec, opts: LoadOptions): Extract<KResult<never>, { ok: false }> | undefined {
+    for (const p of spec.progs) {
+      if (opts.only && !opts.only.includes(p.name)) continue;
+      if (p.attach === 'fsession' && !this.funcMeta) return refuse('EOPNOTSUPP', `prog '${p.name}': JIT does not support fsession`);
+      if (p.attach === 'struct_ops') {
+        const m = structOpsMember(p.target!);
+        if (!m) return refuse('EINVAL', `prog '${p.name}': no struct_ops member ${p.target}`);
+        if (p.sleepable && !m.type.sleepable.includes(m.model.name)) return refuse('EINVAL', `prog '${p.name}': attach to unsupported member ${m.model.name} of struct ${m.type.name}`);
+      }
+    }
+    return undefined;
   }
 
   /** Loads an object's programs: a struct bpf_prog each, bodies installed, images built. A
    *  program the kernel would refuse (see tryLoad) is a bug in the caller: it throws. */
   load(spec: ObjectSpec, opts: LoadOptions = {}): BpfObject {
-    const refused = this.refusedProg(spec, opts);
-    if (refused) throw new Error(`bpf object ${spec.name}: prog '${refused.name}' is fsession, which the ${this.era} JIT does not support (use tryLoad)`);
+    const refused = this.refusal(spec, opts);
+    if (refused) throw new Error(`bpf object ${spec.name}: the kernel refuses it: ${refused.message} (use tryLoad)`);
     const obj = new BpfObject(spec, (p) => this.unload(p));
     for (const name of opts.only ?? []) if (!spec.progs.some((p) => p.name === name)) throw new Error(`bpf object ${spec.name}: no program '${name}'`);
     const names = new Set<string>();
@@ -203,7 +219,7 @@ export class BpfRuntime implements CtxHost {
     const slot = this.bodySlot();
     const prog = new BpfProg(this.machine.memory, id, spec, obj, addr, slot.addr, ksym, layout.args, layout.slots);
     slot.prog = prog;
-    const wantImage = spec.image ?? spec.attach === 'classifier';
+    const wantImage = spec.image ?? (spec.attach === 'classifier' || spec.attach === 'struct_ops');
     if (wantImage !== false) {
       const calls = (wantImage === true ? ['body' as const] : wantImage).map((c) => (c === 'body' ? slot.addr : c));
       prog.image = this.buildProgImage(this.era, calls, { rvc: this.rvc });
@@ -295,6 +311,9 @@ export class BpfRuntime implements CtxHost {
   /** bpf_trampoline_enter(prog) / bpf_trampoline_exit(prog): the helpers for this prog. */
   enterExitFor(prog: BpfProg): { readonly enter: bigint; readonly exit: bigint } {
     if (prog.attach === 'classifier') throw new Error(`bpf: prog ${prog} is not a tracing program`);
+    // A struct_ops program gets __bpf_prog_enter without the recursion check (unless its JIT
+    // uses a private stack); ours always checks, which a program that does not recurse never
+    // notices.
     return { enter: this.progEnter, exit: this.progExit };
   }
 
@@ -509,13 +528,13 @@ export class BpfRuntime implements CtxHost {
     mem.writeU(a, 8, mem.readU(a, 8) + delta);
   }
 
-  /** A u64 store to kernel memory; an unmapped or read-only address is an oops. */
-  kwrite(addr: bigint, value: bigint, who: string): void {
+  /** A store to kernel memory (u64 unless said); an unmapped or read-only address is an oops. */
+  kwrite(addr: bigint, value: bigint, who: string, size: 1 | 2 | 4 | 8 = 8): void {
     const mem = this.machine.memory;
     const perm = mem.permAt(addr);
-    const perm2 = mem.permAt(addr + 7n);
+    const perm2 = mem.permAt(addr + BigInt(size - 1));
     if (perm === undefined || perm2 === undefined || !(perm & PERM_W) || !(perm2 & PERM_W)) this.oops(addr, who);
-    mem.writeU(addr, 8, value);
+    mem.writeU(addr, size, BigInt.asUintN(8 * size, value));
   }
 
   private oops(addr: bigint, who: string): never {
@@ -566,7 +585,9 @@ export class BpfRuntime implements CtxHost {
     const v = new DataView(b.buffer);
     v.setBigUint64(BPF_PROG.bpfFunc, p.bpfFunc, true);
     v.setUint32(BPF_PROG.id, p.id, true);
-    v.setUint32(BPF_PROG.expectedAttachType, ATTACH_TYPE_VALUE[p.attach], true);
+    // A struct_ops program's expected_attach_type is the index of the member it implements.
+    const attachType = p.attach === 'struct_ops' ? structOpsMember(p.target!)!.index : ATTACH_TYPE_VALUE[p.attach];
+    v.setUint32(BPF_PROG.expectedAttachType, attachType, true);
     v.setBigUint64(BPF_PROG.flags, p.usesFuncIp ? BPF_PROG_FLAG_CALL_GET_FUNC_IP : 0n, true);
     b.set(Buffer.from(p.name, 'utf8').subarray(0, 15), BPF_PROG.name);
     mem.writeBytes(p.addr, b, true);

@@ -29,8 +29,16 @@ export interface EraTraits {
   /** A BPF program's own entry sled and how text_poke calls from it: v6.3 4 instructions with
    *  `sd ra/auipc t1/jalr ra/ld ra`, later 2 with `auipc t1/jalr t0`. */
   readonly progSled: 'ra16' | 't0-8';
-  /** BPF_TRAMP_F_INDIRECT (struct_ops) gets a single ra-returning frame (1732ebc4a261). */
-  readonly indirectFrame: boolean;
+  /**
+   * When the trampoline is called directly (struct_ops: a member called through a pointer, no
+   * traced function) and gets one frame record returning through ra instead of the two
+   * records. 'never': v6.3 has one frame for everything, returning through the saved ra, which
+   * a direct caller's ra is. 'no-func-addr': v6.6 (25ad10658dc1) tests `if (func_addr)`, and
+   * struct_ops passed NULL until v6.8. 'indirect-flag': since 1732ebc4a261 (v6.8-rc2),
+   * BPF_TRAMP_F_INDIRECT, which v6.8's struct_ops sets (2cd3e3772e41) along with a non-NULL
+   * func_addr, the member's stub.
+   */
+  readonly calledDirectly: 'never' | 'no-func-addr' | 'indirect-flag';
   /**
    * The epilogue reloads a5 (BPF R0) before a0, and a struct_ops trampoline sign-extends its
    * return value into a0 from a5 (92751937f12a, v6.17; also in 6.16.y stable, not in our v6.16.0).
@@ -50,9 +58,11 @@ export function jitSupportsFsession(era: TrampolineEra): boolean {
 }
 
 export const ERAS: { readonly [K in EraTraits['era']]: EraTraits } = {
-  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', indirectFrame: false, r0FirstRestore: false, fsession: false },
-  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', indirectFrame: false, r0FirstRestore: false, fsession: false },
-  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.11'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, r0FirstRestore: false, fsession: false },
-  'v6.16': { era: 'v6.16', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.16'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, r0FirstRestore: false, fsession: false },
-  'v7.0': { era: 'v7.0', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v7.0'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', indirectFrame: true, r0FirstRestore: true, fsession: true },
+  'v6.3': { era: 'v6.3', frame: 'ra16', skipBytes: 16, retvalBoth: false, argLimit: ARG_LIMITS['v6.3'], saveStartBeforeSkip: false, progPack: false, progSled: 'ra16', calledDirectly: 'never', r0FirstRestore: false, fsession: false },
+  'v6.6': { era: 'v6.6', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.6'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', calledDirectly: 'no-func-addr', r0FirstRestore: false, fsession: false },
+  // v6.6 with 1732ebc4a261 (v6.8-rc2): what v6.8 shipped.
+  'v6.8': { era: 'v6.8', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.8'], saveStartBeforeSkip: false, progPack: false, progSled: 't0-8', calledDirectly: 'indirect-flag', r0FirstRestore: false, fsession: false },
+  'v6.11': { era: 'v6.11', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.11'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', calledDirectly: 'indirect-flag', r0FirstRestore: false, fsession: false },
+  'v6.16': { era: 'v6.16', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v6.16'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', calledDirectly: 'indirect-flag', r0FirstRestore: false, fsession: false },
+  'v7.0': { era: 'v7.0', frame: 'two-records', skipBytes: 8, retvalBoth: true, argLimit: ARG_LIMITS['v7.0'], saveStartBeforeSkip: true, progPack: true, progSled: 't0-8', calledDirectly: 'indirect-flag', r0FirstRestore: true, fsession: true },
 };

@@ -46,6 +46,9 @@ const CASES: [string, Partial<TrampSpec>][] = [
   ['fexit-12args-16slots', { nrArgs: 12, nrArgSlots: 16, fentry: [link(0xffffffff80800100n)], fexit: [link(0xffffffff80800110n)], flags: CALL_ORIG }],
   // struct_ops: called like a normal function, one frame, returns through ra (1732ebc4a261).
   ['indirect-fentry-ret', { nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
+  // Before v6.8 struct_ops passed no func_addr and no INDIRECT flag: v6.6 tests func_addr,
+  // v6.3 has one frame for every case.
+  ['struct-ops-null-func-addr', { funcAddr: 0n, nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, retFentryRet: true } }],
   // v6.17+: an int-returning struct_ops member gets its value sign-extended into a0.
   ['indirect-fentry-ret-int', { nrArgSlots: 2, retSize: 4, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
   // 7.0: an fsession program is in both lists; no cookie: only the zeroed return slot and the
@@ -70,7 +73,10 @@ describe('trampoline generator', () => {
       for (const [name, over] of CASES) {
         const s = spec(era, { ...over, rvc });
         if (!withinArgLimit(ERAS[era].argLimit, s.nrArgs, s.nrArgSlots)) continue;
-        if (s.flags.indirect && !ERAS[era].indirectFrame) continue;
+        // struct_ops as each era's kernel prepares it: with BPF_TRAMP_F_INDIRECT and the stub
+        // since v6.8, with no func_addr before.
+        if (s.flags.indirect && ERAS[era].calledDirectly !== 'indirect-flag') continue;
+        if (name === 'struct-ops-null-func-addr' && ERAS[era].calledDirectly === 'indirect-flag') continue;
         if ((s.fsession || s.retSize) && !ERAS[era].fsession) continue;
         it(`${era}${rvc ? ' (RVC)' : ''}: ${name}`, () => {
           const r = generateTrampoline(s);

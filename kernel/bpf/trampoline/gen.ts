@@ -177,7 +177,10 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   // Refused at load before it gets here (bpf_jit_supports_fsession).
   if (fsessions > 0 && !t.fsession) throw new Error(`trampoline: fsession links for the ${t.era} generator`);
   const cookieCnt = t.fsession ? s.fsession?.cookies ?? 0 : 0;
-  const indirect = (f.indirect ?? false) && t.indirectFrame;
+  // Called directly (struct_ops): one frame record, returning through ra (era.ts). The
+  // mutant takes v6.6's test on a kernel that passes the member's stub as func_addr.
+  const rule = m === 'bt3-struct-ops-func-addr' && t.calledDirectly === 'indirect-flag' ? 'no-func-addr' : t.calledDirectly;
+  const indirect = rule === 'indirect-flag' ? (f.indirect ?? false) : rule === 'no-func-addr' ? s.funcAddr === 0n : false;
   // save_ret: CALL_ORIG or RET_FENTRY_RET, in every era since the first riscv trampoline.
   const saveRet = f.callOrig || (f.retFentryRet ?? false);
   const slots = s.nrArgSlots;

@@ -10,7 +10,7 @@ import type { FtraceOps } from '../../ftrace/core';
 import { FuncModels, argSlots, type FuncModel } from '../btf';
 import { bpfArchTextPoke, type TextPokeEnv } from '../text-poke';
 import { ERAS, type EraTraits } from './era';
-import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampFlags, type TrampHelpers, type TrampLink } from './gen';
+import { generateTrampoline, trampolineSize, IMM_MAX_COUNT, type TrampFlags, type TrampHelpers, type TrampLink, type TrampSpec } from './gen';
 import { ProgPacks, PROG_PACK_SIZE } from './prog-pack';
 import { KERNEL_BASE } from '../../image';
 
@@ -346,6 +346,43 @@ export class BpfTrampolines {
     tr.image = image;
     if (old) this.retire(tr, old);
     return okVoid;
+  }
+
+  /**
+   * A trampoline image of no trampoline: what bpf_struct_ops_prepare_trampoline makes for a
+   * struct_ops member (kernel/bpf/struct-ops.ts). Sized first (more than a page: -E2BIG, or
+   * riscv's -EFBIG up to v6.7), then a page allocated (arch_alloc_bpf_trampoline: from a pack
+   * since prog_pack, else a page of its own), generated and written in as update() writes
+   * trampolines, and installed nowhere: its caller calls it through a pointer and gives it
+   * back with freeStandalone. No ksym, as the struct_ops test run adds none.
+   */
+  buildStandalone(what: string, spec: (image: bigint) => TrampSpec): KResult<TrampImage> {
+    if (!this.traits) return fail('ENOTSUPP', `${this.kernel.profile.name} has no BPF trampoline`);
+    const sized = trampolineSize(spec(TRAMP_AREA));
+    if (!sized.ok) return sized;
+    if (sized.value > PAGE_SIZE) {
+      const msg = `trampoline for ${what} needs ${sized.value} bytes, the image has ${PAGE_SIZE}`;
+      return this.kernel.profile.trampolineSizing === 'generic' ? fail('E2BIG', msg) : fail('EFBIG', msg);
+    }
+    const a = this.allocImage(PAGE_SIZE);
+    if (!a.ok) return a;
+    const addr = a.value;
+    this.allocations.push({ addr, size: PAGE_SIZE, from: this.kernel.text.history.length });
+    const s = spec(addr);
+    const code = generateTrampoline(s);
+    if (!code.ok) {
+      this.freeSlot(addr, PAGE_SIZE);
+      return code;
+    }
+    if (!this.packs) this.kernel.machine.memory.map(addr, PAGE_SIZE, 'rx');
+    this.addBpfText(addr, PAGE_SIZE);
+    this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(addr, code.value.bytes));
+    return ok({ addr, size: PAGE_SIZE, im: s.im, ipAfterCall: undefined, ipEpilogue: undefined, flags: s.flags, bytes: code.value.bytes });
+  }
+
+  /** arch_free_bpf_trampoline of a buildStandalone image. */
+  freeStandalone(img: TrampImage): void {
+    this.freeImageMemory(img.addr, img.size, true);
   }
 
   /** register_fentry: direct call for a kernel function, text_poke NOP -> CALL for a BPF prog. */
