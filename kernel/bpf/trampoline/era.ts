@@ -41,7 +41,8 @@ export interface EraTraits {
   readonly calledDirectly: 'never' | 'no-func-addr' | 'indirect-flag';
   /**
    * The epilogue reloads a5 (BPF R0) before a0, and a struct_ops trampoline sign-extends its
-   * return value into a0 from a5 (92751937f12a, v6.17; also in 6.16.y stable, not in our v6.16.0).
+   * return value into a0 from a5 (fd2e08128944, v6.18-rc1; in 6.17.y and, as 92751937f12a,
+   * 6.12.y stable, not in our v6.16.0).
    */
   readonly r0FirstRestore: boolean;
   /**

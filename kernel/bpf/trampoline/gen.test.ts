@@ -49,7 +49,7 @@ const CASES: [string, Partial<TrampSpec>][] = [
   // Before v6.8 struct_ops passed no func_addr and no INDIRECT flag: v6.6 tests func_addr,
   // v6.3 has one frame for every case.
   ['struct-ops-null-func-addr', { funcAddr: 0n, nrArgSlots: 2, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, retFentryRet: true } }],
-  // v6.17+: an int-returning struct_ops member gets its value sign-extended into a0.
+  // v6.18+ (fd2e08128944): an int-returning struct_ops member gets its value sign-extended into a0.
   ['indirect-fentry-ret-int', { nrArgSlots: 2, retSize: 4, fentry: [link(0xffffffff80800100n)], flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, indirect: true, retFentryRet: true } }],
   // 7.0: an fsession program is in both lists; no cookie: only the zeroed return slot and the
   // is_return store before the exit side.

@@ -116,7 +116,7 @@ export interface TrampSpec {
    * bpf_session_cookie (bpf_fsession_cookie_cnt). Each is in both `fentry` and `fexit`.
    */
   readonly fsession?: { readonly count: number; readonly cookies: number };
-  /** The struct_ops member's return size (m->ret_size): a v6.17+ struct_ops trampoline
+  /** The struct_ops member's return size (m->ret_size): a v6.18+ struct_ops trampoline
    *  sign-extends a 4-byte value into a0 (sext.w), moves an 8-byte one. 8 unless said;
    *  1- and 2-byte returns (sext.b/h or a move, by signedness) are not modelled. */
   readonly retSize?: 4 | 8;
@@ -381,7 +381,7 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   }
   if (f.restoreRegs && m !== 'args-not-restored') for (let i = 0; i < regSlots; i++) ld(A(i), -argsOff + 8 * i, R.fp);
   if (saveRet && t.r0FirstRestore) {
-    // v6.17+: R0 first; a struct_ops trampoline returns it sign-extended to the member's type.
+    // v6.18+ (fd2e08128944): R0 first; a struct_ops trampoline returns it sign-extended to the member's type.
     ld(R.a5, slotA5, R.fp);
     if (indirect) {
       if (s.retSize === 4) j.addiw(R.a0, R.a5, 0);
