@@ -187,7 +187,11 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   const regSlots = Math.min(slots, 8);
 
   // ---- stack layout ----------------------------------------------------------------------------
-  let stack = t.frame === 'ra16' ? 24 : 16;
+  // The bt1e mutant: v1 of 25ad10658dc1, one frame {ra, t0 (when returning into the traced
+  // function), fp} instead of a record for the traced function and one for the trampoline.
+  const v1Frame = m === 'bt1e-v1-one-frame' && t.frame === 'two-records';
+  const v1TracedRet = v1Frame && !indirect && !f.skipFrame;
+  let stack = t.frame === 'ra16' ? 24 : v1TracedRet ? 24 : 16;
   // retval_off is set whether or not the slot exists (only CALL_ORIG / RET_FENTRY_RET use it).
   if (saveRet) stack += t.retvalBoth ? 16 : 8;
   const retvalOff = stack;
@@ -221,7 +225,13 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   const slotA5 = t.retvalBoth ? -(retvalOff - 8) : -retvalOff;
 
   // ---- prologue --------------------------------------------------------------------------------
-  if (t.frame === 'ra16') {
+  if (v1Frame) {
+    addi(R.sp, R.sp, -stack);
+    sd(R.ra, stack - 8, R.sp);
+    if (v1TracedRet) sd(R.t0, stack - 16, R.sp);
+    sd(R.fp, stack - (v1TracedRet ? 24 : 16), R.sp);
+    addi(R.fp, R.sp, stack);
+  } else if (t.frame === 'ra16') {
     // v6.3: entered from the 16-byte sled: [sp-8] already holds the parent ra, ra returns into
     // the traced function. One frame; FP = sp at entry.
     addi(R.sp, R.sp, -stack);
@@ -260,7 +270,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   for (let i = 0; i < regSlots; i++) if (!(i === 7 && m === 'a7-not-stored')) sd(A(i), -argsOff + 8 * i + argSlotOff, R.fp);
   for (let i = 8; i < slots; i++) {
     // Stack-passed arguments sit above the traced function's frame record: FP + 16.
-    ld(R.t1, (m === 'bt7-stack-args-fp8' ? 8 : 16) + 8 * (i - 8), R.fp);
+    // (With the bt1e mutant's single frame they sit at FP + 0: the mutant only moves records.)
+    ld(R.t1, (v1Frame ? 0 : m === 'bt7-stack-args-fp8' ? 8 : 16) + 8 * (i - 8), R.fp);
     sd(R.t1, -argsOff + 8 * i, R.fp);
   }
 
@@ -394,7 +405,17 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   if (m !== 's1-not-saved') ld(R.s1, -sregOff, R.fp);
 
   // ---- epilogue --------------------------------------------------------------------------------
-  if (t.frame === 'ra16') {
+  if (v1Frame) {
+    // v1 always returned through t0: the saved t0, or the saved ra (SKIP_FRAME, direct calls),
+    // leaving ra as the calls left it.
+    if (v1TracedRet) {
+      ld(R.ra, stack - 8, R.sp);
+      ld(R.t0, stack - 16, R.sp);
+    } else ld(R.t0, stack - 8, R.sp);
+    ld(R.fp, stack - (v1TracedRet ? 24 : 16), R.sp);
+    addi(R.sp, R.sp, stack);
+    j.jalr(R.zero, R.t0, 0);
+  } else if (t.frame === 'ra16') {
     // v6.3: SKIP_FRAME returns to the parent, whose ra the 16-byte sled spilled at [FP-8];
     // otherwise back into the traced function through the saved ra.
     ld(R.ra, f.skipFrame ? stack - 8 : stack - 16, R.sp);
