@@ -12,7 +12,10 @@
  * - dummy_init_ret_value: test_1 with a NULL state returns 0xf2f3f4f5.
  * - dummy_init_ptr_arg: test_1 with a state: returns its val (0xbeef), stores 0x5a into it
  *   (copied back to the user's struct), and an fentry program on the struct_ops program
- *   (trace_dummy_st_ops) reads val through the program's ctx first.
+ *   (trace_dummy_st_ops) reads val through the program's ctx first. Upstream sets the fentry
+ *   program's attach target between open and load; our skeletons load when opened and take
+ *   the target at attach time, so the port sets it after loading (no open/set_attach_target
+ *   checks).
  * - dummy_multiple_args: test_2 sees the state and four more words as their C types
  *   (int -100, unsigned short 0x8a5f, char 'c', unsigned long 0x1234567887654321).
  * - dummy_sleepable: the sleepable member runs.

@@ -23,15 +23,18 @@ case $("$CC" --version | head -1) in
 esac
 
 # Kernel-like code generation (arch/riscv/Makefile and the top-level Makefile):
-#   -O2 -fno-omit-frame-pointer   what CONFIG_FRAME_POINTER kernels use; every function sets
-#                                 up s0, so frame-pointer call traces work
+#   -O2 -fno-omit-frame-pointer -fno-optimize-sibling-calls
+#                                 what CONFIG_FRAME_POINTER kernels use (the top-level
+#                                 Makefile adds both): every function sets up s0, so
+#                                 frame-pointer call traces work, and a call in tail position
+#                                 stays a call (dummy_ops_call_op calls its trampoline)
 #   -mcmodel=medany -fno-pic      kernel code model: auipc-relative, no GOT
 #   -mno-relax                    no R_RISCV_RELAX: the linker never shortens call sequences,
 #                                 so what GCC emits is what runs
 #   -ffreestanding -nostdlib -fno-stack-protector -fno-common -fno-strict-aliasing
 #   -fno-asynchronous-unwind-tables -fno-unwind-tables   no .eh_frame (the kernel has none)
 #   -mno-save-restore             no calls to __riscv_save_N millicode (the kernel forbids it)
-BASE="-std=gnu11 -O2 -fno-omit-frame-pointer -mcmodel=medany -mabi=lp64 -fno-pic -mno-relax
+BASE="-std=gnu11 -O2 -fno-omit-frame-pointer -fno-optimize-sibling-calls -mcmodel=medany -mabi=lp64 -fno-pic -mno-relax
  -ffreestanding -nostdlib -fno-stack-protector -fno-common -fno-strict-aliasing
  -fno-asynchronous-unwind-tables -fno-unwind-tables -mno-save-restore
  -Wall -Wextra -Wno-unused-parameter -Werror"

@@ -32,7 +32,7 @@ export const MUTANTS = [
   { id: 'skip-tramp-enter', source: 'synthetic', description: '__bpf_tramp_enter not called before the original (image reference not taken)', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'epilogue-no-a0', source: 'synthetic', description: 'the epilogue does not reload a0 from the return-value slot', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'retval-slots-swapped', source: 'synthetic', description: "the original's a0 and a5 go into each other's return-value slots", profiles: ['v6.11-norvc', 'v6.16'] },
-  { id: 'bt3-struct-ops-func-addr', source: 'B-T3', description: "struct_ops trampolines laid out by v6.6's `if (func_addr)` while struct_ops passes the member's stub (v6.8-rc1): two frame records, return through a t0 the caller never set", profiles: ['v6.16', 'v6.11-norvc'] },
+  { id: 'bt3-struct-ops-func-addr', source: 'B-T3', description: "struct_ops trampolines laid out by v6.6's `if (func_addr)` while struct_ops passes the member's stub (v6.8-rc1): two frame records, return through a t0 the caller never set", profiles: ['v6.8', 'v6.16', 'v6.11-norvc'] },
   { id: 'args-not-restored', source: 'synthetic', description: 'fentry-only (RESTORE_REGS): argument registers not reloaded before returning into the traced function', profiles: ['v6.11-norvc', 'v6.16'] },
   // ---- generic trampoline layer (kernel/bpf/trampoline/manager.ts) ----------------------------
   { id: 'im-dry-run-stack', source: '9f1e16fb1fc9', description: "trampolines sized with a stack `im` (shorter emit_imm than the kmalloc'd one) and no WARN_ON size check: prog_pack installs them cut short", profiles: ['v6.16', 'v6.11'] },

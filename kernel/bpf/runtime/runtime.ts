@@ -312,8 +312,9 @@ export class BpfRuntime implements CtxHost {
   enterExitFor(prog: BpfProg): { readonly enter: bigint; readonly exit: bigint } {
     if (prog.attach === 'classifier') throw new Error(`bpf: prog ${prog} is not a tracing program`);
     // A struct_ops program gets __bpf_prog_enter without the recursion check (unless its JIT
-    // uses a private stack); ours always checks, which a program that does not recurse never
-    // notices.
+    // uses a private stack), a sleepable one __bpf_prog_enter_sleepable; ours always checks
+    // recursion and models no sleeping, which a program that neither recurses nor sleeps
+    // never notices.
     return { enter: this.progEnter, exit: this.progExit };
   }
 
