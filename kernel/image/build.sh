@@ -77,7 +77,7 @@ sled8-norvc   rv64ima_zicsr_zifencei   2    -
 callops-rvc   rv64imac_zicsr_zifencei  8,4  -falign-functions=8
 callops-norvc rv64ima_zicsr_zifencei   4,2  -falign-functions=8
 "
-SOURCES="test_run bpf_testmod bpf_dummy_struct_ops version"
+SOURCES="test_run bpf_testmod bpf_dummy_struct_ops bpf_testmod_ops version"
 
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
