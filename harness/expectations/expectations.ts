@@ -50,6 +50,9 @@ export const EXPECTATIONS: readonly Expectation[] = [
   // Before v6.10 a struct_ops test run passes NULL for any pointer argument.
   ...expect(['v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['dummy_st_ops/dummy_sleepable_reject_null'],
     'test runs check NULL against the members\' __nullable arguments since v6.10 (980ca8ceeae6)', 'test_run unexpected test_run: actual 0 != expected -22'),
+  // struct_ops types in modules (bpf_testmod_ops) came with v6.9.
+  ...expect(['v6.2*', 'v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['struct_ops_module'],
+    'no bpf_testmod_ops before v6.9 (struct_ops types registered by modules)', 'struct bpf_testmod_ops is not found in kernel BTF'),
   // v6.3 and v6.6: trampolines for BPF programs only; kernel functions need ftrace direct calls (v6.8).
   ...expect('v6.3', KERNEL_FUNCTION_TESTS, 'no DYNAMIC_FTRACE_WITH_DIRECT_CALLS: kernel functions cannot be traced', '-524'),
   ...expect('v6.3-norvc', KERNEL_FUNCTION_TESTS, 'no DYNAMIC_FTRACE_WITH_DIRECT_CALLS: kernel functions cannot be traced', '-524'),

@@ -109,8 +109,9 @@ export function funcModel(name: string): FuncModel | undefined {
 
 /**
  * A struct_ops type the kernel registers: its members' function models in declaration order
- * (a program's expected_attach_type is the member's index), which members a sleepable program
- * may implement, and which pointer arguments may be NULL in a test run.
+ * (a program's expected_attach_type is the member's index among them), which members a
+ * sleepable program may implement, which pointer arguments may be NULL in a test run, and,
+ * for types whose maps can be registered, where each member sits in the C struct.
  */
 export interface StructOpsType {
   readonly name: string;
@@ -119,6 +120,20 @@ export interface StructOpsType {
   readonly sleepable: readonly string[];
   /** `__nullable` parameters of the cfi stubs, as member.arg (980ca8ceeae6, v6.10). */
   readonly nullable: readonly string[];
+  /** Members without a cfi stub: a program for one is refused at load ("unsupported member"). */
+  readonly unsupported?: readonly string[];
+  /** The C struct (kdata) of a map: size, each function member's offset and its cfi stub
+   *  (a kernel symbol), and the data members init_member copies from the user's value. */
+  readonly layout?: {
+    readonly size: number;
+    readonly funcs: Readonly<Record<string, { readonly offset: number; readonly stub: string }>>;
+    readonly data: Readonly<Record<string, { readonly offset: number; readonly size: 1 | 2 | 4 | 8 }>>;
+    /** .reg and .unreg (kernel symbols, called with kdata and the link). */
+    readonly reg: string;
+    readonly unreg: string;
+  };
+  /** The trampoline eras whose kernels have the type (all when not given). */
+  readonly eras?: readonly string[];
 }
 
 /**
@@ -137,7 +152,47 @@ export const BPF_DUMMY_OPS: StructOpsType = {
   nullable: ['test_1.cb'],
 };
 
-export const STRUCT_OPS: readonly StructOpsType[] = [BPF_DUMMY_OPS];
+const TRAMPS = Array.from({ length: 40 }, (_, i) => `tramp_${i + 1}`);
+
+/**
+ * bpf_testmod_ops (bpf_testmod, v6.9+: struct_ops types in modules), as in
+ * kernel/image/src/bpf_testmod_ops.c: seven operations, three data members (only `data` is
+ * copied from the user's value), then tramp_1..40; unsupported_ops has no cfi stub.
+ */
+export const BPF_TESTMOD_OPS: StructOpsType = {
+  name: 'bpf_testmod_ops',
+  members: [
+    fn('test_1', 'int'),
+    fn('test_2', 'void', ['a', 'int'], ['b', 'int']),
+    fn('test_maybe_null', 'int', ['dummy', 'int'], ['task', 'ptr']),
+    fn('unsupported_ops', 'int'),
+    fn('test_refcounted', 'int', ['dummy', 'int'], ['task', 'ptr']),
+    fn('test_refcounted_multi', 'int', ['dummy', 'int'], ['task', 'ptr'], ['task2', 'ptr']),
+    fn('test_return_ref_kptr', 'ptr', ['dummy', 'int'], ['task', 'ptr'], ['cgrp', 'ptr']),
+    ...TRAMPS.map((t) => fn(t, 'int', ['value', 'int'])),
+  ],
+  sleepable: [],
+  nullable: ['test_maybe_null.task', 'test_refcounted_multi.task'],
+  unsupported: ['unsupported_ops'],
+  layout: {
+    size: 392,
+    funcs: {
+      test_1: { offset: 0, stub: 'bpf_testmod_test_1' },
+      test_2: { offset: 8, stub: 'bpf_testmod_test_2' },
+      test_maybe_null: { offset: 16, stub: 'bpf_testmod_ops__test_maybe_null' },
+      test_refcounted: { offset: 32, stub: 'bpf_testmod_ops__test_refcounted' },
+      test_refcounted_multi: { offset: 40, stub: 'bpf_testmod_ops__test_refcounted_multi' },
+      test_return_ref_kptr: { offset: 48, stub: 'bpf_testmod_ops__test_return_ref_kptr' },
+      ...Object.fromEntries(TRAMPS.map((t, i) => [t, { offset: 72 + 8 * i, stub: 'bpf_testmod_tramp' }])),
+    },
+    data: { data: { offset: 68, size: 4 } },
+    reg: 'bpf_dummy_reg',
+    unreg: 'bpf_dummy_unreg',
+  },
+  eras: ['v6.11', 'v6.16', 'v7.0'],
+};
+
+export const STRUCT_OPS: readonly StructOpsType[] = [BPF_DUMMY_OPS, BPF_TESTMOD_OPS];
 
 /** The struct_ops type and member a program's target `<struct>.<member>` names. */
 export function structOpsMember(target: string): { readonly type: StructOpsType; readonly index: number; readonly model: FuncModel } | undefined {

@@ -19,6 +19,20 @@ import { bpfOf, type AttachOptions, type Bpf } from '../../kernel/bpf/bpf';
 import type { BpfLink } from '../../kernel/bpf/trampoline/manager';
 import { isTracing, type BpfObject, type BpfProg, type Bss, type LoadOptions, type ObjectSpec } from '../../kernel/bpf/runtime';
 import { registerStructOps } from '../../kernel/bpf/struct-ops';
+import { structOpsLinkAttached, structOpsLinkCreate, structOpsLinkDetach, structOpsMapFree, structOpsMapUpdate, type StructOpsMap } from '../../kernel/bpf/struct-ops-map';
+import { explain, kernel_call } from './kcall';
+
+/**
+ * A `.struct_ops.link` map of a BPF object (SEC(".struct_ops.link") struct <type> <name> = {
+ * .<member> = <prog>, .<data member> = <value> }).
+ */
+export interface StructOpsMapSpec {
+  readonly name: string;
+  readonly type: string;
+  /** Program name per function member. */
+  readonly progs: Readonly<Record<string, string>>;
+  readonly data?: Readonly<Record<string, bigint | number>>;
+}
 import { describeError, type KResult } from '../../kernel/errno';
 
 export class Skeleton {
@@ -110,6 +124,62 @@ export class Skeleton {
     return r.err;
   }
 
+  /** struct_ops maps made by attach_map_struct_ops, freed by destroy(). */
+  private readonly structOpsMaps: StructOpsMap[] = [];
+
+  /**
+   * bpf_map__attach_struct_ops() of a `.struct_ops.link` map of a registrable type (skel->maps
+   * .testmod_1): the map value written (the members' trampolines built), then the link created,
+   * which runs the type's .reg in the kernel. The map, or the error (logged as libbpf does);
+   * undefined after an oops / timeout in .reg (reported).
+   */
+  attach_map_struct_ops(spec: StructOpsMapSpec): KResult<StructOpsMap> | undefined {
+    const progs: Record<string, BpfProg> = {};
+    for (const [member, prog] of Object.entries(spec.progs)) progs[member] = this.prog(prog);
+    const data = Object.fromEntries(Object.entries(spec.data ?? {}).map(([k, v]) => [k, BigInt(v)]));
+    const map = structOpsMapUpdate(this.bpf, { type: spec.type, progs, data });
+    if (!map.ok) {
+      this.t.log(`libbpf: map '${spec.name}': failed to update: ${describeError(map)}`);
+      return map;
+    }
+    this.structOpsMaps.push(map.value);
+    const reg = structOpsLinkCreate(map.value);
+    if (!reg.ok) {
+      this.t.log(`libbpf: map '${spec.name}': failed to attach: ${describeError(reg)}`);
+      return reg;
+    }
+    const out = kernel_call(this.k, reg.value.fn, reg.value.args);
+    if (!out.ok) {
+      if (out.kind === 'timeout') this.t.timeout(`bpf_map__attach_struct_ops ${out.message}`);
+      else this.t.fail(`${out.tag} ${out.message}`);
+      explain(this.t, out);
+      return undefined;
+    }
+    const attached = structOpsLinkAttached(map.value, Number(BigInt.asIntN(32, out.value)));
+    if (!attached.ok) {
+      this.t.log(`libbpf: map '${spec.name}': failed to attach: ${describeError(attached)}`);
+      return attached;
+    }
+    return map;
+  }
+
+  /**
+   * bpf_link__detach() / bpf_link__destroy() of a struct_ops link: the type's .unreg runs.
+   * 0, or the negative errno; undefined after an oops (reported).
+   */
+  detach_map_struct_ops(map: StructOpsMap): number | undefined {
+    const unreg = structOpsLinkDetach(map);
+    if (!unreg.ok) return unreg.err;
+    const out = kernel_call(this.k, unreg.value.fn, unreg.value.args);
+    if (!out.ok) {
+      if (out.kind === 'timeout') this.t.timeout(`bpf_link__detach ${out.message}`);
+      else this.t.fail(`${out.tag} ${out.message}`);
+      explain(this.t, out);
+      return undefined;
+    }
+    return 0;
+  }
+
   /** bpf_link__destroy() of one link; false (with a FAIL line) when the kernel refused. */
   detach_link(name: string): boolean {
     const l = this.links.get(name);
@@ -128,6 +198,7 @@ export class Skeleton {
   /** <skel>__destroy(): detach, then unload the programs. */
   destroy(): void {
     this.detach();
+    for (const m of this.structOpsMaps.splice(0)) structOpsMapFree(this.bpf, m);
     this.obj.close();
   }
 }

@@ -350,39 +350,70 @@ export class BpfTrampolines {
 
   /**
    * A trampoline image of no trampoline: what bpf_struct_ops_prepare_trampoline makes for a
-   * struct_ops member (kernel/bpf/struct-ops.ts). Sized first (more than a page: -E2BIG, or
-   * riscv's -EFBIG up to v6.7), then a page allocated (arch_alloc_bpf_trampoline: from a pack
-   * since prog_pack, else a page of its own), generated and written in as update() writes
-   * trampolines, and installed nowhere: its caller calls it through a pointer and gives it
+   * struct_ops member (kernel/bpf/struct-ops.ts): a page (allocPage) with one trampoline at
+   * its start (writeAt), installed nowhere: its caller calls it through a pointer and gives it
    * back with freeStandalone. No ksym, as the struct_ops test run adds none.
    */
   buildStandalone(what: string, spec: (image: bigint) => TrampSpec): KResult<TrampImage> {
-    if (!this.traits) return fail('ENOTSUPP', `${this.kernel.profile.name} has no BPF trampoline`);
-    const sized = trampolineSize(spec(TRAMP_AREA));
-    if (!sized.ok) return sized;
-    if (sized.value > PAGE_SIZE) {
-      const msg = `trampoline for ${what} needs ${sized.value} bytes, the image has ${PAGE_SIZE}`;
-      return this.kernel.profile.trampolineSizing === 'generic' ? fail('E2BIG', msg) : fail('EFBIG', msg);
-    }
-    const a = this.allocImage(PAGE_SIZE);
-    if (!a.ok) return a;
-    const addr = a.value;
-    this.allocations.push({ addr, size: PAGE_SIZE, from: this.kernel.text.history.length });
-    const s = spec(addr);
-    const code = generateTrampoline(s);
+    const page = this.allocPage();
+    if (!page.ok) return page;
+    const code = this.writeAt(what, page.value, PAGE_SIZE, spec);
     if (!code.ok) {
-      this.freeSlot(addr, PAGE_SIZE);
+      this.freePage(page.value);
       return code;
     }
-    if (!this.packs) this.kernel.machine.memory.map(addr, PAGE_SIZE, 'rx');
-    this.addBpfText(addr, PAGE_SIZE);
-    this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(addr, code.value.bytes));
-    return ok({ addr, size: PAGE_SIZE, im: s.im, ipAfterCall: undefined, ipEpilogue: undefined, flags: s.flags, bytes: code.value.bytes });
+    const s = spec(page.value);
+    return ok({ addr: page.value, size: PAGE_SIZE, im: s.im, ipAfterCall: undefined, ipEpilogue: undefined, flags: s.flags, bytes: code.value });
   }
 
   /** arch_free_bpf_trampoline of a buildStandalone image. */
   freeStandalone(img: TrampImage): void {
-    this.freeImageMemory(img.addr, img.size, true);
+    this.freePage(img.addr);
+  }
+
+  /**
+   * arch_alloc_bpf_trampoline(PAGE_SIZE) for trampolines that belong to no trampoline
+   * (struct_ops): a page from a pack since prog_pack, else a page of its own, mapped rx.
+   */
+  allocPage(): KResult<bigint> {
+    if (!this.traits) return fail('ENOTSUPP', `${this.kernel.profile.name} has no BPF trampoline`);
+    const a = this.allocImage(PAGE_SIZE);
+    if (!a.ok) return a;
+    this.allocations.push({ addr: a.value, size: PAGE_SIZE, from: this.kernel.text.history.length });
+    if (!this.packs) this.kernel.machine.memory.map(a.value, PAGE_SIZE, 'rx');
+    this.addBpfText(a.value, PAGE_SIZE);
+    return a;
+  }
+
+  /** Gives back an allocPage page. */
+  freePage(addr: bigint): void {
+    this.freeImageMemory(addr, PAGE_SIZE, true);
+  }
+
+  /**
+   * The size arch_bpf_trampoline_size gives a trampoline (the sizing pass, with the code placed
+   * at the start of the trampoline area).
+   */
+  sizeOf(spec: (image: bigint) => TrampSpec): KResult<number> {
+    return trampolineSize(spec(TRAMP_AREA));
+  }
+
+  /**
+   * Generates a trampoline at `addr` into at most `room` bytes (arch_prepare_bpf_trampoline
+   * with an image end: longer is -E2BIG, or riscv's -EFBIG up to v6.7) and writes it in with
+   * text patching. Returns the bytes written.
+   */
+  writeAt(what: string, addr: bigint, room: number, spec: (image: bigint) => TrampSpec): KResult<Uint8Array> {
+    const sized = this.sizeOf(spec);
+    if (!sized.ok) return sized;
+    if (sized.value > room) {
+      const msg = `trampoline for ${what} needs ${sized.value} bytes, there are ${room}`;
+      return this.kernel.profile.trampolineSizing === 'generic' ? fail('E2BIG', msg) : fail('EFBIG', msg);
+    }
+    const code = generateTrampoline(spec(addr));
+    if (!code.ok) return code;
+    this.kernel.text.mutex.with('arch_prepare_bpf_trampoline', () => this.kernel.text.patchTextNosync(addr, code.value.bytes));
+    return ok(code.value.bytes);
   }
 
   /** register_fentry: direct call for a kernel function, text_poke NOP -> CALL for a BPF prog. */
