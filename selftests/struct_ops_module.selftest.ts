@@ -14,8 +14,9 @@
  * - struct_ops_incompatible: a map through a shadow type whose test_2 differs attaches.
  * - test_detach_link: a map without programs attaches (.reg calls nothing) and detaches
  *   (.unreg); the EPOLLHUP upstream then waits for is not modelled.
- * - unsupported_ops (RUN_TESTS(unsupported_ops)): a program for the member without a cfi stub
- *   fails to load: "attach to unsupported member unsupported_ops of struct bpf_testmod_ops".
+ * - unsupported_ops (RUN_TESTS(unsupported_ops), v6.12+): a program for the member without a
+ *   cfi stub fails to load: "attach to unsupported member unsupported_ops of struct
+ *   bpf_testmod_ops". v6.11 has no such member (an expected failure there).
  * - struct_ops_not_zeroed, struct_ops_null_out_cb, struct_ops_forgotten_cb: SKIP (libbpf's own
  *   checks of shadow types and unused programs; nothing reaches the kernel).
  *
@@ -26,13 +27,13 @@ import type { TestContext } from '../harness/runner/context';
 import { bpfOf } from '../kernel/bpf/bpf';
 import { describeError } from '../kernel/errno';
 import type { Skeleton, StructOpsMapSpec } from './_lib';
-import { EINVAL, load_skel } from './_lib';
+import { load_skel } from './_lib';
 import { struct_ops_detach, struct_ops_module, testmod_1, testmod_2, testmod_do_detach, testmod_incompatible, unsupported_ops } from './progs/struct_ops_module';
 
 /** struct_ops_module__open_and_load() with these programs autoloaded; undefined (with a FAIL) when it fails. */
-function open_and_load_module(t: TestContext, only: readonly string[]): Skeleton | undefined {
+function open_and_load_module(t: TestContext, only: readonly string[], tag = 'struct_ops_module_load'): Skeleton | undefined {
   const skel = load_skel(t, t.boot(), struct_ops_module, { only });
-  if (!t.ASSERT_OK(typeof skel === 'number' ? skel : 0, 'struct_ops_module_load') || typeof skel === 'number') return undefined;
+  if (!t.ASSERT_OK(typeof skel === 'number' ? skel : 0, tag) || typeof skel === 'number') return undefined;
   return skel;
 }
 
@@ -52,6 +53,7 @@ function test_struct_ops_load(t: TestContext): void {
   const skel = open_and_load_module(t, ['test_1', 'test_3', 'test_2_v2']);
   if (!skel) return;
   try {
+    t.log('check_map_info (the map reports the module\'s BTF object): not modelled');
     const map1: StructOpsMapSpec = { ...testmod_1, progs: { ...testmod_1.progs, test_2: 'test_3' }, data: { data: 13 } };
     if (!attach_ops_and_check(t, skel, map1, 20)) return; // (upstream: goto cleanup)
     attach_ops_and_check(t, skel, testmod_2, 12);
@@ -61,7 +63,7 @@ function test_struct_ops_load(t: TestContext): void {
 }
 
 function test_struct_ops_incompatible(t: TestContext): void {
-  const skel = open_and_load_module(t, ['test_1', 'test_2']);
+  const skel = open_and_load_module(t, ['test_1', 'test_2'], 'skel_load');
   if (!skel) return;
   try {
     const link = skel.attach_map_struct_ops(testmod_incompatible);
@@ -83,6 +85,7 @@ function test_detach_link(t: TestContext): void {
     const err = skel.detach_map_struct_ops(link.value);
     if (err === undefined) return;
     t.ASSERT_OK(err, 'detach_link');
+    t.log('EPOLLHUP on the link fd after the detach: not modelled');
   } finally {
     skel.destroy();
   }
@@ -97,7 +100,7 @@ function test_unsupported_ops(t: TestContext): void {
     return;
   }
   t.log(`libbpf: failed to load object '${unsupported_ops.name}': ${describeError(r)}`);
-  t.ASSERT_EQ(r.err, -EINVAL, 'load');
+  // __failure __msg(...): that it fails, with the verifier's message (it answers -ENOTSUPP).
   t.ASSERT_HAS_SUBSTR(r.message, 'attach to unsupported member unsupported_ops of struct bpf_testmod_ops', 'verifier log');
 }
 

@@ -53,6 +53,8 @@ export const EXPECTATIONS: readonly Expectation[] = [
   // struct_ops types in modules (bpf_testmod_ops) came with v6.9.
   ...expect(['v6.2*', 'v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['struct_ops_module'],
     'no bpf_testmod_ops before v6.9 (struct_ops types registered by modules)', 'struct bpf_testmod_ops is not found in kernel BTF'),
+  ...expect('v6.11*', ['struct_ops_module/unsupported_ops'], 'bpf_testmod_ops has unsupported_ops since v6.12 (e42ac1418055)',
+    'member unsupported_ops is not found in kernel BTF'),
   // v6.3 and v6.6: trampolines for BPF programs only; kernel functions need ftrace direct calls (v6.8).
   ...expect('v6.3', KERNEL_FUNCTION_TESTS, 'no DYNAMIC_FTRACE_WITH_DIRECT_CALLS: kernel functions cannot be traced', '-524'),
   ...expect('v6.3-norvc', KERNEL_FUNCTION_TESTS, 'no DYNAMIC_FTRACE_WITH_DIRECT_CALLS: kernel functions cannot be traced', '-524'),

@@ -107,11 +107,35 @@ export function funcModel(name: string): FuncModel | undefined {
   return BY_NAME.get(name);
 }
 
+/** Where a struct_ops member sits in its C struct, and what its trampoline is prepared with. */
+export interface StructOpsFunc {
+  readonly offset: number;
+  /** The cfi stub (a kernel symbol): the trampoline's func_addr. Null: no stub (NULL). */
+  readonly stub: string | null;
+  /** The member's model was zero when the type was registered, so its trampoline is built for
+   *  no arguments and no return value (tramp_* since v6.15: their stubs are filled later). */
+  readonly emptyModel?: boolean;
+}
+
+/** A struct_ops type's C struct (kdata) in one kernel era. */
+export interface StructOpsLayout {
+  readonly size: number;
+  readonly funcs: Readonly<Record<string, StructOpsFunc>>;
+  /** Data members init_member copies from the user's value. */
+  readonly data: Readonly<Record<string, { readonly offset: number; readonly size: 1 | 2 | 4 | 8 }>>;
+  /** .reg and .unreg (kernel symbols, called with kdata and the link). */
+  readonly reg: string;
+  readonly unreg: string;
+  /** A program for a member without a cfi stub is refused (e42ac1418055, v6.12). */
+  readonly checksStubs: boolean;
+}
+
 /**
  * A struct_ops type the kernel registers: its members' function models in declaration order
  * (a program's expected_attach_type is the member's index among them), which members a
  * sleepable program may implement, which pointer arguments may be NULL in a test run, and,
- * for types whose maps can be registered, where each member sits in the C struct.
+ * for types whose maps can be registered, the C struct per trampoline era (the eras without
+ * one do not have the type).
  */
 export interface StructOpsType {
   readonly name: string;
@@ -120,20 +144,7 @@ export interface StructOpsType {
   readonly sleepable: readonly string[];
   /** `__nullable` parameters of the cfi stubs, as member.arg (980ca8ceeae6, v6.10). */
   readonly nullable: readonly string[];
-  /** Members without a cfi stub: a program for one is refused at load ("unsupported member"). */
-  readonly unsupported?: readonly string[];
-  /** The C struct (kdata) of a map: size, each function member's offset and its cfi stub
-   *  (a kernel symbol), and the data members init_member copies from the user's value. */
-  readonly layout?: {
-    readonly size: number;
-    readonly funcs: Readonly<Record<string, { readonly offset: number; readonly stub: string }>>;
-    readonly data: Readonly<Record<string, { readonly offset: number; readonly size: 1 | 2 | 4 | 8 }>>;
-    /** .reg and .unreg (kernel symbols, called with kdata and the link). */
-    readonly reg: string;
-    readonly unreg: string;
-  };
-  /** The trampoline eras whose kernels have the type (all when not given). */
-  readonly eras?: readonly string[];
+  readonly layouts?: Readonly<Record<string, StructOpsLayout>>;
 }
 
 /**
@@ -153,11 +164,34 @@ export const BPF_DUMMY_OPS: StructOpsType = {
 };
 
 const TRAMPS = Array.from({ length: 40 }, (_, i) => `tramp_${i + 1}`);
+const tramps = (first: number, stub: string | null, emptyModel: boolean): Record<string, StructOpsFunc> =>
+  Object.fromEntries(TRAMPS.map((t, i) => [t, { offset: first + 8 * i, stub, ...(emptyModel ? { emptyModel } : {}) }]));
+
+/** v6.15-7.0: unsupported_ops (v6.12, no stub), test_refcounted and test_return_ref_kptr (v6.15). */
+const TESTMOD_OPS_V6_15: StructOpsLayout = {
+  size: 384,
+  funcs: {
+    test_1: { offset: 0, stub: 'bpf_testmod_test_1' },
+    test_2: { offset: 8, stub: 'bpf_testmod_test_2' },
+    test_maybe_null: { offset: 16, stub: 'bpf_testmod_ops__test_maybe_null' },
+    unsupported_ops: { offset: 24, stub: null },
+    test_refcounted: { offset: 32, stub: 'bpf_testmod_ops__test_refcounted' },
+    test_return_ref_kptr: { offset: 40, stub: 'bpf_testmod_ops__test_return_ref_kptr' },
+    // The module fills these stubs after registering the type, and since v6.15 registration
+    // skips members without a stub: their models stay zero.
+    ...tramps(64, 'bpf_testmod_tramp', true),
+  },
+  data: { data: { offset: 60, size: 4 } },
+  reg: 'bpf_dummy_reg',
+  unreg: 'bpf_dummy_unreg',
+  checksStubs: true,
+};
 
 /**
- * bpf_testmod_ops (bpf_testmod, v6.9+: struct_ops types in modules), as in
- * kernel/image/src/bpf_testmod_ops.c: seven operations, three data members (only `data` is
- * copied from the user's value), then tramp_1..40; unsupported_ops has no cfi stub.
+ * bpf_testmod_ops (bpf_testmod; struct_ops types in modules came with v6.9), as in
+ * kernel/image/src/bpf_testmod_ops.c: on v6.11 test_1, test_2, test_maybe_null, three data
+ * members (only `data` is copied from the user's value) and tramp_1..40 with no stubs yet; on
+ * v6.16 and 7.0 also unsupported_ops, test_refcounted and test_return_ref_kptr.
  */
 export const BPF_TESTMOD_OPS: StructOpsType = {
   name: 'bpf_testmod_ops',
@@ -167,29 +201,28 @@ export const BPF_TESTMOD_OPS: StructOpsType = {
     fn('test_maybe_null', 'int', ['dummy', 'int'], ['task', 'ptr']),
     fn('unsupported_ops', 'int'),
     fn('test_refcounted', 'int', ['dummy', 'int'], ['task', 'ptr']),
-    fn('test_refcounted_multi', 'int', ['dummy', 'int'], ['task', 'ptr'], ['task2', 'ptr']),
     fn('test_return_ref_kptr', 'ptr', ['dummy', 'int'], ['task', 'ptr'], ['cgrp', 'ptr']),
     ...TRAMPS.map((t) => fn(t, 'int', ['value', 'int'])),
   ],
   sleepable: [],
-  nullable: ['test_maybe_null.task', 'test_refcounted_multi.task'],
-  unsupported: ['unsupported_ops'],
-  layout: {
-    size: 392,
-    funcs: {
-      test_1: { offset: 0, stub: 'bpf_testmod_test_1' },
-      test_2: { offset: 8, stub: 'bpf_testmod_test_2' },
-      test_maybe_null: { offset: 16, stub: 'bpf_testmod_ops__test_maybe_null' },
-      test_refcounted: { offset: 32, stub: 'bpf_testmod_ops__test_refcounted' },
-      test_refcounted_multi: { offset: 40, stub: 'bpf_testmod_ops__test_refcounted_multi' },
-      test_return_ref_kptr: { offset: 48, stub: 'bpf_testmod_ops__test_return_ref_kptr' },
-      ...Object.fromEntries(TRAMPS.map((t, i) => [t, { offset: 72 + 8 * i, stub: 'bpf_testmod_tramp' }])),
+  nullable: ['test_maybe_null.task'],
+  layouts: {
+    'v6.11': {
+      size: 360,
+      funcs: {
+        test_1: { offset: 0, stub: 'bpf_testmod_test_1' },
+        test_2: { offset: 8, stub: 'bpf_testmod_test_2' },
+        test_maybe_null: { offset: 16, stub: 'bpf_testmod_ops__test_maybe_null' },
+        ...tramps(40, null, false),
+      },
+      data: { data: { offset: 36, size: 4 } },
+      reg: 'bpf_dummy_reg_v6_11',
+      unreg: 'bpf_dummy_unreg',
+      checksStubs: false,
     },
-    data: { data: { offset: 68, size: 4 } },
-    reg: 'bpf_dummy_reg',
-    unreg: 'bpf_dummy_unreg',
+    'v6.16': TESTMOD_OPS_V6_15,
+    'v7.0': TESTMOD_OPS_V6_15,
   },
-  eras: ['v6.11', 'v6.16', 'v7.0'],
 };
 
 export const STRUCT_OPS: readonly StructOpsType[] = [BPF_DUMMY_OPS, BPF_TESTMOD_OPS];

@@ -43,7 +43,7 @@ describe('struct_ops maps (bpf_testmod_ops)', function () {
     expect(mem.readU(m.kdata, 8)).to.equal(t1!.addr);
     expect(mem.readU(m.kdata + 8n, 8)).to.equal(t2!.addr);
     expect(mem.readU(m.kdata + 16n, 8), 'a member without a program stays NULL').to.equal(0n);
-    expect(mem.readU(m.kdata + 68n, 4)).to.equal(13n);
+    expect(mem.readU(m.kdata + 60n, 4), 'data at 60 in the v6.15+ struct').to.equal(13n);
     expect(k.kallsyms.lookup(t2!.addr)?.name, 'ksym since v6.13').to.equal('bpf__bpf_testmod_ops_test_2');
 
     const reg = structOpsLinkCreate(m);
@@ -84,22 +84,24 @@ describe('struct_ops maps (bpf_testmod_ops)', function () {
     expect(bpf.trampolines.allocations.length).to.equal(before);
   });
 
-  it('all 40 tramp_* members: the trampolines take more than one page, none split across two', () => {
-    for (const name of ['v6.11-norvc', 'v7.0']) {
+  it('all 40 tramp_* members: none split across two pages; v6.11 builds them for int (int) and needs two pages, v6.15+ for the empty model registration left them (one page with RVC)', () => {
+    for (const [name, pages] of [['v6.11', 2], ['v6.11-norvc', 2], ['v7.0', 1], ['v7.0-norvc', 2]] as const) {
       const k = bootKernel(name);
       const bpf = bpfOf(k);
       const specs = Array.from({ length: 40 }, (_, i) => op(`tramp_${i + 1}`, (c) => c.word(0), [{ name: 'a', type: 'int' }]));
       const map = structOpsMapUpdate(bpf, { type: 'bpf_testmod_ops', progs: load(k, specs) });
       if (!map.ok) throw new Error(`${name}: ${map.message}`);
-      expect(map.value.pages.length, name).to.be.greaterThan(1);
+      expect(map.value.pages.length, name).to.equal(pages);
       for (const t of map.value.trampolines) {
         const page = map.value.pages.find((p) => t.addr >= p && t.addr < p + BigInt(PAGE_SIZE))!;
         expect(t.addr + BigInt(t.size) <= page + BigInt(PAGE_SIZE), `${name}: ${t.member}`).to.equal(true);
       }
-      // Each one runs: call tramp_7's trampoline as .reg would call a member.
-      const t7 = map.value.trampolines.find((t) => t.member === 'tramp_7')!;
-      const r = k.call(t7.addr, [0x1234n]);
-      expect(r.kind === 'returned' && r.value, name).to.equal(0x1234n);
+      if (name.startsWith('v6.11')) {
+        // Built for int (int): the argument reaches the program, its value comes back.
+        const t7 = map.value.trampolines.find((t) => t.member === 'tramp_7')!;
+        const r = k.call(t7.addr, [0x1234n]);
+        expect(r.kind === 'returned' && r.value, name).to.equal(0x1234n);
+      }
       structOpsMapFree(bpf, map.value);
     }
   });

@@ -5,12 +5,14 @@
  * - update (bpf_struct_ops_map_update_elem, which libbpf's bpf_map__attach_struct_ops makes):
  *   each function member with a program gets its trampoline (one fentry link,
  *   BPF_TRAMP_F_INDIRECT, RET_FENTRY_RET when the member returns something, the member's cfi
- *   stub as func_addr), packed one after the other into pages of their own: a page is
+ *   stub as func_addr, and the member's model as the type was registered with it), packed one
+ *   after the other into pages of their own: a page is
  *   allocated (arch_alloc_bpf_trampoline) when the next trampoline does not fit in what is
  *   left of the current one, at most MAX_TRAMP_IMAGE_PAGES; kdata's member points at it.
  *   Members without a program stay NULL; of the data members only those the type's
- *   init_member copies are taken from the user's value. The map is then READY; any error frees
- *   what was built and leaves kdata zero.
+ *   init_member copies are taken from the user's value. The map is then READY. An error frees
+ *   what was built (upstream then leaves the zeroed map to be updated again; here the caller
+ *   gets no map).
  * - link create: the type's .reg(kdata, link) runs, C code in the module that calls members
  *   through kdata's pointers; the caller makes that call (regCall), so a selftest reports a
  *   crash in it with its oops machinery.
@@ -20,8 +22,8 @@
  */
 import { PAGE_SIZE } from '../../emulator/memory/memory';
 import { PAGE_OFFSET } from '../image';
-import { fail, ok, okVoid, type KResult } from '../errno';
-import { argSlots, STRUCT_OPS, typeSize, type StructOpsType } from './btf';
+import { ERRNO, fail, ok, okVoid, type ErrnoName, type KResult } from '../errno';
+import { argSlots, STRUCT_OPS, typeSize, type FuncModel, type StructOpsLayout, type StructOpsType } from './btf';
 import type { Bpf } from './bpf';
 import { BPF_TRAMP_RUN_CTX, type BpfProg } from './runtime';
 import type { TrampSpec } from './trampoline/gen';
@@ -56,7 +58,9 @@ export class StructOpsMap {
   readonly pages: bigint[] = [];
   readonly trampolines: StructOpsTrampoline[] = [];
   constructor(
-    readonly type: StructOpsType & { readonly layout: NonNullable<StructOpsType['layout']> },
+    readonly type: StructOpsType,
+    /** The struct as this kernel has it. */
+    readonly layout: StructOpsLayout,
     /** The kernel's copy of the struct (kvalue.data). */
     readonly kdata: bigint,
     /** The struct bpf_link a link create makes. */
@@ -77,9 +81,9 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
   const era = k.profile.trampoline;
   const type = STRUCT_OPS.find((t) => t.name === value.type);
   // libbpf creates the map from the kernel's BTF of the type (-ENOTSUP when it has none).
-  if (!type || (type.eras && !type.eras.includes(era))) return fail('EOPNOTSUPP', `struct ${value.type} is not found in kernel BTF`);
-  if (!type.layout) return fail('EOPNOTSUPP', `struct ${value.type} cannot be registered`);
-  const layout = type.layout;
+  const layout = type?.layouts?.[era];
+  if (!type || (type.layouts && !layout)) return fail('EOPNOTSUPP', `struct ${value.type} is not found in kernel BTF`);
+  if (!layout) return fail('EOPNOTSUPP', `struct ${value.type} cannot be registered`);
   const traits = bpf.trampolines.traits;
   if (!traits) return fail('ENOTSUPP', `${k.profile.name} has no BPF trampoline`);
   for (const [member, prog] of Object.entries(value.progs)) {
@@ -94,14 +98,16 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
   let page = KVALUE_AREA;
   while (mem.isMapped(page)) page += BigInt(PAGE_SIZE);
   mem.map(page, PAGE_SIZE, 'rw');
-  const map = new StructOpsMap({ ...type, layout }, page, page + LINK_OFF);
+  const map = new StructOpsMap(type, layout, page, page + LINK_OFF);
   for (const [name, v] of Object.entries(value.data ?? {})) {
     const d = layout.data[name]!;
     mem.writeU(map.kdata + BigInt(d.offset), d.size, BigInt.asUintN(8 * d.size, v));
   }
 
+  // On an error what was built goes, kvalue with it.
   const fail_ = (r: KResult<never>): KResult<StructOpsMap> => {
-    structOpsMapFree(bpf, map);
+    freeTrampolines(bpf, map);
+    mem.unmap(map.kdata, PAGE_SIZE);
     return r;
   };
   const rt = bpf.runtime;
@@ -109,14 +115,16 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
   let off = 0;
   // Members in declaration order (the struct's offsets).
   const members = type.members.filter((m) => value.progs[m.name] !== undefined);
-  for (const model of members) {
-    const prog = value.progs[model.name]!;
-    const f = layout.funcs[model.name]!;
+  for (const btfModel of members) {
+    const prog = value.progs[btfModel.name]!;
+    const f = layout.funcs[btfModel.name]!;
+    // A model registration left zero: no arguments, no return value (so no RET_FENTRY_RET).
+    const model: FuncModel = f.emptyModel ? { name: btfModel.name, args: [], ret: 'void' } : btfModel;
     const helpers = rt.enterExitFor(prog);
     const retSize = typeSize(model.ret);
     const spec = (at: bigint): TrampSpec => ({
       traits,
-      funcAddr: k.sym(f.stub),
+      funcAddr: f.stub === null ? 0n : k.sym(f.stub),
       nrArgs: model.args.length,
       nrArgSlots: argSlots(model),
       fentry: [{ prog: prog.addr, bpfFunc: prog.bpfFunc, cookie: 0n }],
@@ -157,12 +165,16 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
 /** BPF_LINK_CREATE of a READY map: the call of the type's .reg(kdata, link) to make. */
 export function structOpsLinkCreate(map: StructOpsMap): KResult<{ readonly fn: string; readonly args: readonly bigint[] }> {
   if (map.state !== 'ready') return fail('EINVAL', `struct_ops map of ${map.type.name} is ${map.state}, not ready to attach`);
-  return ok({ fn: map.type.layout.reg, args: [map.kdata, map.link] });
+  return ok({ fn: map.layout.reg, args: [map.kdata, map.link] });
 }
 
-/** After .reg returned `ret`: 0 leaves the map attached (INUSE); an error leaves it READY. */
+/** After .reg returned `ret`: 0 leaves the map attached (INUSE); an error (returned as the
+ *  link create's) leaves it READY. */
 export function structOpsLinkAttached(map: StructOpsMap, ret: number): KResult {
-  if (ret !== 0) return fail('EINVAL', `${map.type.layout.reg} returned ${ret}`);
+  if (ret !== 0) {
+    const name = (Object.keys(ERRNO) as ErrnoName[]).find((n) => ERRNO[n] === -ret) ?? 'EINVAL';
+    return fail(name, `${map.layout.reg} returned ${ret}`);
+  }
   map.state = 'inuse';
   return okVoid;
 }
@@ -171,17 +183,22 @@ export function structOpsLinkAttached(map: StructOpsMap, ret: number): KResult {
 export function structOpsLinkDetach(map: StructOpsMap): KResult<{ readonly fn: string; readonly args: readonly bigint[] }> {
   if (map.state !== 'inuse') return fail('EINVAL', `struct_ops map of ${map.type.name} is not attached`);
   map.state = 'ready';
-  return ok({ fn: map.type.layout.unreg, args: [map.kdata, map.link] });
+  return ok({ fn: map.layout.unreg, args: [map.kdata, map.link] });
 }
 
-/** Freeing the map: its trampoline pages, their ksyms and kvalue. */
-export function structOpsMapFree(bpf: Bpf, map: StructOpsMap): void {
+/** The map's trampoline pages and their ksyms. */
+function freeTrampolines(bpf: Bpf, map: StructOpsMap): void {
   const k = bpf.kernel;
   for (const t of map.trampolines) if (k.kallsyms.has(`bpf__${map.type.name}_${t.member}`)) k.kallsyms.remove(t.addr);
   for (const p of map.pages) bpf.trampolines.freePage(p);
   map.pages.length = 0;
   map.trampolines.length = 0;
-  const mem = k.machine.memory;
+}
+
+/** Freeing the map: its trampoline pages, their ksyms and kvalue. */
+export function structOpsMapFree(bpf: Bpf, map: StructOpsMap): void {
+  freeTrampolines(bpf, map);
+  const mem = bpf.kernel.machine.memory;
   if (mem.isMapped(map.kdata)) mem.unmap(map.kdata, PAGE_SIZE);
   map.state = 'freed';
 }

@@ -21,7 +21,7 @@ const FUNCTIONS = [
   'bpf_testmod_fentry_test3', 'bpf_testmod_fentry_test7', 'bpf_testmod_fentry_test11', 'bpf_testmod_test_read',
   'dummy_ops_test_ret_function', 'dummy_ops_call_op', 'bpf_dummy_ops_run_image',
   'bpf_testmod_test_1', 'bpf_testmod_test_2', 'bpf_testmod_ops__test_maybe_null', 'bpf_testmod_ops__test_refcounted',
-  'bpf_testmod_ops__test_refcounted_multi', 'bpf_testmod_ops__test_return_ref_kptr', 'bpf_testmod_tramp', 'bpf_dummy_reg', 'bpf_dummy_unreg',
+  'bpf_testmod_ops__test_return_ref_kptr', 'bpf_testmod_tramp', 'bpf_dummy_reg', 'bpf_dummy_reg_v6_11', 'bpf_dummy_unreg',
 ];
 
 const hex = (v: bigint) => '0x' + v.toString(16);

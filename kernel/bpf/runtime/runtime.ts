@@ -176,10 +176,10 @@ export class BpfRuntime implements CtxHost {
 
   /**
    * Why the kernel refuses to load the object, if it does: an fsession program without JIT
-   * support (-EOPNOTSUPP); a struct_ops program of a type this kernel does not have
-   * (-EOPNOTSUPP, as libbpf answers), for a member its type does not have, for a member
-   * without a cfi stub ("unsupported member"), or a sleepable one for a member that may not
-   * sleep (check_member: -EINVAL).
+   * support (-EOPNOTSUPP); a struct_ops program of a type or member this kernel does not
+   * have (-EOPNOTSUPP, as libbpf answers), for a member without a cfi stub ("unsupported
+   * member", -ENOTSUPP), or a sleepable one for a member that may not sleep (check_member:
+   * -EINVAL).
    */
   private refusal(spec: ObjectSpec, opts: LoadOptions): Extract<KResult<never>, { ok: false }> | undefined {
     for (const p of spec.progs) {
@@ -188,9 +188,13 @@ export class BpfRuntime implements CtxHost {
       if (p.attach === 'struct_ops') {
         const m = structOpsMember(p.target!);
         if (!m) return refuse('EINVAL', `prog '${p.name}': no struct_ops member ${p.target}`);
-        // libbpf finds no such type in the kernel's BTF (-ENOTSUP).
-        if (m.type.eras && !m.type.eras.includes(this.era)) return refuse('EOPNOTSUPP', `prog '${p.name}': struct ${m.type.name} is not found in kernel BTF`);
-        if (m.type.unsupported?.includes(m.model.name)) return refuse('EINVAL', `prog '${p.name}': attach to unsupported member ${m.model.name} of struct ${m.type.name}`);
+        // libbpf finds no such type or member in the kernel's BTF (-ENOTSUP).
+        const layout = m.type.layouts?.[this.era];
+        if (m.type.layouts && !layout) return refuse('EOPNOTSUPP', `prog '${p.name}': struct ${m.type.name} is not found in kernel BTF`);
+        const f = layout?.funcs[m.model.name];
+        if (layout && !f) return refuse('EOPNOTSUPP', `prog '${p.name}': struct ${m.type.name} member ${m.model.name} is not found in kernel BTF`);
+        // The verifier refuses a member without a cfi stub (e42ac1418055, v6.12), -ENOTSUPP.
+        if (layout?.checksStubs && f?.stub === null) return refuse('ENOTSUPP', `prog '${p.name}': attach to unsupported member ${m.model.name} of struct ${m.type.name}`);
         if (p.sleepable && !m.type.sleepable.includes(m.model.name)) return refuse('EINVAL', `prog '${p.name}': attach to unsupported member ${m.model.name} of struct ${m.type.name}`);
       }
     }

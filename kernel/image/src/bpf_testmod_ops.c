@@ -3,6 +3,7 @@
  * registers (struct bpf_testmod_ops, v6.9+; see README): its layout, the functions its cfi
  * stubs name (what each member's trampoline is prepared for), and what registering a map of
  * it does: the module's reg calls test_1() and test_2(4, data) through the map's pointers.
+ * The struct changed between v6.11 and v6.15; both layouts are here, each with its .reg.
  */
 #include "kernel.h"
 
@@ -10,15 +11,23 @@ struct task_struct;
 struct cgroup;
 
 #define TRAMP(n) int (*tramp_##n)(int value)
+#define TRAMPS \
+	TRAMP(1); TRAMP(2); TRAMP(3); TRAMP(4); TRAMP(5); TRAMP(6); TRAMP(7); TRAMP(8); \
+	TRAMP(9); TRAMP(10); TRAMP(11); TRAMP(12); TRAMP(13); TRAMP(14); TRAMP(15); TRAMP(16); \
+	TRAMP(17); TRAMP(18); TRAMP(19); TRAMP(20); TRAMP(21); TRAMP(22); TRAMP(23); TRAMP(24); \
+	TRAMP(25); TRAMP(26); TRAMP(27); TRAMP(28); TRAMP(29); TRAMP(30); TRAMP(31); TRAMP(32); \
+	TRAMP(33); TRAMP(34); TRAMP(35); TRAMP(36); TRAMP(37); TRAMP(38); TRAMP(39); TRAMP(40)
 
-/* The member order and types the kernel's BTF gives (offsets: data at 68, tramp_1 at 72). */
+/*
+ * The struct as v6.15-7.0 have it (unsupported_ops since v6.12, test_refcounted and
+ * test_return_ref_kptr since v6.15): data at 60, tramp_1 at 64.
+ */
 struct bpf_testmod_ops {
 	int (*test_1)(void);
 	void (*test_2)(int a, int b);
 	int (*test_maybe_null)(int dummy, struct task_struct *task);
 	int (*unsupported_ops)(void);
 	int (*test_refcounted)(int dummy, struct task_struct *task);
-	int (*test_refcounted_multi)(int dummy, struct task_struct *task, struct task_struct *task2);
 	struct task_struct *(*test_return_ref_kptr)(int dummy, struct task_struct *task, struct cgroup *cgrp);
 	char onebyte;
 	struct {
@@ -26,18 +35,30 @@ struct bpf_testmod_ops {
 		int b;
 	} unsupported;
 	int data;
-	TRAMP(1); TRAMP(2); TRAMP(3); TRAMP(4); TRAMP(5); TRAMP(6); TRAMP(7); TRAMP(8);
-	TRAMP(9); TRAMP(10); TRAMP(11); TRAMP(12); TRAMP(13); TRAMP(14); TRAMP(15); TRAMP(16);
-	TRAMP(17); TRAMP(18); TRAMP(19); TRAMP(20); TRAMP(21); TRAMP(22); TRAMP(23); TRAMP(24);
-	TRAMP(25); TRAMP(26); TRAMP(27); TRAMP(28); TRAMP(29); TRAMP(30); TRAMP(31); TRAMP(32);
-	TRAMP(33); TRAMP(34); TRAMP(35); TRAMP(36); TRAMP(37); TRAMP(38); TRAMP(39); TRAMP(40);
+	TRAMPS;
+};
+
+/* The struct as v6.9-v6.11 have it: data at 36, tramp_1 at 40. */
+struct bpf_testmod_ops_v6_11 {
+	int (*test_1)(void);
+	void (*test_2)(int a, int b);
+	int (*test_maybe_null)(int dummy, struct task_struct *task);
+	char onebyte;
+	struct {
+		int a;
+		int b;
+	} unsupported;
+	int data;
+	TRAMPS;
 };
 
 /* Layout checks: what the kernel model writes into a map's kdata must land here. */
-_Static_assert(__builtin_offsetof(struct bpf_testmod_ops, onebyte) == 56, "onebyte");
-_Static_assert(__builtin_offsetof(struct bpf_testmod_ops, data) == 68, "data");
-_Static_assert(__builtin_offsetof(struct bpf_testmod_ops, tramp_1) == 72, "tramp_1");
-_Static_assert(sizeof(struct bpf_testmod_ops) == 392, "size");
+_Static_assert(__builtin_offsetof(struct bpf_testmod_ops, data) == 60, "data");
+_Static_assert(__builtin_offsetof(struct bpf_testmod_ops, tramp_1) == 64, "tramp_1");
+_Static_assert(sizeof(struct bpf_testmod_ops) == 384, "size");
+_Static_assert(__builtin_offsetof(struct bpf_testmod_ops_v6_11, data) == 36, "data v6.11");
+_Static_assert(__builtin_offsetof(struct bpf_testmod_ops_v6_11, tramp_1) == 40, "tramp_1 v6.11");
+_Static_assert(sizeof(struct bpf_testmod_ops_v6_11) == 360, "size v6.11");
 
 /* The cfi stubs: a member's trampoline is prepared with its stub as func_addr. */
 noinline int bpf_testmod_test_1(void)
@@ -59,11 +80,6 @@ noinline int bpf_testmod_ops__test_refcounted(int dummy, struct task_struct *tas
 	return 0;
 }
 
-noinline int bpf_testmod_ops__test_refcounted_multi(int dummy, struct task_struct *task, struct task_struct *task2)
-{
-	return 0;
-}
-
 noinline struct task_struct *bpf_testmod_ops__test_return_ref_kptr(int dummy, struct task_struct *task, struct cgroup *cgrp)
 {
 	return NULL;
@@ -78,6 +94,21 @@ noinline int bpf_testmod_tramp(int value)
 noinline int bpf_dummy_reg(void *kdata, void *link)
 {
 	struct bpf_testmod_ops *ops = kdata;
+
+	if (ops->test_1)
+		ops->test_1();
+	if (ops->test_2)
+		ops->test_2(4, ops->data);
+	return 0;
+}
+
+/*
+ * The same .reg on the v6.9-v6.11 struct (upstream has one bpf_dummy_reg per kernel; our image
+ * serves every era, so the older one carries a suffix).
+ */
+noinline int bpf_dummy_reg_v6_11(void *kdata, void *link)
+{
+	struct bpf_testmod_ops_v6_11 *ops = kdata;
 
 	if (ops->test_1)
 		ops->test_1();
