@@ -24,10 +24,8 @@
  * harness/expectations).
  */
 import type { TestContext } from '../harness/runner/context';
-import { bpfOf } from '../kernel/bpf/bpf';
-import { describeError } from '../kernel/errno';
 import type { Skeleton, StructOpsMapSpec } from './_lib';
-import { load_skel } from './_lib';
+import { load_must_fail, load_skel } from './_lib';
 import { struct_ops_detach, struct_ops_module, testmod_1, testmod_2, testmod_do_detach, testmod_incompatible, unsupported_ops } from './progs/struct_ops_module';
 
 /** struct_ops_module__open_and_load() with these programs autoloaded; undefined (with a FAIL) when it fails. */
@@ -91,17 +89,9 @@ function test_detach_link(t: TestContext): void {
   }
 }
 
-/** RUN_TESTS(unsupported_ops): the program must fail to load, with the verifier's message. */
+/** RUN_TESTS(unsupported_ops): __failure __msg(...) (the verifier answers -ENOTSUPP). */
 function test_unsupported_ops(t: TestContext): void {
-  const r = bpfOf(t.boot()).runtime.tryLoad(unsupported_ops);
-  if (r.ok) {
-    r.value.close();
-    t.fail('unsupported_ops: the program loaded, expected a load failure');
-    return;
-  }
-  t.log(`libbpf: failed to load object '${unsupported_ops.name}': ${describeError(r)}`);
-  // __failure __msg(...): that it fails, with the verifier's message (it answers -ENOTSUPP).
-  t.ASSERT_HAS_SUBSTR(r.message, 'attach to unsupported member unsupported_ops of struct bpf_testmod_ops', 'verifier log');
+  load_must_fail(t, t.boot(), unsupported_ops, 'attach to unsupported member unsupported_ops of struct bpf_testmod_ops');
 }
 
 export function serial_test_struct_ops_module(t: TestContext): void {

@@ -148,14 +148,9 @@ export class Skeleton {
       this.t.log(`libbpf: map '${spec.name}': failed to attach: ${describeError(reg)}`);
       return reg;
     }
-    const out = kernel_call(this.k, reg.value.fn, reg.value.args);
-    if (!out.ok) {
-      if (out.kind === 'timeout') this.t.timeout(`bpf_map__attach_struct_ops ${out.message}`);
-      else this.t.fail(`${out.tag} ${out.message}`);
-      explain(this.t, out);
-      return undefined;
-    }
-    const attached = structOpsLinkAttached(map.value, Number(BigInt.asIntN(32, out.value)));
+    const ret = this.struct_ops_call(reg.value.fn, reg.value.args, 'bpf_map__attach_struct_ops');
+    if (ret === undefined) return undefined;
+    const attached = structOpsLinkAttached(map.value, Number(BigInt.asIntN(32, ret)));
     if (!attached.ok) {
       this.t.log(`libbpf: map '${spec.name}': failed to attach: ${describeError(attached)}`);
       return attached;
@@ -170,14 +165,18 @@ export class Skeleton {
   detach_map_struct_ops(map: StructOpsMap): number | undefined {
     const unreg = structOpsLinkDetach(map);
     if (!unreg.ok) return unreg.err;
-    const out = kernel_call(this.k, unreg.value.fn, unreg.value.args);
-    if (!out.ok) {
-      if (out.kind === 'timeout') this.t.timeout(`bpf_link__detach ${out.message}`);
-      else this.t.fail(`${out.tag} ${out.message}`);
-      explain(this.t, out);
-      return undefined;
-    }
-    return 0;
+    return this.struct_ops_call(unreg.value.fn, unreg.value.args, 'bpf_link__detach') === undefined ? undefined : 0;
+  }
+
+  /** A struct_ops type's .reg / .unreg, called in the kernel: a0, or undefined after an oops or
+   *  a timeout (reported, with `what` on the TIMEOUT line). */
+  private struct_ops_call(fn: string, args: readonly bigint[], what: string): bigint | undefined {
+    const out = kernel_call(this.k, fn, args);
+    if (out.ok) return out.value;
+    if (out.kind === 'timeout') this.t.timeout(`${what} ${out.message}`);
+    else this.t.fail(`${out.tag} ${out.message}`);
+    explain(this.t, out);
+    return undefined;
   }
 
   /** bpf_link__destroy() of one link; false (with a FAIL line) when the kernel refused. */
@@ -215,6 +214,21 @@ export function load_skel(t: TestContext, k: Kernel, spec: ObjectSpec, opts: Loa
     return r.err;
   }
   return new Skeleton(t, k, bpf, r.value);
+}
+
+/**
+ * RUN_TESTS() of an object marked __failure __msg(msg): loading it must fail, with the
+ * verifier's message. A load that works fails the test.
+ */
+export function load_must_fail(t: TestContext, k: Kernel, spec: ObjectSpec, msg: string): void {
+  const r = bpfOf(k).runtime.tryLoad(spec);
+  if (r.ok) {
+    r.value.close();
+    t.fail(`${spec.name}: the object loaded, expected a load failure`);
+    return;
+  }
+  t.log(`libbpf: failed to load object '${spec.name}': ${describeError(r)}`);
+  t.ASSERT_HAS_SUBSTR(r.message, msg, 'verifier log');
 }
 
 /** <skel>__open_and_load(): the object's programs loaded (only those named in `only`, if given). */

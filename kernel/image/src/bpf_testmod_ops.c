@@ -90,32 +90,25 @@ noinline int bpf_testmod_tramp(int value)
 	return 0;
 }
 
-/* .reg: called when a map of bpf_testmod_ops is attached (its link created). */
-noinline int bpf_dummy_reg(void *kdata, void *link)
-{
-	struct bpf_testmod_ops *ops = kdata;
-
-	if (ops->test_1)
-		ops->test_1();
-	if (ops->test_2)
-		ops->test_2(4, ops->data);
-	return 0;
-}
-
 /*
- * The same .reg on the v6.9-v6.11 struct (upstream has one bpf_dummy_reg per kernel; our image
- * serves every era, so the older one carries a suffix).
+ * .reg: called when a map of bpf_testmod_ops is attached (its link created): test_1(), then
+ * test_2(4, data), each if the map has it. Upstream has one bpf_dummy_reg per kernel; our
+ * image serves every era, so the one for the v6.9-v6.11 struct carries a suffix.
  */
-noinline int bpf_dummy_reg_v6_11(void *kdata, void *link)
-{
-	struct bpf_testmod_ops_v6_11 *ops = kdata;
+#define DEFINE_REG(name, type)					\
+	noinline int name(void *kdata, void *link)		\
+	{							\
+		type *ops = kdata;				\
+								\
+		if (ops->test_1)				\
+			ops->test_1();				\
+		if (ops->test_2)				\
+			ops->test_2(4, ops->data);		\
+		return 0;					\
+	}
 
-	if (ops->test_1)
-		ops->test_1();
-	if (ops->test_2)
-		ops->test_2(4, ops->data);
-	return 0;
-}
+DEFINE_REG(bpf_dummy_reg, struct bpf_testmod_ops)
+DEFINE_REG(bpf_dummy_reg_v6_11, struct bpf_testmod_ops_v6_11)
 
 /* .unreg: nothing to undo. */
 noinline void bpf_dummy_unreg(void *kdata, void *link)
