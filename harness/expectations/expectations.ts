@@ -51,8 +51,13 @@ export const EXPECTATIONS: readonly Expectation[] = [
   ...expect(['v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['dummy_st_ops/dummy_sleepable_reject_null'],
     'test runs check NULL against the members\' __nullable arguments since v6.10 (980ca8ceeae6)', 'test_run unexpected test_run: actual 0 != expected -22'),
   // struct_ops types in modules (bpf_testmod_ops) came with v6.9.
-  ...expect(['v6.2*', 'v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['struct_ops_module', 'struct_ops_multi_pages'],
+  ...expect(['v6.2*', 'v6.3*', 'v6.5+direct-calls*', 'v6.6*', 'v6.8*'], ['struct_ops_module', 'struct_ops_multi_pages', 'struct_ops_return'],
     'no bpf_testmod_ops before v6.9 (struct_ops types registered by modules)', 'struct bpf_testmod_ops is not found in kernel BTF'),
+  ...expect('v6.11*', ['struct_ops_return/ptr_return'], 'bpf_testmod_ops has test_return_ref_kptr since v6.15',
+    'member test_return_ref_kptr is not found in kernel BTF'),
+  // B-T10: before fd2e08128944 (v6.18-rc1) a struct_ops member returned R0's sign-extended low half.
+  ...expect('v6.16*', ['struct_ops_return/ptr_return'], 'struct_ops returns cut to 32 bits until fd2e08128944 (v6.18), B-T10',
+    'unexpected test_return_ref_kptr returned: actual'),
   ...expect('v6.11*', ['struct_ops_module/unsupported_ops'], 'bpf_testmod_ops has unsupported_ops since v6.12 (e42ac1418055)',
     'member unsupported_ops is not found in kernel BTF'),
   // v6.3 and v6.6: trampolines for BPF programs only; kernel functions need ftrace direct calls (v6.8).

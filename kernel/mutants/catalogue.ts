@@ -33,6 +33,7 @@ export const MUTANTS = [
   { id: 'epilogue-no-a0', source: 'synthetic', description: 'the epilogue does not reload a0 from the return-value slot', profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'retval-slots-swapped', source: 'synthetic', description: "the original's a0 and a5 go into each other's return-value slots", profiles: ['v6.11-norvc', 'v6.16'] },
   { id: 'bt3-struct-ops-func-addr', source: 'B-T3', description: "struct_ops trampolines laid out by v6.6's `if (func_addr)` while struct_ops passes the member's stub (v6.8-rc1): two frame records, return through a t0 the caller never set", profiles: ['v6.8', 'v6.16', 'v6.11-norvc'] },
+  { id: 'bt10-struct-ops-a0-slot', source: 'B-T10', description: "a struct_ops trampoline returns the a0 its program left (R0's sign-extended low half), as before fd2e08128944: a pointer-returning member's pointer is cut to 32 bits", profiles: ['v7.0', 'v7.0-norvc'] },
   { id: 'args-not-restored', source: 'synthetic', description: 'fentry-only (RESTORE_REGS): argument registers not reloaded before returning into the traced function', profiles: ['v6.11-norvc', 'v6.16'] },
   // ---- generic trampoline layer (kernel/bpf/trampoline/manager.ts) ----------------------------
   { id: 'im-dry-run-stack', source: '9f1e16fb1fc9', description: "trampolines sized with a stack `im` (shorter emit_imm than the kmalloc'd one) and no WARN_ON size check: prog_pack installs them cut short", profiles: ['v6.16', 'v6.11'] },

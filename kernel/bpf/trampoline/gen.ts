@@ -394,7 +394,8 @@ function emitTrampoline(s: TrampSpec, a: TrampEmitter): KResult<{ stack: number;
   if (saveRet && t.r0FirstRestore) {
     // v6.18+ (fd2e08128944): R0 first; a struct_ops trampoline returns it sign-extended to the member's type.
     ld(R.a5, slotA5, R.fp);
-    if (indirect) {
+    // (The bt10 mutant keeps the a0 a program left, its R0's sign-extended low half.)
+    if (indirect && m !== 'bt10-struct-ops-a0-slot') {
       if (s.retSize === 4) j.addiw(R.a0, R.a5, 0);
       else j.mv(R.a0, R.a5);
     } else if (m !== 'epilogue-no-a0') ld(R.a0, slotA0, R.fp);
