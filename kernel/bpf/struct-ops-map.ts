@@ -23,10 +23,10 @@
 import { PAGE_SIZE } from '../../emulator/memory/memory';
 import { PAGE_OFFSET } from '../image';
 import { ERRNO, fail, ok, okVoid, type ErrnoName, type KResult } from '../errno';
-import { argSlots, STRUCT_OPS, typeSize, type FuncModel, type StructOpsLayout, type StructOpsType } from './btf';
+import { STRUCT_OPS, type FuncModel, type StructOpsLayout, type StructOpsType } from './btf';
 import type { Bpf } from './bpf';
-import { BPF_TRAMP_RUN_CTX, type BpfProg } from './runtime';
-import type { TrampSpec } from './trampoline/gen';
+import type { BpfProg } from './runtime';
+import { memberTrampoline } from './struct-ops';
 
 /** MAX_TRAMP_IMAGE_PAGES. */
 const MAX_PAGES = 8;
@@ -84,8 +84,7 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
   const layout = type?.layouts?.[era];
   if (!type || (type.layouts && !layout)) return fail('EOPNOTSUPP', `struct ${value.type} is not found in kernel BTF`);
   if (!layout) return fail('EOPNOTSUPP', `struct ${value.type} cannot be registered`);
-  const traits = bpf.trampolines.traits;
-  if (!traits) return fail('ENOTSUPP', `${k.profile.name} has no BPF trampoline`);
+  if (!bpf.trampolines.traits) return fail('ENOTSUPP', `${k.profile.name} has no BPF trampoline`);
   for (const [member, prog] of Object.entries(value.progs)) {
     if (!(member in layout.funcs)) return fail('EINVAL', `struct ${type.name} has no operation ${member}`);
     if (prog.attach !== 'struct_ops' || prog.target !== `${type.name}.${member}`) return fail('EINVAL', `${prog.name} is not a struct_ops program for ${type.name}.${member}`);
@@ -110,7 +109,6 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
     mem.unmap(map.kdata, PAGE_SIZE);
     return r;
   };
-  const rt = bpf.runtime;
   let image: bigint | undefined;
   let off = 0;
   // Members in declaration order (the struct's offsets).
@@ -120,25 +118,7 @@ export function structOpsMapUpdate(bpf: Bpf, value: StructOpsMapValue): KResult<
     const f = layout.funcs[btfModel.name]!;
     // A model registration left zero: no arguments, no return value (so no RET_FENTRY_RET).
     const model: FuncModel = f.emptyModel ? { name: btfModel.name, args: [], ret: 'void' } : btfModel;
-    const helpers = rt.enterExitFor(prog);
-    const retSize = typeSize(model.ret);
-    const spec = (at: bigint): TrampSpec => ({
-      traits,
-      funcAddr: f.stub === null ? 0n : k.sym(f.stub),
-      nrArgs: model.args.length,
-      nrArgSlots: argSlots(model),
-      fentry: [{ prog: prog.addr, bpfFunc: prog.bpfFunc, cookie: 0n }],
-      fexit: [],
-      fmodRet: [],
-      flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, retFentryRet: retSize > 0, indirect: true },
-      im: 0n,
-      helpers: { progEnter: helpers.enter, progExit: helpers.exit, trampEnter: rt.trampEnter, trampExit: rt.trampExit },
-      runCtx: { size: BPF_TRAMP_RUN_CTX.size, cookieOff: BPF_TRAMP_RUN_CTX.bpfCookie },
-      image: at,
-      rvc: k.profile.rvc,
-      ...(retSize === 4 || retSize === 8 ? { retSize } : {}),
-      ...(k.mutant !== undefined ? { mutant: k.mutant } : {}),
-    });
+    const spec = memberTrampoline(bpf, prog, model, f.stub === null ? 0n : k.sym(f.stub), true);
     const what = `${type.name}.${model.name}`;
     const sized = bpf.trampolines.sizeOf(spec);
     if (!sized.ok) return fail_(sized);

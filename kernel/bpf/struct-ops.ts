@@ -26,6 +26,7 @@ import { argSlots, structOpsMember, typeSize, type FuncModel } from './btf';
 import type { Bpf } from './bpf';
 import { BPF_TRAMP_RUN_CTX, type BpfProg } from './runtime';
 import type { TrampImage } from './trampoline/manager';
+import type { TrampSpec } from './trampoline/gen';
 
 /** MAX_BPF_FUNC_ARGS: struct bpf_dummy_ops_test_args holds this many u64 words, then the state. */
 const MAX_ARGS = 12;
@@ -73,7 +74,6 @@ export interface StructOpsTestRun {
   readonly args: bigint;
   /** Where the C caller stores the member's int result. */
   readonly retval: bigint;
-  readonly member: FuncModel;
   /** The user's state pointer (args[0]), which finish copies the state back to. */
   readonly user: bigint;
   readonly trampoline: TrampImage;
@@ -121,20 +121,31 @@ export function prepareStructOpsTestRun(bpf: Bpf, prog: BpfProg, ctxIn: readonly
   // arch_prepare_bpf_trampoline's weak default, without a riscv trampoline (v6.2).
   if (era === 'none') return fail('ENOTSUPP', `${k.profile.name} has no BPF trampoline`);
 
-  // bpf_struct_ops_prepare_trampoline: the program is the one fentry link.
+  const built = bpf.trampolines.buildStandalone(`${m.type.name}.${m.model.name}`, memberTrampoline(bpf, prog, m.model, sk.indirect ? k.sym('dummy_ops_test_ret_function') : 0n, sk.indirect));
+  if (!built.ok) return built;
+  return ok({ image: built.value.addr, args: ARGS_PAGE, retval: ARGS_PAGE + RETVAL_OFF, user, trampoline: built.value });
+}
+
+/**
+ * The trampoline bpf_struct_ops_prepare_trampoline prepares for a struct_ops member (test runs
+ * and maps alike): the program as the one fentry link, RET_FENTRY_RET when the member returns
+ * something, BPF_TRAMP_F_INDIRECT when the kernel sets it (v6.8+), `funcAddr` the member's
+ * stub (or 0), at the image address it is given.
+ */
+export function memberTrampoline(bpf: Bpf, prog: BpfProg, model: FuncModel, funcAddr: bigint, indirect: boolean): (image: bigint) => TrampSpec {
+  const k = bpf.kernel;
   const rt = bpf.runtime;
   const helpers = rt.enterExitFor(prog);
-  const stub = sk.indirect ? k.sym('dummy_ops_test_ret_function') : 0n;
-  const retSize = typeSize(m.model.ret);
-  const built = bpf.trampolines.buildStandalone(`${m.type.name}.${m.model.name}`, (image) => ({
+  const retSize = typeSize(model.ret);
+  return (image) => ({
     traits: bpf.trampolines.traits!,
-    funcAddr: stub,
-    nrArgs: nr,
-    nrArgSlots: argSlots(m.model),
+    funcAddr,
+    nrArgs: model.args.length,
+    nrArgSlots: argSlots(model),
     fentry: [{ prog: prog.addr, bpfFunc: prog.bpfFunc, cookie: 0n }],
     fexit: [],
     fmodRet: [],
-    flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, retFentryRet: retSize > 0, ...(sk.indirect ? { indirect: true } : {}) },
+    flags: { callOrig: false, skipFrame: false, restoreRegs: false, ipArg: false, retFentryRet: retSize > 0, ...(indirect ? { indirect: true } : {}) },
     im: 0n,
     helpers: { progEnter: helpers.enter, progExit: helpers.exit, trampEnter: rt.trampEnter, trampExit: rt.trampExit },
     runCtx: { size: BPF_TRAMP_RUN_CTX.size, cookieOff: BPF_TRAMP_RUN_CTX.bpfCookie },
@@ -142,9 +153,7 @@ export function prepareStructOpsTestRun(bpf: Bpf, prog: BpfProg, ctxIn: readonly
     rvc: k.profile.rvc,
     ...(retSize === 4 || retSize === 8 ? { retSize } : {}),
     ...(k.mutant !== undefined ? { mutant: k.mutant } : {}),
-  }));
-  if (!built.ok) return built;
-  return ok({ image: built.value.addr, args: ARGS_PAGE, retval: ARGS_PAGE + RETVAL_OFF, member: m.model, user, trampoline: built.value });
+  });
 }
 
 /**
